@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coopzone.db import AwareDateTime, Base, now
+
+ORG_KINDS = (
+    "cooperation_office",  # 合作办 / 湘赣边区域合作发展事务中心
+    "ecology_bureau",  # 生态环境局
+    "finance_bureau",  # 财政局
+    "service_window",  # 政务服务窗口
+    "medical_insurance",  # 医疗保障经办机构
+    "scenic_spot",  # 景区
+    "credit_office",  # 信用办
+    "transport_bureau",  # 交通运输局
+    "other",
+)
+ROLES = ("admin", "editor", "viewer")
+
+
+class Organisation(Base):
+    __tablename__ = "accounts_organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    place_code: Mapped[str] = mapped_column(ForeignKey("places_place.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+
+
+class User(Base):
+    __tablename__ = "accounts_user"
+    __audit_exclude__ = ("failed_logins", "locked_until", "last_login_at")
+    __audit_redact__ = ("password_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(10), default=None)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class Membership(Base):
+    """A user's role in one organisation."""
+
+    __tablename__ = "accounts_membership"
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts_organisation.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(10))
+
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+    organisation: Mapped[Organisation] = relationship(lazy="raise")
+
+
+class ApiToken(Base):
+    """A machine client's token; only its SHA-256 hash is stored."""
+
+    __tablename__ = "accounts_api_token"
+    __audit_exclude__ = ("last_used_at",)
+    __audit_redact__ = ("token_hash",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(12), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated: read write
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    last_used_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+
+
+class AuditLog(Base):
+    """Every write: who, when, what, before and after. Written by the flush hook in audit.py."""
+
+    __tablename__ = "accounts_audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now, index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(10))  # insert | update | delete
+    entity: Mapped[str] = mapped_column(String(60), index=True)
+    entity_id: Mapped[str] = mapped_column(String(60))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -1,0 +1,1 @@
+"""HTTP edge: the FastAPI app factory, dependencies and error handlers."""

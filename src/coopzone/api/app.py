@@ -1,0 +1,88 @@
+"""The FastAPI app factory: JSON API under /api/v1, server-rendered pages, static assets."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+import coopzone
+from coopzone.accounts.api import router as accounts_router
+from coopzone.accounts.audit import install_audit_hook
+from coopzone.api import errors
+from coopzone.config import Settings, get_settings
+from coopzone.db import make_engine, make_session_factory
+from coopzone.ecology.api import router as ecology_router
+from coopzone.ecology.pages import router as ecology_pages
+from coopzone.places.api import router as places_router
+from coopzone.web.pages import router as pages_router
+
+API_PREFIX = "/api/v1"
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["system"])
+
+    @router.get("/health")
+    def health(request: Request) -> dict[str, Any]:
+        """Version and whether the database answers."""
+        factory: sessionmaker[Session] = request.app.state.session_factory
+        try:
+            with factory() as session:
+                session.execute(text("SELECT 1"))
+            database = "ok"
+        except Exception as exc:  # any driver failure means "unreachable"
+            database = f"unreachable: {type(exc).__name__}"
+        return {"status": "ok" if database == "ok" else "degraded",
+                "version": coopzone.__version__, "database": database}
+
+    return router
+
+
+def create_app(settings: Settings | None = None,
+               session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    install_audit_hook()
+    app = FastAPI(title="coopzone 湘赣边区域合作示范区平台", version=coopzone.__version__,
+                  docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json")
+    app.state.settings = settings
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(settings.effective_database_url))
+    app.state.session_factory = session_factory
+
+    app.add_middleware(
+        SessionMiddleware, secret_key=settings.secret_key, session_cookie="coopzone_session",
+        max_age=settings.session_max_age_seconds, same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    errors.install(app)
+
+    static_dir = resources.files("coopzone.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(_health_router())
+    api.include_router(places_router)
+    api.include_router(accounts_router)
+    api.include_router(ecology_router)
+    app.include_router(api)
+    app.include_router(pages_router)
+    app.include_router(ecology_pages)
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json", title="coopzone API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    return app

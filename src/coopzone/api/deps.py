@@ -1,0 +1,84 @@
+"""Request dependencies: the session (one transaction per request) and the acting principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from coopzone.accounts.audit import set_actor
+from coopzone.accounts.security import same_token
+from coopzone.accounts.service import Principal, principal_for, principal_for_token
+from coopzone.config import Settings
+from coopzone.errors import Forbidden, Unauthorized
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One request, one transaction. Declared with scope="function" so the commit runs
+    before the response is sent: a failed commit is an error response, never a 201."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def check_csrf(request: Request, given: str | None) -> None:
+    if not same_token(request.session.get("csrf"), given):
+        raise Forbidden("表单已失效，请刷新页面后重试", detail="missing or wrong CSRF token")
+
+
+def optional_principal(request: Request, session: SessionDep) -> Principal | None:
+    """The caller by API token (machine clients) or by login cookie (browsers)."""
+    token = _bearer(request)
+    if token is not None:
+        principal = principal_for_token(session, token)
+    elif "uid" in request.session:
+        try:
+            principal = principal_for(session, int(request.session["uid"]))
+        except Unauthorized:
+            request.session.clear()
+            return None
+        # Cookie-authenticated writes to the API must carry the CSRF header.
+        if request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
+            check_csrf(request, request.headers.get("x-csrf-token"))
+    else:
+        return None
+    set_actor(session, principal.user_id, principal.label)
+    request.state.principal = principal
+    return principal
+
+
+def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("请先登录或提供 API 令牌", detail="authentication required")
+    return principal
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
+CurrentUser = Annotated[Principal, Depends(require_principal)]

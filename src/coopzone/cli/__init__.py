@@ -1,0 +1,1 @@
+"""Command line: the root Typer app mounts each domain's commands."""

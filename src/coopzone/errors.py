@@ -1,0 +1,67 @@
+"""The one exception hierarchy. Each edge (API, pages, CLI) renders these its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One reason a row of input was refused. ``row`` is 1-based as the user sees it."""
+
+    row: int | None
+    column: str | None
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "column": self.column, "reason": self.reason}
+
+
+class CoopzoneError(Exception):
+    """Base of expected failures; ``message`` is shown to the user."""
+
+    status_code = 400
+    code = "error"
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+
+class Unauthorized(CoopzoneError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(CoopzoneError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(CoopzoneError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(CoopzoneError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(CoopzoneError):
+    """Input refused as a whole; ``errors`` lists every row, column and reason."""
+
+    status_code = 422
+    code = "invalid_input"
+
+    def __init__(
+        self, message: str, errors: list[RowError] | None = None, detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail)
+        self.errors = errors or []
+
+
+class TooManyAttempts(CoopzoneError):
+    status_code = 429
+    code = "too_many_attempts"

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from coopzone.api.deps import SessionDep
+from coopzone.places import service
+from coopzone.places.schemas import PlaceRead
+
+router = APIRouter(prefix="/places", tags=["places"])
+
+
+@router.get("", response_model=list[PlaceRead])
+def list_places(session: SessionDep, level: str | None = None,
+                in_zone: bool | None = None) -> list[Any]:
+    return list(service.list_places(session, level, in_zone))
+
+
+@router.get("/zone.geojson")
+def zone_map() -> dict[str, Any]:
+    """The offline map of the zone's 24 county-level units (see places/data/SOURCE.md)."""
+    return service.zone_geojson()
+
+
+@router.get("/{code}", response_model=PlaceRead)
+def get_place(session: SessionDep, code: str) -> Any:
+    return service.get_place(session, code)

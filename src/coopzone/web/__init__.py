@@ -1,0 +1,1 @@
+"""Server-rendered pages: layout, i18n, vendored static assets."""

@@ -1,0 +1,85 @@
+"""Shell pages: home, login/logout, the zone map. Each page is public or needs a login."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from coopzone.accounts.audit import set_actor
+from coopzone.accounts.security import new_csrf_token
+from coopzone.accounts.service import authenticate
+from coopzone.api.deps import OptionalUser, SessionDep, check_csrf
+from coopzone.places import service as places
+from coopzone.web.i18n import translations
+from coopzone.web.templating import locale_of, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def verify_csrf_form(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    """Every form post carries the session's CSRF token."""
+    check_csrf(request, csrf_token)
+
+
+CsrfChecked = Depends(verify_csrf_form)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths, so the login form cannot redirect elsewhere.
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return urlparse(target).path or "/"
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
+    counties = places.list_places(session, level="county", in_zone=True)
+    return render(request, "home.html", {
+        "hunan": [p for p in counties if p.code.startswith("43")],
+        "jiangxi": [p for p in counties if p.code.startswith("36")],
+    })
+
+
+@router.get("/map", response_class=HTMLResponse)
+def zone_map(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
+    counties = places.list_places(session, level="county", in_zone=True)
+    cities = {p.code: p.name for p in places.list_places(session, level="city")}
+    return render(request, "map.html", {"counties": counties, "cities": cities})
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
+    result = authenticate(session, username.strip(), password, request.app.state.settings)
+    if result.principal is None:
+        _ = translations(locale_of(request)).gettext
+        error = (_("Too many failed attempts. Try again in %(seconds)s seconds.")
+                 % {"seconds": result.retry_after} if result.reason == "locked"
+                 else _("Wrong user name or password."))
+        # The failure count is committed by the session dependency; the page says no.
+        return render(request, "login.html", {"next": _safe_next(next), "error": error},
+                      status_code=401 if result.reason != "locked" else 429)
+    principal = result.principal
+    set_actor(session, principal.user_id, principal.label)
+    request.session.clear()
+    request.session["uid"] = principal.user_id
+    request.session["csrf"] = new_csrf_token()  # a new token after login
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+def context_for_error(status: int, message: str) -> dict[str, Any]:
+    return {"status": status, "message": message}

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from pydantic import ValidationError
+from sqlalchemy import Column, Integer, MetaData, Table, select
+from sqlalchemy.orm import Session
+
+from coopzone.config import DEVELOPMENT_SECRET, Settings
+from coopzone.db import SHANGHAI, AwareDateTime, Money
+from coopzone.models import Base
+
+
+def test_default_secret_is_refused_outside_development() -> None:
+    with pytest.raises(ValidationError, match="COOPZONE_SECRET_KEY"):
+        Settings(env="production", secret_key=DEVELOPMENT_SECRET)
+    assert Settings(env="development").secret_key == DEVELOPMENT_SECRET
+    assert Settings(env="production", secret_key="x" * 32).env == "production"
+
+
+def test_default_database_is_sqlite_in_the_data_dir(tmp_path: object) -> None:
+    settings = Settings(data_dir=tmp_path)  # type: ignore[arg-type]
+    assert settings.effective_database_url == f"sqlite:///{tmp_path}/coopzone.sqlite3"
+
+
+def test_models_and_migrations_agree(session: Session) -> None:
+    context = MigrationContext.configure(session.connection(), opts={"compare_type": True})
+    assert compare_metadata(context, Base.metadata) == []
+
+
+probe = Table("probe_types", MetaData(), Column("id", Integer, primary_key=True),
+              Column("amount", Money()), Column("at", AwareDateTime()))
+
+
+def test_money_is_exact_yuan_and_times_are_shanghai(session: Session) -> None:
+    conn = session.connection()
+    probe.create(conn)
+    at = datetime(2019, 7, 31, 23, 30, tzinfo=SHANGHAI)
+    conn.execute(probe.insert().values(id=1, amount=Decimal("66000000.10"), at=at))
+    conn.execute(probe.insert().values(id=2, amount=Decimal("0.07"),
+                                       at=datetime(2019, 7, 31, 15, 30, tzinfo=timezone.utc)))
+    rows = conn.execute(select(probe.c.amount, probe.c.at).order_by(probe.c.id)).all()
+    assert rows[0].amount == Decimal("66000000.10")
+    assert rows[1].amount == Decimal("0.07")
+    assert rows[0].at == at and rows[0].at.utcoffset() == at.utcoffset()
+    assert rows[1].at.tzinfo is not None and rows[1].at.hour == 23  # 15:30 UTC = 23:30 CST
+
+
+def test_money_refuses_fractions_of_a_fen_and_naive_times(session: Session) -> None:
+    conn = session.connection()
+    probe.create(conn)
+    with pytest.raises(Exception, match="one fen"):
+        conn.execute(probe.insert().values(id=1, amount=Decimal("1.001")))
+    with pytest.raises(Exception, match="naive datetime"):
+        conn.execute(probe.insert().values(id=2, at=datetime(2020, 1, 1)))
