@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -42,7 +42,7 @@ def test_money_is_exact_yuan_and_times_are_shanghai(session: Session) -> None:
     at = datetime(2019, 7, 31, 23, 30, tzinfo=SHANGHAI)
     conn.execute(probe.insert().values(id=1, amount=Decimal("66000000.10"), at=at))
     conn.execute(probe.insert().values(id=2, amount=Decimal("0.07"),
-                                       at=datetime(2019, 7, 31, 15, 30, tzinfo=timezone.utc)))
+                                       at=datetime(2019, 7, 31, 15, 30, tzinfo=UTC)))
     rows = conn.execute(select(probe.c.amount, probe.c.at).order_by(probe.c.id)).all()
     assert rows[0].amount == Decimal("66000000.10")
     assert rows[1].amount == Decimal("0.07")
