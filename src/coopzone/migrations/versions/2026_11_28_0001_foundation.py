@@ -12,7 +12,6 @@ from alembic import op
 
 import coopzone.db
 
-
 revision: str = 'cccd27880fcc'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
