@@ -62,6 +62,17 @@ class InvalidInput(CoopzoneError):
         self.errors = errors or []
 
 
+class NeedsConfirmation(Conflict):
+    """The input would change stored records; ``errors`` lists each change for the user to
+    confirm. Nothing was written."""
+
+    code = "needs_confirmation"
+
+    def __init__(self, message: str, errors: list[RowError], detail: str | None = None) -> None:
+        super().__init__(message, detail)
+        self.errors = errors
+
+
 class TooManyAttempts(CoopzoneError):
     status_code = 429
     code = "too_many_attempts"

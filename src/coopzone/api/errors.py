@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from coopzone.errors import CoopzoneError, InvalidInput, Unauthorized
+from coopzone.errors import CoopzoneError, Unauthorized
 
 
 def _body(code: str, detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def _html(request: Request, status: int, message: str) -> Response:
 async def coopzone_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CoopzoneError)
     if _wants_json(request):
-        errors = [e.as_dict() for e in exc.errors] if isinstance(exc, InvalidInput) else []
+        errors = [e.as_dict() for e in getattr(exc, "errors", [])]
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return JSONResponse(_body(exc.code, exc.message, errors), exc.status_code,
                             headers=headers)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.audit import install_audit_hook, set_actor
 from coopzone.config import Settings, get_settings
 from coopzone.db import make_engine, make_session_factory, transaction
-from coopzone.errors import CoopzoneError, InvalidInput
+from coopzone.errors import CoopzoneError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -42,7 +42,6 @@ def fail(exc: CoopzoneError) -> None:
     err_console.print(f"[red]错误 error:[/red] {exc.message}")
     if exc.detail:
         err_console.print(f"  {exc.detail}")
-    if isinstance(exc, InvalidInput):
-        for e in exc.errors:
-            err_console.print(f"  row {e.row}, column {e.column}: {e.reason}")
+    for e in getattr(exc, "errors", []):
+        err_console.print(f"  row {e.row}, column {e.column}: {e.reason}")
     raise typer.Exit(code=2)
