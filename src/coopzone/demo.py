@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from coopzone.accounts import service as accounts
 from coopzone.accounts.models import User
+from coopzone.ecology.demo import load_ecology_demo
 from coopzone.places.service import load_places
 
 DEMO_PASSWORD = "xiangganbian-demo"
@@ -50,4 +51,6 @@ def load_accounts(session: Session, password: str) -> list[tuple[str, str]]:
 def load_demo(session: Session, password: str = DEMO_PASSWORD) -> list[tuple[str, str]]:
     """Load every module's demo data; returns the demo logins (user, role)."""
     load_places(session)
-    return load_accounts(session, password)
+    logins = load_accounts(session, password)
+    load_ecology_demo(session)
+    return logins

@@ -175,9 +175,13 @@ def import_file(session: Session, principal: Principal, path: Path, *, source: s
 
 
 def readings_frame(session: Session, section_ids: list[int] | None = None,
-                   start: date | None = None, end: date | None = None) -> pl.DataFrame:
-    """Stored readings as the engine's long frame (section = section code, local time)."""
-    query = (select(Section.code, Section.water_body, Reading.measured_at, Reading.item,
+                   start: date | None = None, end: date | None = None,
+                   key: str = "code") -> pl.DataFrame:
+    """Stored readings as the engine's long frame, local (Asia/Shanghai) naive times.
+    ``key`` chooses what names a section: its ``code`` or its ``name`` (agreements use
+    names such as 金鱼石)."""
+    label = Section.name if key == "name" else Section.code
+    query = (select(label, Section.water_body, Reading.measured_at, Reading.item,
                     Reading.value, Reading.below_dl, Reading.detection_limit)
              .join(Section, Section.id == Reading.section_id))
     if section_ids is not None:
