@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_AS_OF ?= 2025-09-30
 export COOPZONE_DATA_DIR ?= $(CURDIR)/var
 
 .PHONY: demo test venv system-deps lint typecheck test-sqlite test-postgres i18n bench clean
@@ -22,8 +23,8 @@ venv: $(BIN)/coopzone
 demo: venv
 	$(BIN)/coopzone db upgrade
 	$(BIN)/coopzone demo load
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
-	$(BIN)/coopzone serve --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop); the demo zone is as of $(DEMO_AS_OF)"
+	COOPZONE_AS_OF=$(DEMO_AS_OF) $(BIN)/coopzone serve --host $(HOST) --port $(PORT)
 
 system-deps:
 	bash scripts/install-system-deps.sh

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 15
     session_max_age_seconds: int = 8 * 3600
     cookie_secure: bool = False
+    # The date the platform treats as today (demos and replays of a past state); unset in
+    # production. `make demo` sets it to 2025-09-30, the date of the article's figures.
+    as_of: date | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -39,6 +44,9 @@ class Settings(BaseSettings):
         if len(self.secret_key) < 16:
             raise ValueError("COOPZONE_SECRET_KEY must be at least 16 characters long")
         return self
+
+    def today(self) -> date:
+        return self.as_of or datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
     @property
     def effective_database_url(self) -> str:

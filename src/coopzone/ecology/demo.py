@@ -74,15 +74,12 @@ def _months() -> list[tuple[int, int]]:
 
 def load_sections(session: Session) -> dict[str, Section]:
     existing = {s.code: s for s in session.scalars(select(Section))}
-    previous = None
-    rows = []
-    for code, name, river, county, lng, lat, level, target, border in SECTIONS:
-        rows.append((code, name, river, county, lng, lat, level, target, border, previous))
-        previous = code
-    for i, (code, name, river, county, lng, lat, level, target, border, up) in enumerate(rows):
+    codes = [row[0] for row in SECTIONS]
+    for i, (code, name, river, county, lng, lat, level, target, border) in enumerate(SECTIONS):
         if code in existing:
             continue
-        down = rows[i + 1][0] if i + 1 < len(rows) else None
+        up = codes[i - 1] if i > 0 else None
+        down = codes[i + 1] if i + 1 < len(codes) else None
         section = Section(code=code, name=name, river=river, basin=BASIN, water_body="river",
                           province_code=county[:2] + "0000", county_code=county,
                           upstream_code=up, downstream_code=down, level=level,

@@ -1,17 +1,126 @@
-"""Ecology pages (public): sections and their water quality."""
+"""Ecology pages (public): sections on the map, a section's readings and monthly judgement,
+a basin, and Excel export. Every figure is computed from stored readings."""
 
 from __future__ import annotations
 
+import io
+from datetime import date
+from typing import Any
+
+import polars as pl
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from openpyxl import Workbook
 
 from coopzone.api.deps import OptionalUser, SessionDep
-from coopzone.ecology import service
-from coopzone.web.templating import render
+from coopzone.ecology import evaluation, service
+from coopzone.ecology.models import Section
+from coopzone.ecology.readings import readings_frame
+from coopzone.engines.water_quality import item_spec
+from coopzone.web.templating import N_, render
 
 router = APIRouter(prefix="/ecology", include_in_schema=False)
+
+LEVELS = {"national": N_("national"), "provincial": N_("provincial"),
+          "municipal": N_("municipal")}
+TABLE_ITEMS = ("do", "codmn", "cod", "bod5", "nh3n", "tp")
+CHART_ITEMS = ("nh3n", "tp", "codmn", "do", "cod", "bod5")
+
+
+def _today(request: Request) -> date:
+    return request.app.state.settings.today()
+
+
+def _latest(ev_sections: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    graded = ev_sections.filter(pl.col("water_class").is_not_null()).sort("period")
+    return {r["section"]: r for r in graded.group_by("section").last().iter_rows(named=True)}
 
 
 @router.get("", response_class=HTMLResponse)
 def index(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
-    return render(request, "ecology/index.html", {"sections": service.list_sections(session)})
+    sections = service.list_sections(session)
+    as_of = _today(request)
+    ev = evaluation.evaluate_sections(session, sections, end=as_of) if sections else None
+    latest = _latest(ev.sections) if ev is not None else {}
+    runs = evaluation.streaks(session, sections, as_of) if sections else {}
+    points = [
+        {"name": s.name, "code": s.code, "value": [s.lng, s.lat],
+         "cls": latest.get(s.code, {}).get("water_class")}
+        for s in sections if s.lng is not None and s.lat is not None
+    ]
+    basins = sorted({s.basin for s in sections})
+    return render(request, "ecology/index.html", {
+        "sections": sections, "latest": latest, "runs": runs, "points": points,
+        "basins": basins,
+    })
+
+
+def _item_chart(frame: pl.DataFrame, item: str, water_body: str) -> dict[str, Any]:
+    spec = item_spec(item)
+    rows = frame.filter(pl.col("item") == item).sort("time")
+    limits = spec.limits_for(water_body)  # type: ignore[arg-type]
+    return {
+        "item": item, "name": spec.name_zh, "unit": spec.unit,
+        "direction": spec.direction, "limits": list(limits) if limits else [],
+        "points": [[t.strftime("%Y-%m-%d %H:%M"), v] for t, v in
+                   zip(rows["time"].to_list(), rows["value"].to_list(), strict=True)],
+    }
+
+
+def _monthly_rows(section: Section, ev: evaluation.Evaluation) -> list[dict[str, Any]]:
+    means = (ev.items.filter(pl.col("item").is_in(TABLE_ITEMS))
+             .pivot(on="item", index="period", values="mean"))
+    table = ev.sections.join(means, on="period", how="left").sort("period", descending=True)
+    return list(table.iter_rows(named=True))
+
+
+@router.get("/sections/{code}", response_class=HTMLResponse)
+def section_page(request: Request, session: SessionDep, principal: OptionalUser, code: str,
+                 item: str = "nh3n") -> Response:
+    section = service.get_section(session, code)
+    item = item if item in CHART_ITEMS else "nh3n"
+    ev = evaluation.evaluate_sections(session, [section])
+    frame = readings_frame(session, [section.id])
+    run = evaluation.streaks(session, [section], _today(request)).get(section.code, {})
+    return render(request, "ecology/section.html", {
+        "section": section, "rows": _monthly_rows(section, ev), "run": run,
+        "chart": _item_chart(frame, item, section.water_body), "chart_items": CHART_ITEMS,
+        "table_items": [(i, item_spec(i).name_zh) for i in TABLE_ITEMS],
+    })
+
+
+@router.get("/sections/{code}/monthly.xlsx")
+def section_export(request: Request, session: SessionDep, code: str) -> Response:
+    section = service.get_section(session, code)
+    ev = evaluation.evaluate_sections(session, [section])
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "月度评价"
+    sheet.append(["断面", "月份", "类别", "水质状况", "是否达标", "主要污染物",
+                  *[item_spec(i).name_zh for i in TABLE_ITEMS]])
+    for row in sorted(_monthly_rows(section, ev), key=lambda r: r["period"]):
+        sheet.append([section.name, row["period"], row["class_name"], row["status"],
+                      {True: "达标", False: "不达标"}.get(row["compliant"], ""),
+                      "、".join(row["main_pollutants"]),
+                      *[row.get(i) for i in TABLE_ITEMS]])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(buffer.getvalue(), media_type=(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        headers={"Content-Disposition": f"attachment; filename={section.code}-monthly.xlsx"})
+
+
+@router.get("/basins/{basin}", response_class=HTMLResponse)
+def basin_page(request: Request, session: SessionDep, principal: OptionalUser,
+               basin: str) -> Response:
+    sections = service.list_sections(session, basin)
+    if not sections:
+        service.get_section(session, basin)  # raises NotFound with a clear message
+    rows = evaluation.basin_evaluation(session, basin).sort("period", descending=True)
+    month = evaluation.basin_month(session, basin,
+                                   evaluation.last_complete_month(_today(request)))
+    return render(request, "ecology/basin.html", {
+        "basin": basin, "sections": sections, "rows": list(rows.iter_rows(named=True)),
+        "month": month,
+    })

@@ -1,0 +1,1 @@
+"""Ecology domain: water quality files, evaluation commands, eco-compensation."""

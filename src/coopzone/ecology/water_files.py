@@ -1,0 +1,342 @@
+"""Read the water-quality files bureaus send into the long readings the engine takes.
+
+Layouts
+-------
+* wide: the national automatic-monitoring publication (省份, 流域, 断面名称, 监测时间,
+  水质类别, 水温(℃), pH(无量纲), 溶解氧(mg/L), …, 站点情况) and any other Table-1 item
+  by its Chinese name. Columns that are not Table-1 items (电导率, 浊度, 叶绿素α, 藻密度,
+  站点情况, 水质类别, …) are ignored.
+* long: section, time, item, value (English or Chinese headers; item as code or name).
+
+Formats: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel .xlsx/.xls via python-calamine.
+Values: numbers, ``--``/empty (missing), ``0.002L``, ``<0.002``, ``ND(0.002)`` (below the
+detection limit; full-width characters allowed), see
+:func:`coopzone.engines.water_quality.parse_value` for the same rules on one value.
+
+A file with any bad cell is refused whole: :class:`FileRejected` carries every
+``(row, column, reason)``; ``row`` is the line number the user sees (header = 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from coopzone.engines.water_quality_gb3838 import ITEM_ALIASES
+
+__all__ = ["OUTPUT_SCHEMA", "FileRejected", "read_water_file", "read_water_files"]
+
+OUTPUT_SCHEMA = pl.Schema({
+    "section": pl.String(),
+    "time": pl.Datetime("us"),
+    "item": pl.String(),
+    "value": pl.Float64(),
+    "below_dl": pl.Boolean(),
+    "detection_limit": pl.Float64(),
+    "source_file": pl.String(),
+    "row": pl.Int64(),
+})
+
+_SECTION = {"section", "断面", "断面名称", "站点名称", "点位名称", "测站名称", "监测断面"}
+_TIME = {"time", "datetime", "date", "时间", "监测时间", "采样时间", "日期", "监测日期"}
+_ITEM = {"item", "项目", "指标", "监测项目", "监测指标"}
+_VALUE = {"value", "值", "浓度", "监测值", "结果", "监测结果", "数值"}
+_MISSING = ["", "--", "-", "—", "——", "/", "na", "n/a", "nan", "null", "none"]
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# Temperature is not a concentration; everything else must be >= 0.
+_MAY_BE_NEGATIVE = {"temperature"}
+
+
+class FileRejected(Exception):
+    """A file was refused; ``errors`` lists every ``(row, column, reason)``."""
+
+    def __init__(
+        self,
+        source: str,
+        errors: list[tuple[int, str, str]],
+        per_file: dict[str, list[tuple[int, str, str]]] | None = None,
+    ) -> None:
+        self.source = source
+        self.errors = errors
+        # File name -> its own errors, when several files were read together.
+        self.per_file = per_file if per_file is not None else {source: errors}
+        super().__init__(f"{source}: {len(errors)} problem(s), file refused")
+
+
+# --------------------------------------------------------------------------------------
+# Loading: every cell as text, whatever the container
+# --------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise FileRejected("?", [(1, "", "cannot decode: not UTF-8 or GBK text")])
+
+
+def _load_csv(path: Path) -> pl.DataFrame:
+    text = _decode(path.read_bytes())
+    return pl.read_csv(
+        io.BytesIO(text.encode("utf-8")), infer_schema=False, truncate_ragged_lines=False,
+        raise_if_empty=False,
+    )
+
+
+def _cell_text(cell: object) -> str | None:
+    if cell is None or cell == "":
+        return None
+    if isinstance(cell, dt.datetime):
+        return cell.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(cell, dt.date):
+        return cell.strftime("%Y-%m-%d")
+    if isinstance(cell, float):
+        return repr(cell)
+    return str(cell)
+
+
+def _load_excel(path: Path) -> pl.DataFrame:
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    if not rows:
+        return pl.DataFrame()
+    header = [str(h).strip() for h in rows[0]]
+    body = [[_cell_text(c) for c in r] for r in rows[1:]]
+    return pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
+
+
+def _load(path: Path) -> pl.DataFrame:
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}:
+        return _load_excel(path)
+    return _load_csv(path)
+
+
+# --------------------------------------------------------------------------------------
+# Headers
+# --------------------------------------------------------------------------------------
+
+
+def _norm(header: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", header).strip().lower().replace(" ", "")
+
+
+def _item_code(header: str) -> str | None:
+    """Item code for a header such as ``溶解氧(mg/L)`` or ``铬(六价)``; None if not an item."""
+    h = _norm(header)
+    while True:
+        if h in ITEM_ALIASES:
+            return ITEM_ALIASES[h]
+        stripped = re.sub(r"[(\[][^()\[\]]*[)\]]$", "", h)
+        if stripped == h:
+            return None
+        h = stripped
+
+
+def _find(headers: Sequence[str], names: set[str]) -> str | None:
+    for h in headers:
+        if re.sub(r"[(\[].*$", "", _norm(h)) in names:
+            return h
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Vectorised cell parsing
+# --------------------------------------------------------------------------------------
+
+
+def _value_columns(text: pl.Expr) -> list[pl.Expr]:
+    """value, below_dl, detection_limit and a problem text for each raw value cell."""
+    s = text.str.normalize("NFKC").str.strip_chars().str.replace_all(" ", "")
+    missing = s.is_null() | s.str.to_lowercase().is_in(_MISSING)
+    dl_text = pl.coalesce(
+        s.str.extract(rf"^({_NUMBER})[lL]$"),
+        s.str.extract(rf"^<({_NUMBER})$"),
+        s.str.extract(rf"^(?i:nd)\(({_NUMBER})\)$"),
+    )
+    bare_nd = s.str.to_lowercase() == "nd"
+    dl = dl_text.cast(pl.Float64, strict=False)
+    number = s.str.extract(rf"^({_NUMBER})$").cast(pl.Float64, strict=False)
+    value = pl.when(missing).then(None).when(dl.is_not_null()).then(dl).otherwise(number)
+    problem = (
+        pl.when(missing).then(None)
+        .when(bare_nd).then(pl.lit("below detection limit without the limit, write ND(0.002)"))
+        .when(dl.is_not_null() & (dl <= 0)).then(pl.lit("detection limit must be positive"))
+        .when(value.is_null()).then(pl.format("not a number: {}", text))
+    )
+    return [
+        value.alias("value"),
+        dl.is_not_null().alias("below_dl"),
+        dl.alias("detection_limit"),
+        problem.alias("_value_problem"),
+    ]
+
+
+_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+def _time_columns(text: pl.Expr, year: int | None) -> list[pl.Expr]:
+    s = text.str.normalize("NFKC").str.strip_chars().str.replace_all("/", "-")
+    yearless = s.str.contains(r"^\d{1,2}-\d{1,2}(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
+    month_only = s.str.contains(r"^\d{4}-\d{1,2}$")
+    full = (
+        pl.when(yearless & (year is not None)).then(pl.lit(f"{year}-") + s)
+        .when(month_only).then(s + "-01")
+        .otherwise(s)
+    )
+    # chrono accepts unpadded fields such as 2019-7-1 8:00 with these formats.
+    parsed = pl.coalesce([full.str.to_datetime(f, strict=False, time_unit="us") for f in _FORMATS])
+    problem = (
+        pl.when(s.is_null() | (s == "")).then(pl.lit("time is empty"))
+        .when(yearless & (year is None))
+        .then(pl.format("time {} has no year: give the year (--year)", text))
+        .when(parsed.is_null()).then(pl.format("not a time: {}", text))
+    )
+    return [parsed.alias("time"), problem.alias("_time_problem")]
+
+
+# --------------------------------------------------------------------------------------
+# Layouts to one long frame with raw text plus source column names
+# --------------------------------------------------------------------------------------
+
+
+def _to_long(raw: pl.DataFrame) -> tuple[pl.DataFrame, str, str, str, str]:
+    """Long frame (_row, section, time, item, raw value, value column) plus headers."""
+    headers = raw.columns
+    section = _find(headers, _SECTION)
+    time = _find(headers, _TIME)
+    errors = [(1, name, "column not found") for name, h in
+              (("断面名称/section", section), ("监测时间/time", time)) if h is None]
+    if section is None or time is None:
+        raise FileRejected("?", errors)
+    numbered = raw.with_row_index("_row", offset=2).with_columns(pl.col("_row").cast(pl.Int64))
+    item_col, value_col = _find(headers, _ITEM), _find(headers, _VALUE)
+    if item_col is not None and value_col is not None:
+        long = numbered.select(
+            "_row", pl.col(section).alias("section"), pl.col(time).alias("_time"),
+            pl.col(item_col).alias("_item_text"), pl.col(value_col).alias("_value_text"),
+            pl.lit(value_col).alias("_value_col"),
+        )
+        return long, section, time, item_col, value_col
+    items = {h: code for h in headers if h not in (section, time) and (code := _item_code(h))}
+    if not items:
+        raise FileRejected("?", [(1, "", "no Table-1 item columns and no item/value columns")])
+    long = numbered.select(
+        "_row", pl.col(section).alias("section"), pl.col(time).alias("_time"), *items
+    ).unpivot(index=["_row", "section", "_time"], variable_name="_value_col",
+              value_name="_value_text")
+    long = long.with_columns(pl.col("_value_col").alias("_item_text"))
+    return long, section, time, "", ""
+
+
+def _parse(long: pl.DataFrame, year: int | None) -> pl.DataFrame:
+    texts = long["_item_text"].drop_nulls().unique().to_list()
+    codes = pl.DataFrame(
+        {"_item_text": texts, "item": [_item_code(t) for t in texts]},
+        schema={"_item_text": pl.String, "item": pl.String},
+    )
+    return (
+        long.with_columns(pl.col("_value_text").cast(pl.String))
+        .join(codes, on="_item_text", how="left")
+        .with_columns(
+            pl.col("section").str.strip_chars(),
+            *_time_columns(pl.col("_time"), year),
+            *_value_columns(pl.col("_value_text")),
+        )
+    )
+
+
+def _collect_errors(df: pl.DataFrame, section: str, time: str, item_col: str) -> pl.DataFrame:
+    """One row per problem: _row, column, reason."""
+    value = pl.col("value")
+    checks: list[tuple[pl.Expr, pl.Expr, pl.Expr]] = [
+        (pl.col("section").is_null() | (pl.col("section") == ""), pl.lit(section),
+         pl.lit("section is empty")),
+        (pl.col("_time_problem").is_not_null(), pl.lit(time), pl.col("_time_problem")),
+        (pl.col("item").is_null(), pl.lit(item_col),
+         pl.format("unknown item: {}", pl.col("_item_text"))),
+        (pl.col("_value_problem").is_not_null(), pl.col("_value_col"), pl.col("_value_problem")),
+        (value.is_not_null() & (value < 0) & ~pl.col("item").is_in(list(_MAY_BE_NEGATIVE)),
+         pl.col("_value_col"), pl.format("negative value: {}", pl.col("_value_text"))),
+    ]
+    parts = [
+        df.filter(cond).select("_row", col.alias("column"), reason.alias("reason"))
+        for cond, col, reason in checks
+    ]
+    return pl.concat([*parts, _duplicates(df)], how="vertical_relaxed")
+
+
+def _duplicates(df: pl.DataFrame) -> pl.DataFrame:
+    """Rows repeating (section, time, item) of an earlier row with a different value."""
+    keyed = df.filter(pl.col("time").is_not_null() & pl.col("item").is_not_null()
+                      & pl.col("value").is_not_null())
+    first = keyed.group_by("section", "time", "item").agg(
+        pl.col("_row").min().alias("_first"),
+        pl.col("value").sort_by("_row").first().alias("_first_value"),
+    )
+    return (
+        keyed.join(first, on=["section", "time", "item"])
+        .filter((pl.col("_row") != pl.col("_first")) & (pl.col("value") != pl.col("_first_value")))
+        .select(
+            "_row", pl.col("_value_col").alias("column"),
+            pl.format("duplicate of row {} (same section, time and item) with a different value",
+                      pl.col("_first")).alias("reason"),
+        )
+    )
+
+
+def read_water_file(path: str | Path, *, year: int | None = None) -> pl.DataFrame:
+    """Read one file into long readings (:data:`OUTPUT_SCHEMA`), or raise FileRejected.
+
+    ``year`` completes times published without a year (``07-01 20:00``); such times are
+    refused when it is not given.
+    """
+    path = Path(path)
+    try:
+        raw = _load(path)
+        long, section, time, item_col, _ = _to_long(raw)
+    except FileRejected as exc:
+        raise FileRejected(str(path), exc.errors) from None
+    except (pl.exceptions.ComputeError, OSError, ValueError) as exc:
+        raise FileRejected(str(path), [(1, "", f"cannot read file: {exc}")]) from None
+    df = _parse(long, year)
+    errors = _collect_errors(df, section, time, item_col).unique().sort("_row", "column")
+    if errors.height:
+        rows = [(int(r), str(c), str(m)) for r, c, m in errors.iter_rows()]
+        raise FileRejected(str(path), rows)
+    good = df.filter(pl.col("value").is_not_null() | pl.col("below_dl"))
+    good = good.unique(["section", "time", "item"], keep="first", maintain_order=True)
+    return good.select(
+        "section", "time", "item", "value", "below_dl", "detection_limit",
+        pl.lit(str(path)).alias("source_file"), pl.col("_row").alias("row"),
+    ).cast(OUTPUT_SCHEMA)
+
+
+def read_water_files(paths: Sequence[str | Path], *, year: int | None = None) -> pl.DataFrame:
+    """Read several files; every bad file is reported, none is partly accepted.
+
+    Raises FileRejected whose ``errors`` hold the problems of all files in order and whose
+    ``per_file`` maps each refused file to its own problems.
+    """
+    frames: list[pl.DataFrame] = []
+    per_file: dict[str, list[tuple[int, str, str]]] = {}
+    for p in paths:
+        try:
+            frames.append(read_water_file(p, year=year))
+        except FileRejected as exc:
+            per_file[str(p)] = exc.errors
+    if per_file:
+        errors = [e for errs in per_file.values() for e in errs]
+        raise FileRejected(", ".join(per_file), errors, per_file)
+    if not frames:
+        return pl.DataFrame(schema=OUTPUT_SCHEMA)
+    return pl.concat(frames)
