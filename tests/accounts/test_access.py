@@ -179,3 +179,23 @@ def test_passwords_that_are_too_short_are_refused(session: Session) -> None:
     else:
         raise AssertionError("short password accepted")
     assert session.scalar(select(User).where(User.username == "shorty")) is None
+
+
+def test_account_page_makes_a_token_once_and_revokes_it(
+    client: TestClient, session: Session, people: People
+) -> None:
+    assert client.get("/account", follow_redirects=False).status_code == 303
+    assert login(client, "xiangdong", PASSWORD) == 303
+    token = csrf_of(client.get("/account").text)
+    page = client.post("/account/tokens", data={"name": "金鱼石自动站", "write": "yes",
+                                                "csrf_token": token}).text
+    plain = re.search(r'<code id="new-token">([^<]+)</code>', page)
+    assert plain
+    assert 'id="new-token"' not in client.get("/account").text  # shown only once
+    stored = session.scalars(select(ApiToken)).one()
+    assert stored.scopes == "read write" and stored.token_hash != plain.group(1)
+    fresh = TestClient(client.app)
+    headers = {"Authorization": f"Bearer {plain.group(1)}"}
+    assert fresh.get("/api/v1/me", headers=headers).json()["username"] == "xiangdong"
+    client.post(f"/account/tokens/{stored.id}/revoke", data={"csrf_token": token})
+    assert fresh.get("/api/v1/me", headers=headers).status_code == 401

@@ -15,7 +15,7 @@ from coopzone.accounts.service import principal_for
 from coopzone.ecology import readings
 from coopzone.ecology.models import ImportBatch, Reading, Section
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation
-from tests.conftest import People, token_for
+from tests.conftest import PASSWORD, People, token_for
 
 DATA = Path(__file__).parent / "data"
 
@@ -182,3 +182,34 @@ def test_upload_through_the_api(
         refused = client.post("/api/v1/ecology/imports", headers=headers,
                               files={"file": ("bad.csv", handle, "text/csv")})
     assert refused.status_code == 422 and len(refused.json()["errors"]) >= 3
+
+
+def test_upload_page_refuses_bad_files_and_asks_before_changing(
+    client: TestClient, session: Session, people: People, sections: list[Section],
+    tmp_path: Path
+) -> None:
+    from tests.accounts.test_access import csrf_of, login
+
+    assert client.get("/ecology/import", follow_redirects=False).status_code == 303
+    assert login(client, "xiangdong", PASSWORD) == 303
+    token = csrf_of(client.get("/ecology/import").text)
+    good = write_csv(tmp_path / "a.csv", ["金鱼石,2020-01-05,氨氮,0.2"])
+    no_csrf = client.post("/ecology/import", files={"file": ("a.csv", good.read_bytes())})
+    assert no_csrf.status_code == 403 and count(session, Reading) == 0
+
+    def upload(path: Path, confirm: str = "") -> tuple[int, str]:
+        r = client.post("/ecology/import", data={"csrf_token": token, "confirm": confirm},
+                        files={"file": (path.name, path.read_bytes(), "text/csv")})
+        return r.status_code, r.text
+
+    status, html = upload(good)
+    assert status == 200 and 'id="import-result"' in html and count(session, Reading) == 1
+    status, html = upload(DATA / "bad.csv")
+    assert status == 422 and 'id="import-errors"' in html and count(session, Reading) == 1
+    changed = write_csv(tmp_path / "b.csv", ["金鱼石,2020-01-05,氨氮,0.3"])
+    status, html = upload(changed)
+    assert status == 409 and "stored 0.2, file has 0.3" in html
+    assert session.scalars(select(Reading)).one().value == 0.2
+    status, html = upload(changed, confirm="yes")
+    assert status == 200
+    assert session.scalars(select(Reading)).one().value == 0.3

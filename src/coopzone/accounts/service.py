@@ -261,6 +261,11 @@ def revoke_token(session: Session, token_id: int, principal: Principal) -> ApiTo
     return token
 
 
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                .order_by(ApiToken.id.desc())))
+
+
 def principal_for_token(session: Session, plain: str) -> Principal:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
     at = now()

@@ -4,19 +4,23 @@ a basin, and Excel export. Every figure is computed from stored readings."""
 from __future__ import annotations
 
 import io
+import tempfile
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import polars as pl
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from openpyxl import Workbook
 
-from coopzone.api.deps import OptionalUser, SessionDep
-from coopzone.ecology import evaluation, service
+from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
+from coopzone.ecology import evaluation, readings, service
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import readings_frame
 from coopzone.engines.water_quality import item_spec
+from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation
+from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, render
 
 router = APIRouter(prefix="/ecology", include_in_schema=False)
@@ -124,3 +128,39 @@ def basin_page(request: Request, session: SessionDep, principal: OptionalUser,
         "basin": basin, "sections": sections, "rows": list(rows.iter_rows(named=True)),
         "month": month,
     })
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request, principal: CurrentUser) -> Response:
+    return render(request, "ecology/import.html", {"result": None, "changes": [], "errors": []})
+
+
+@router.post("/import", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
+                  file: Annotated[UploadFile, File()],
+                  source: Annotated[str, Form()] = "manual",
+                  year: Annotated[str, Form()] = "",
+                  confirm: Annotated[str, Form()] = "") -> Response:
+    """Upload a bureau's file. A refused file lists every row, column and reason; a file that
+    would change stored values shows the changes and asks for confirmation."""
+    name = Path(file.filename or "upload.csv").name
+    data = file.file.read()
+    context: dict[str, Any] = {"result": None, "changes": [], "errors": [], "filename": name,
+                               "source": source, "year": year}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            context["result"] = readings.import_file(
+                session, principal, path, source=source, year=int(year) if year else None,
+                confirm=confirm == "yes", filename=name)
+    except NeedsConfirmation as exc:
+        context["changes"] = exc.errors
+        context["message"] = exc.message
+        return render(request, "ecology/import.html", context, status_code=409)
+    except (InvalidInput, Forbidden) as exc:
+        session.rollback()
+        context["errors"] = getattr(exc, "errors", [])
+        context["message"] = exc.message
+        return render(request, "ecology/import.html", context, status_code=exc.status_code)
+    return render(request, "ecology/import.html", context)

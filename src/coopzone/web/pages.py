@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coopzone.accounts.audit import set_actor
+from coopzone.accounts.models import User
 from coopzone.accounts.security import new_csrf_token
-from coopzone.accounts.service import authenticate
-from coopzone.api.deps import OptionalUser, SessionDep, check_csrf
+from coopzone.accounts.service import authenticate, create_token, list_tokens, revoke_token
+from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, check_csrf
 from coopzone.places import service as places
 from coopzone.web.i18n import translations
-from coopzone.web.templating import locale_of, render
+from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
+
+# Marked for translation; templates show them with _(role).
+ROLE_NAMES = (N_("admin"), N_("editor"), N_("viewer"))
 
 
 def verify_csrf_form(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
@@ -81,5 +85,31 @@ def logout(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-def context_for_error(status: int, message: str) -> dict[str, Any]:
-    return {"status": status, "message": message}
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, session: SessionDep, principal: CurrentUser,
+            created: str | None = None) -> Response:
+    """The user's roles and API tokens (for automatic stations and other machine clients)."""
+    return render(request, "account.html", {
+        "tokens": list_tokens(session, principal.user_id),
+        "new_token": request.session.pop("new_token", None),
+    })
+
+
+@router.post("/account/tokens", dependencies=[CsrfChecked])
+def account_create_token(request: Request, session: SessionDep, principal: CurrentUser,
+                         name: Annotated[str, Form()],
+                         write: Annotated[str, Form()] = "") -> Response:
+    user = session.get(User, principal.user_id)
+    assert user is not None
+    scopes = ["read", "write"] if write == "yes" else ["read"]
+    _token, plain = create_token(session, user, name.strip() or "token", scopes)
+    # Shown once, on the next page, never stored in plain text.
+    request.session["new_token"] = plain
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
+def account_revoke_token(session: SessionDep, principal: CurrentUser,
+                         token_id: int) -> Response:
+    revoke_token(session, token_id, principal)
+    return RedirectResponse("/account", status_code=303)
