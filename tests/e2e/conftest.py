@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from datetime import date
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with factory() as session:
         load_demo(session, PASSWORD)
         session.commit()
-    app = create_app(make_settings(url), factory)
+    # The demo zone is as of 30 September 2025, the date of the article's figures.
+    app = create_app(make_settings(url, as_of=date(2025, 9, 30)), factory)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
