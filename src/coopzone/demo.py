@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,10 +35,9 @@ USERS = (
 )
 
 
-def load_accounts(session: Session, password: str) -> list[tuple[str, str]]:
+def load_accounts(session: Session, password: str) -> None:
     orgs = {name: accounts.get_or_create_organisation(session, name, kind, code)
             for name, kind, code in ORGANISATIONS}
-    logins: list[tuple[str, str]] = []
     for username, display, org_name, role, admin in USERS:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
@@ -44,13 +45,24 @@ def load_accounts(session: Session, password: str) -> list[tuple[str, str]]:
         else:
             accounts.set_password(session, user, password)
         accounts.grant_role(session, user, orgs[org_name], role)
-        logins.append((username, f"{role} · {org_name}" + (" · platform admin" if admin else "")))
-    return logins
+
+
+def demo_steps(password: str) -> list[tuple[str, Callable[[Session], object]]]:
+    """The demo, module by module, in dependency order (the CLI shows a progress bar)."""
+    return [
+        ("places", load_places),
+        ("accounts", lambda session: load_accounts(session, password)),
+        ("ecology: sections and readings", load_ecology_demo),
+    ]
 
 
 def load_demo(session: Session, password: str = DEMO_PASSWORD) -> list[tuple[str, str]]:
     """Load every module's demo data; returns the demo logins (user, role)."""
-    load_places(session)
-    logins = load_accounts(session, password)
-    load_ecology_demo(session)
-    return logins
+    for _name, step in demo_steps(password):
+        step(session)
+    return demo_logins()
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    return [(username, f"{role} · {org}" + (" · platform admin" if admin else ""))
+            for username, _display, org, role, admin in USERS]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 import coopzone
 from coopzone.accounts import service as accounts
 from coopzone.cli.context import command_session, console, settings
-from coopzone.demo import DEMO_PASSWORD, load_demo
+from coopzone.demo import DEMO_PASSWORD, demo_logins, demo_steps
 from coopzone.ecology.cli import app as ecology_app
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
@@ -143,8 +144,14 @@ def token_list(username: str) -> None:
 def demo_load(password: str = typer.Option(DEMO_PASSWORD, help="Password of the demo users.")
               ) -> None:
     """Load the demo data of every module (idempotent) and print the demo logins."""
-    with command_session("cli:demo") as session:
-        logins = load_demo(session, password)
+    steps = demo_steps(password)
+    with command_session("cli:demo") as session, Progress(console=console) as progress:
+        task = progress.add_task("demo", total=len(steps))
+        for name, step in steps:
+            progress.update(task, description=name)
+            step(session)
+            progress.advance(task)
+    logins = demo_logins()
     table = Table("user", "password", "role")
     for username, role in logins:
         table.add_row(username, password, role)
