@@ -7,8 +7,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
