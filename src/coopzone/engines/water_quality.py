@@ -332,7 +332,7 @@ def _aggregate(
     """Sums per section-month-item (the only pass over the raw readings), then per period.
 
     Sums rather than means are kept so months combine exactly into quarters and years;
-    below-DL readings enter the sum as their limit minus half of it (½DL).
+    below-DL readings enter the sum as half their limit (½DL).
     """
     lf = readings.lazy()
     names = lf.collect_schema().names()
@@ -343,14 +343,14 @@ def _aggregate(
     value = pl.col("value")
     if "detection_limit" in names:
         value = pl.when(below).then(pl.coalesce("detection_limit", "value")).otherwise(value)
-    dl = pl.when(below).then(pl.col("_v"))
+    v = pl.col("_v")
     keys = ["section", "item", "_m", *(["water_body"] if "water_body" in names else [])]
+    # One pass, four aggregates: a below-DL reading enters the sum as ½DL already.
     aggs = [
-        pl.col("_v").count().alias("n"),
-        pl.col("_v").sum().alias("_sum"),
-        dl.count().alias("_n_below"),
-        dl.sum().alias("_sum_below"),
-        dl.max().alias("detection_limit"),
+        v.count().alias("n"),
+        pl.when(below).then(v * 0.5).otherwise(v).sum().alias("_sum"),
+        (below & v.is_not_null()).sum().alias("_n_below"),
+        pl.when(below).then(v).max().alias("detection_limit"),
     ]
     if ph_mean == "hydrogen_ion":
         aggs.append(pl.lit(10.0).pow(-pl.col("_v")).sum().alias("_sum_h"))
@@ -368,7 +368,7 @@ def _aggregate(
 
 
 def _combine_months(monthly: pl.DataFrame, period: str, ph_mean: str) -> pl.DataFrame:
-    sums = [pl.col(c).sum() for c in ("n", "_sum", "_n_below", "_sum_below")]
+    sums = [pl.col(c).sum() for c in ("n", "_sum", "_n_below")]
     if ph_mean == "hydrogen_ion":
         sums.append(pl.col("_sum_h").sum())
     per = (
@@ -380,7 +380,7 @@ def _combine_months(monthly: pl.DataFrame, period: str, ph_mean: str) -> pl.Data
         .group_by("section", "water_body", "_y", "_p", "item")
         .agg(*sums, pl.col("detection_limit").max())
     )
-    mean = (pl.col("_sum") - 0.5 * pl.col("_sum_below")) / pl.col("n")
+    mean = pl.col("_sum") / pl.col("n")
     if ph_mean == "hydrogen_ion":
         mean = pl.when(pl.col("item") == "ph").then(pl.col("_sum_h") / pl.col("n")).otherwise(mean)
     return per.select(
