@@ -213,3 +213,32 @@ def test_upload_page_refuses_bad_files_and_asks_before_changing(
     status, html = upload(changed, confirm="yes")
     assert status == 200
     assert session.scalars(select(Reading)).one().value == 0.3
+
+
+def test_import_command_is_all_or_nothing(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI edge: its own database, one transaction per command."""
+    from typer.testing import CliRunner
+
+    from coopzone.cli.main import app
+    from coopzone.config import get_settings
+
+    monkeypatch.setenv("COOPZONE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COOPZONE_DATABASE_URL", "")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["demo", "load"]).exit_code == 0
+    good = write_csv(tmp_path / "a.csv", ["金鱼石,2025-09-05,氨氮,0.2"])
+    bad = write_csv(tmp_path / "b.csv", ["金鱼石,2025-09-06,氨氮,0.2",
+                                         "金鱼石,2025-09-07,氨氮,abc"])
+    refused = runner.invoke(app, ["ecology", "import", str(bad), str(good),
+                                  "--as", "xiangdong"])
+    assert refused.exit_code == 2 and "row 3" in refused.output
+    hunan = runner.invoke(app, ["ecology", "import", str(good), "--as", "liling"])
+    assert hunan.exit_code == 2 and "金鱼石" in hunan.output
+    ok = runner.invoke(app, ["ecology", "import", str(good), "--as", "xiangdong"])
+    assert ok.exit_code == 0 and "added 1" in ok.output
+    again = runner.invoke(app, ["ecology", "import", str(good), "--as", "xiangdong"])
+    assert "already imported" in again.output
+    get_settings.cache_clear()

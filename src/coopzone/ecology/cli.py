@@ -158,3 +158,29 @@ def evaluate_cmd(
 
 
 app.command("settle")(settle)
+
+
+@app.command("import")
+def import_cmd(
+    files: Annotated[list[Path], typer.Argument(help="CSV or Excel files", exists=True)],
+    user: Annotated[str, typer.Option("--as", help="User whose rights the import uses")],
+    source: Annotated[str, typer.Option(help="auto | manual")] = "manual",
+    year: Annotated[int | None, typer.Option(help="Year for times without one")] = None,
+    confirm: Annotated[bool, typer.Option(help="Apply changes to stored values")] = False,
+) -> None:
+    """Import monitoring files into the database: each file all or nothing, the same file
+    twice adds nothing, changed values only with --confirm."""
+    from coopzone.accounts.audit import set_actor
+    from coopzone.accounts.service import get_user_by_name, principal_for
+    from coopzone.cli.context import command_session, console
+    from coopzone.ecology.readings import import_file
+
+    with command_session() as session:
+        principal = principal_for(session, get_user_by_name(session, user).id)
+        set_actor(session, principal.user_id, f"cli:{principal.username}")
+        for path in files:
+            result = import_file(session, principal, path, source=source, year=year,
+                                 confirm=confirm)
+            note = " (already imported)" if result.duplicate_file else ""
+            console.print(f"{path.name}: added {result.added}, updated {result.updated}, "
+                          f"unchanged {result.unchanged}{note}")
