@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from coopzone.accounts import service as accounts
 from coopzone.accounts.models import User
+from coopzone.cooperation.demo import load_cooperation_demo
 from coopzone.ecology.demo import load_ecology_demo
+from coopzone.ecology.ledger_demo import load_ledger_demo
 from coopzone.places.service import load_places
 
 DEMO_PASSWORD = "xiangganbian-demo"
@@ -53,6 +55,8 @@ def demo_steps(password: str) -> list[tuple[str, Callable[[Session], object]]]:
         ("places", load_places),
         ("accounts", lambda session: load_accounts(session, password)),
         ("ecology: sections and readings", load_ecology_demo),
+        ("ecology: compensation ledger", load_ledger_demo),
+        ("cooperation: agreements, meetings, projects, tasks", load_cooperation_demo),
     ]
 
 

@@ -18,8 +18,12 @@ from coopzone.accounts.api import router as accounts_router
 from coopzone.accounts.audit import install_audit_hook
 from coopzone.api import errors
 from coopzone.config import Settings, get_settings
+from coopzone.cooperation.api import router as cooperation_router
+from coopzone.cooperation.pages import router as cooperation_pages
 from coopzone.db import make_engine, make_session_factory
 from coopzone.ecology.api import router as ecology_router
+from coopzone.ecology.compensation_api import router as compensation_router
+from coopzone.ecology.compensation_pages import router as compensation_pages
 from coopzone.ecology.pages import router as ecology_pages
 from coopzone.places.api import router as places_router
 from coopzone.web.pages import router as pages_router
@@ -72,9 +76,13 @@ def create_app(settings: Settings | None = None,
     api.include_router(places_router)
     api.include_router(accounts_router)
     api.include_router(ecology_router)
+    api.include_router(compensation_router)
+    api.include_router(cooperation_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(ecology_pages)
+    app.include_router(compensation_pages)
+    app.include_router(cooperation_pages)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

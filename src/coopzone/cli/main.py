@@ -9,6 +9,7 @@ from rich.table import Table
 import coopzone
 from coopzone.accounts import service as accounts
 from coopzone.cli.context import command_session, console, settings
+from coopzone.cooperation.cli import app as cooperation_app
 from coopzone.demo import DEMO_PASSWORD, demo_logins, demo_steps
 from coopzone.ecology.cli import app as ecology_app
 from coopzone.migrate import upgrade
@@ -26,6 +27,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(demo_app, name="demo")
 app.add_typer(ecology_app, name="ecology")
+app.add_typer(cooperation_app, name="cooperation")
 
 
 @app.command()

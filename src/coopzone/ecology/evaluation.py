@@ -118,8 +118,6 @@ def headline_figures(session: Session, as_of: date) -> dict[str, object]:
 
 def paid_to_jiangxi(session: Session) -> Decimal:
     """Total the compensation ledger records as paid by Hunan (430000) to Jiangxi (360000)."""
-    try:
-        from coopzone.ecology.ledger import total_paid
-    except ImportError:  # the ledger module is added by the compensation work
-        return Decimal(0)
+    from coopzone.ecology.ledger import total_paid  # the ledger imports this module's peers
+
     return total_paid(session, payer_code="430000", payee_code="360000")

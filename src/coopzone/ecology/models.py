@@ -1,11 +1,23 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopzone.db import AwareDateTime, Base, now
+from coopzone.db import AwareDateTime, Base, Money, now
 
 
 class Section(Base):
@@ -62,3 +74,142 @@ class Reading(Base):
     qualifier: Mapped[str | None] = mapped_column(String(20), default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("ecology_import_batch.id"),
                                                  default=None, index=True)
+
+
+# ---- eco-compensation ledger (issue #4) ----------------------------------------------------
+
+
+class AgreementVersion(Base):
+    """One stored text of an agreement (TOML, see agreements/FORMAT.md). A changed text for
+    the same id is a new version; the highest version is the current one."""
+
+    __tablename__ = "ecology_agreement_version"
+    __table_args__ = (UniqueConstraint("agreement_id", "version_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(String(60), index=True)
+    series: Mapped[str] = mapped_column(String(60), index=True)  # the agreement id if none
+    version_no: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    declared_version: Mapped[str] = mapped_column(String(60))  # the file's own "version"
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(255))  # built-in file name or "upload"
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class Statement(Base):
+    """A settlement year of one agreement series between two parties ("月核算、年清缴"):
+    the net, its due date and its state computed → confirmed → paid → closed.
+
+    ``party_a``/``party_b`` are the two parties' division codes in sorted order (the key);
+    ``payer_code``/``payee_code`` give the net's direction."""
+
+    __tablename__ = "ecology_statement"
+    __table_args__ = (UniqueConstraint("series", "year", "party_a", "party_b"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(60), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    party_a: Mapped[str] = mapped_column(String(6))
+    party_b: Mapped[str] = mapped_column(String(6))
+    payer_code: Mapped[str] = mapped_column(String(6))
+    payee_code: Mapped[str] = mapped_column(String(6))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    gross_payer_to_payee: Mapped[Decimal] = mapped_column(Money())
+    gross_payee_to_payer: Mapped[Decimal] = mapped_column(Money())
+    due: Mapped[date] = mapped_column(Date)
+    through: Mapped[str] = mapped_column(String(7))  # last month the computation covered
+    held: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(10), default="computed")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    agreement_versions: Mapped[list[int]] = mapped_column(JSON, default=list)
+    computed_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    payer_confirmed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    payer_confirmed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    payee_confirmed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    payee_confirmed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    paid_on: Mapped[date | None] = mapped_column(Date, default=None)
+    voucher_no: Mapped[str | None] = mapped_column(String(60), default=None)
+    paid_recorded_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+
+    lines: Mapped[list[StatementLine]] = relationship(
+        back_populates="statement", lazy="raise", cascade="all, delete-orphan",
+        order_by="(StatementLine.period, StatementLine.agreement, StatementLine.rule_id)")
+    changes: Mapped[list[StatementChange]] = relationship(
+        back_populates="statement", lazy="raise", cascade="all, delete-orphan",
+        order_by="StatementChange.id")
+
+
+class StatementLine(Base):
+    """One settlement line of a statement: a rule applied to a section and period, with its
+    working (``steps``). ``previous_*`` keep the values before the last recomputation that
+    changed the line."""
+
+    __tablename__ = "ecology_statement_line"
+    # Explicit short names: the conventional ones exceed PostgreSQL's 63 characters.
+    __table_args__ = (UniqueConstraint("statement_id", "agreement", "rule_id", "section",
+                                       "period", name="uq_ecology_statement_line_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("ecology_statement.id", ondelete="CASCADE"), index=True)
+    agreement_version_id: Mapped[int] = mapped_column(
+        ForeignKey("ecology_agreement_version.id", name="fk_ecology_statement_line_version"),
+        index=True)
+    agreement: Mapped[str] = mapped_column(String(60))
+    round: Mapped[str] = mapped_column(String(30))
+    rule_id: Mapped[str] = mapped_column(String(60))
+    rule: Mapped[str] = mapped_column(String(20))
+    section: Mapped[str] = mapped_column(String(60))
+    period: Mapped[str] = mapped_column(String(7))
+    water_class: Mapped[int | None] = mapped_column(Integer, default=None)
+    payer_code: Mapped[str | None] = mapped_column(String(6), default=None)
+    payee_code: Mapped[str | None] = mapped_column(String(6), default=None)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String(10))  # accrued | held | skipped
+    steps: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    previous_payer_code: Mapped[str | None] = mapped_column(String(6), default=None)
+    previous_amount: Mapped[Decimal | None] = mapped_column(Money(), default=None)
+    previous_status: Mapped[str | None] = mapped_column(String(10), default=None)
+    changed_in_revision: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    statement: Mapped[Statement] = relationship(back_populates="lines", lazy="raise")
+
+
+class StatementChange(Base):
+    """What a recomputation found. ``kind`` = ``recomputed``: an unpaid statement was updated
+    (state ``recorded``); ``adjustment``: the statement was already paid, so it was left as
+    is and the difference is to be settled separately (``open`` → ``settled``).
+
+    ``old_*``/``new_*`` are the statement's net before and after; ``payer_code``,
+    ``payee_code`` and ``amount`` the difference as a payment; ``lines`` lists each changed
+    line (period, rule, old and new payer, amount, status)."""
+
+    __tablename__ = "ecology_statement_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("ecology_statement.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(10))
+    revision: Mapped[int] = mapped_column(Integer)
+    old_payer_code: Mapped[str] = mapped_column(String(6))
+    old_amount: Mapped[Decimal] = mapped_column(Money())
+    new_payer_code: Mapped[str] = mapped_column(String(6))
+    new_amount: Mapped[Decimal] = mapped_column(Money())
+    payer_code: Mapped[str] = mapped_column(String(6))
+    payee_code: Mapped[str] = mapped_column(String(6))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    created_by: Mapped[str] = mapped_column(String(120))
+    settled_on: Mapped[date | None] = mapped_column(Date, default=None)
+    voucher_no: Mapped[str | None] = mapped_column(String(60), default=None)
+    settled_by: Mapped[str | None] = mapped_column(String(120), default=None)
+
+    statement: Mapped[Statement] = relationship(back_populates="changes", lazy="raise")

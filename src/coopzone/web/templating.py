@@ -13,7 +13,7 @@ import coopzone
 from coopzone.accounts.security import new_csrf_token
 from coopzone.web.i18n import LANGUAGE_NAMES, LOCALES, normalise, translations
 
-TEMPLATE_PACKAGES = ("coopzone.web", "coopzone.ecology")
+TEMPLATE_PACKAGES = ("coopzone.web", "coopzone.ecology", "coopzone.cooperation")
 
 
 
@@ -26,6 +26,8 @@ NAVIGATION = (
     ("/", N_("Home")),
     ("/map", N_("Zone map")),
     ("/ecology", N_("Ecology")),
+    ("/dashboard", N_("Dashboard")),
+    ("/cooperation", N_("Cooperation")),
 )
 
 

@@ -1,0 +1,327 @@
+"""Cooperation JSON API under /api/v1/cooperation: parse, call one service function, present."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import Response
+
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
+from coopzone.cooperation import service
+from coopzone.cooperation.exporters import workbook
+from coopzone.cooperation.importers import read_agreements
+from coopzone.cooperation.models import Agreement, Meeting, Project
+from coopzone.cooperation.schemas import (
+    AgreementCreate,
+    AgreementRead,
+    AgreementUpdate,
+    DocumentRead,
+    ImportPreviewRead,
+    ImportRowRead,
+    IndicatorRead,
+    IndicatorValueRead,
+    MeetingCreate,
+    MeetingRead,
+    ObligationCreate,
+    ObligationRead,
+    ObligationReportCreate,
+    ObligationReportRead,
+    PartyRead,
+    ProjectCreate,
+    ProjectRead,
+    ProjectReportCreate,
+    ReportedValueIn,
+    ResolutionRead,
+    TaskAction,
+    TaskCreate,
+    TaskEventRead,
+    TaskRead,
+)
+from coopzone.errors import InvalidInput, RowError
+
+router = APIRouter(prefix="/cooperation", tags=["cooperation"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def agreement_read(a: Agreement, full: bool = False) -> AgreementRead:
+    return AgreementRead(
+        id=a.id, title=a.title, field=a.field, signed_on=a.signed_on, signed_at=a.signed_at,
+        term_years=a.term_years, expires_on=a.expires_on, status=a.status, summary=a.summary,
+        parties=[PartyRead.model_validate(ap.party) for ap in a.parties],
+        document=DocumentRead.model_validate(a.document) if a.document else None,
+        obligations=[ObligationRead.model_validate(o) for o in a.obligations] if full else [],
+    )
+
+
+def meeting_read(m: Meeting) -> MeetingRead:
+    return MeetingRead(
+        id=m.id, title=m.title, kind=m.kind, series=m.series, held_on=m.held_on, place=m.place,
+        host=m.host, our_role=m.our_role,
+        members=[{"name": mm.party.name, "role": mm.role} for mm in m.members],
+        resolutions=[ResolutionRead.model_validate(r) for r in m.resolutions],
+    )
+
+
+def project_read(p: Project) -> ProjectRead:
+    return ProjectRead(
+        id=p.id, code=p.code, name=p.name, field=p.field, owner=p.owner,
+        owner_place_code=p.owner_place_code, budget=p.budget, status=p.status,
+        started_on=p.started_on, planned_finish=p.planned_finish,
+        percent_complete=service.percent_complete(p),
+        sites=[{"name": s.name, "county_code": s.county_code} for s in p.sites],
+        milestones=[{"name": m.name, "due_on": m.due_on, "done_on": m.done_on}
+                    for m in p.milestones],
+    )
+
+
+def agreement_filter(county: str | None = None, status: str | None = None,
+                     field: str | None = None, party: str | None = None,
+                     year: int | None = None, signed_to: date | None = None,
+                     q: str | None = None) -> service.AgreementFilter:
+    return service.AgreementFilter(county, status, field, party, year, signed_to, q)
+
+
+# ---- agreements -----------------------------------------------------------------------------
+
+
+@router.get("/agreements", response_model=list[AgreementRead])
+def list_agreements(session: SessionDep, county: str | None = None, status: str | None = None,
+                    field: str | None = None, party: str | None = None,
+                    year: int | None = None, signed_to: date | None = None,
+                    q: str | None = None) -> list[AgreementRead]:
+    f = agreement_filter(county, status, field, party, year, signed_to, q)
+    return [agreement_read(a) for a in service.list_agreements(session, f)]
+
+
+@router.get("/agreements.xlsx", response_class=Response)
+def export_agreements(session: SessionDep, county: str | None = None,
+                      status: str | None = None, field: str | None = None,
+                      party: str | None = None, year: int | None = None,
+                      signed_to: date | None = None, q: str | None = None) -> Response:
+    """The agreements as an Excel workbook with the import headers (it imports again)."""
+    f = agreement_filter(county, status, field, party, year, signed_to, q)
+    rows = service.agreement_rows(service.list_agreements(session, f))
+    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
+
+
+def _xlsx(name: str, content: bytes) -> Response:
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/agreements", response_model=AgreementRead, status_code=201)
+def create_agreement(session: SessionDep, principal: CurrentUser,
+                     body: AgreementCreate) -> AgreementRead:
+    return agreement_read(service.create_agreement(session, principal, body))
+
+
+@router.get("/agreements/{agreement_id}", response_model=AgreementRead)
+def get_agreement(session: SessionDep, agreement_id: int) -> AgreementRead:
+    return agreement_read(service.get_agreement(session, agreement_id, full=True), full=True)
+
+
+@router.patch("/agreements/{agreement_id}", response_model=AgreementRead)
+def update_agreement(session: SessionDep, principal: CurrentUser, agreement_id: int,
+                     body: AgreementUpdate) -> AgreementRead:
+    return agreement_read(service.update_agreement(session, principal, agreement_id, body))
+
+
+@router.post("/agreements/{agreement_id}/document", response_model=AgreementRead)
+def upload_document(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+                    agreement_id: int, file: Annotated[UploadFile, File()]) -> AgreementRead:
+    content = file.file.read()
+    agreement = service.attach_document(session, principal, agreement_id,
+                                        settings.data_dir / "files",
+                                        file.filename or "document", content)
+    return agreement_read(agreement)
+
+
+@router.post("/agreements/{agreement_id}/obligations", response_model=ObligationRead,
+             status_code=201)
+def add_obligation(session: SessionDep, principal: CurrentUser, agreement_id: int,
+                   body: ObligationCreate) -> Any:
+    obligation = service.add_obligation(session, principal, agreement_id, body)
+    session.refresh(obligation)
+    agreement = service.get_agreement(session, agreement_id, full=True)
+    return next(o for o in agreement.obligations if o.id == obligation.id)
+
+
+@router.post("/obligations/{obligation_id}/reports", response_model=ObligationReportRead,
+             status_code=201)
+def report_obligation(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+                      obligation_id: int, reported_on: Annotated[date, Form()],
+                      text: Annotated[str, Form(min_length=1)],
+                      done: Annotated[bool, Form()] = False,
+                      evidence: Annotated[UploadFile | None, File()] = None) -> Any:
+    """Progress on an obligation, with an optional evidence file (multipart form)."""
+    doc = None
+    if evidence is not None and evidence.filename:
+        doc = service.store_document(session, settings.data_dir / "files", evidence.filename,
+                                     evidence.file.read(), principal.label)
+    return service.report_obligation(session, principal, obligation_id,
+                                     ObligationReportCreate(reported_on=reported_on,
+                                                            text=text, done=done), doc)
+
+
+@router.post("/agreements/import", response_model=ImportPreviewRead)
+def import_agreements(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+                      file: Annotated[UploadFile, File()],
+                      confirm: Annotated[bool, Query()] = False) -> ImportPreviewRead:
+    """Preview (default) or, with ``confirm=true``, apply an agreements workbook.
+
+    All or nothing: a workbook with any bad row is refused whole with every row, column and
+    reason. Importing the same workbook twice adds nothing."""
+    content = file.file.read()
+    rows = read_agreements(content, file.filename or "")
+    if confirm:
+        result = service.import_agreements(session, principal, rows)
+    else:
+        result = service.preview_agreements(session, rows)
+    doc = service.store_document(session, settings.data_dir / "files",
+                                 file.filename or "agreements.xlsx", content, principal.label)
+    return ImportPreviewRead(
+        sha256=doc.sha256, filename=doc.filename, applied=confirm, new=result.count("new"),
+        changed=result.count("changed"), unchanged=result.count("unchanged"),
+        rows=[ImportRowRead(row=r.row, title=r.title, action=r.action, changes=r.changes)
+              for r in result.rows])
+
+
+# ---- meetings ---------------------------------------------------------------------------------
+
+
+@router.get("/meetings", response_model=list[MeetingRead])
+def list_meetings(session: SessionDep, kind: str | None = None, series: str | None = None,
+                  our_role: str | None = None, year: int | None = None) -> list[MeetingRead]:
+    f = service.MeetingFilter(kind, series, our_role, year)
+    return [meeting_read(m) for m in service.list_meetings(session, f)]
+
+
+@router.post("/meetings", response_model=MeetingRead, status_code=201)
+def create_meeting(session: SessionDep, principal: CurrentUser,
+                   body: MeetingCreate) -> MeetingRead:
+    meeting = service.create_meeting(session, principal, body)
+    return meeting_read(service.get_meeting(session, meeting.id))
+
+
+class _ResolutionTask(TaskAction):
+    owner_org_id: int
+    deadline: date
+    title: str | None = None
+
+
+@router.post("/resolutions/{resolution_id}/task", response_model=TaskRead, status_code=201)
+def resolution_to_task(session: SessionDep, principal: CurrentUser, resolution_id: int,
+                       body: _ResolutionTask) -> Any:
+    return service.resolution_to_task(session, principal, resolution_id, body.owner_org_id,
+                                      body.deadline, body.title)
+
+
+# ---- projects ---------------------------------------------------------------------------------
+
+
+@router.get("/projects", response_model=list[ProjectRead])
+def list_projects(session: SessionDep, county: str | None = None) -> list[ProjectRead]:
+    return [project_read(p) for p in service.list_projects(session, county)]
+
+
+@router.post("/projects", response_model=ProjectRead, status_code=201)
+def create_project(session: SessionDep, principal: CurrentUser,
+                   body: ProjectCreate) -> ProjectRead:
+    return project_read(service.create_project(session, principal, body))
+
+
+@router.post("/projects/{project_id}/reports", response_model=ProjectRead, status_code=201)
+def report_project(session: SessionDep, principal: CurrentUser, project_id: int,
+                   body: ProjectReportCreate) -> ProjectRead:
+    service.report_project(session, principal, project_id, body)
+    return project_read(service.get_project(session, project_id))
+
+
+# ---- tasks ------------------------------------------------------------------------------------
+
+
+@router.get("/tasks", response_model=list[TaskRead])
+def list_tasks(session: SessionDep, principal: CurrentUser, state: str | None = None,
+               overdue: bool = False, due_soon: bool = False, mine: bool = False) -> list[Any]:
+    org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
+    return list(service.list_tasks(session, service.TaskFilter(state, org_ids, overdue,
+                                                                due_soon)))
+
+
+@router.post("/tasks", response_model=TaskRead, status_code=201)
+def create_task(session: SessionDep, principal: CurrentUser, body: TaskCreate) -> Any:
+    return service.create_task(session, principal, body)
+
+
+@router.get("/tasks/{task_id}/events", response_model=list[TaskEventRead])
+def task_events(session: SessionDep, principal: CurrentUser, task_id: int) -> list[Any]:
+    return list(service.get_task(session, task_id).events)
+
+
+@router.post("/tasks/{task_id}/{action}", response_model=TaskRead)
+def move_task(session: SessionDep, principal: CurrentUser, task_id: int, action: str,
+              body: TaskAction | None = None) -> Any:
+    """``start``, ``submit`` (owner organisation's editors), ``accept`` or ``return`` (the
+    cooperation office; a return needs a note)."""
+    return service.move_task(session, principal, task_id, action, body.note if body else "")
+
+
+# ---- indicators and the dashboard ------------------------------------------------------------
+
+
+@router.get("/indicators", response_model=list[IndicatorRead])
+def list_indicators(session: SessionDep) -> list[Any]:
+    return list(service.list_indicators(session))
+
+
+@router.get("/indicators/{code}/values", response_model=list[IndicatorValueRead])
+def indicator_values(session: SessionDep, code: str) -> list[Any]:
+    return list(service.history(session, service.get_indicator(session, code).id))
+
+
+@router.post("/indicators/{code}/values", response_model=IndicatorValueRead, status_code=201)
+def report_indicator(session: SessionDep, principal: CurrentUser, code: str,
+                     body: ReportedValueIn) -> Any:
+    return service.report_value(session, principal, code, body.period, body.value)
+
+
+@router.post("/indicators/snapshot", response_model=list[IndicatorValueRead])
+def snapshot(session: SessionDep, principal: CurrentUser, period: str,
+             as_of: date | None = None) -> list[Any]:
+    """Compute and store every computed indicator for a period (office only)."""
+    service.require_office(principal, "生成指标快照")
+    if not service.valid_period(period):
+        raise InvalidInput("期间格式应为 2025、2025-Q3 或 2025-09",
+                           [RowError(None, "period", "YYYY, YYYY-Qn or YYYY-MM")])
+    return service.snapshot(session, period, as_of, principal.label)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+@router.get("/dashboard")
+def dashboard(session: SessionDep, as_of: date | None = None) -> dict[str, Any]:
+    """The public figures of the dashboard, each with a link to its records."""
+    d = service.dashboard(session, as_of)
+    return {
+        "as_of": d.as_of.isoformat(),
+        "totals": d.totals,
+        "indicators": [{"code": c.indicator.code, "name": c.indicator.name,
+                        "unit": c.indicator.unit, "target": _jsonable(c.indicator.target),
+                        "value": _jsonable(c.value), "link": c.link, "source": c.source_note,
+                        "trend": [[p, _jsonable(v)] for p, v in c.trend]} for c in d.cards],
+        "by_field": [{"field": f, "count": n,
+                      "link": f"/cooperation/agreements?field={f}"} for f, n in d.by_field],
+        "by_county": [{"code": code, "name": name, "count": n,
+                       "link": f"/cooperation/agreements?county={code}"}
+                      for code, name, n in d.by_county],
+        "projects": [{"code": p.code, "name": p.name, "percent_complete": pc,
+                      "link": f"/cooperation/projects/{p.id}"} for p, pc in d.projects],
+        "ecology": {k: _jsonable(v) for k, v in (d.ecology or {}).items()},
+    }

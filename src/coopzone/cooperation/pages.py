@@ -1,0 +1,366 @@
+"""Cooperation pages: the dashboard (驾驶舱, public parts without login), agreements, meetings,
+projects, leading-group tasks and indicators, with Excel import (preview, then confirm) and
+export of every list."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from coopzone.accounts.service import Principal
+from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
+from coopzone.cooperation import service
+from coopzone.cooperation.exporters import Cell, workbook
+from coopzone.cooperation.importers import read_agreements
+from coopzone.db import now
+from coopzone.errors import InvalidInput, NotFound, Unauthorized
+from coopzone.web.i18n import translations
+from coopzone.web.pages import CsrfChecked
+from coopzone.web.templating import N_, locale_of, render
+
+router = APIRouter(include_in_schema=False)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+FIELD_NAMES = {
+    "transport": N_("Transport"), "industry": N_("Industry"), "ecology": N_("Ecology"),
+    "public_services": N_("Public services"), "culture_tourism": N_("Culture and tourism"),
+    "credit": N_("Credit"), "talent": N_("Talent"), "science": N_("Science and technology"),
+    "agriculture": N_("Agriculture"), "trade": N_("Trade and logistics"), "other": N_("Other"),
+}
+STATUS_NAMES = {"signed": N_("Signed"), "in_force": N_("In force"), "expired": N_("Expired"),
+                "terminated": N_("Terminated")}
+STATE_NAMES = {"open": N_("Open"), "in_progress": N_("In progress"),
+               "submitted": N_("Submitted"), "accepted": N_("Accepted")}
+ACTION_NAMES = {"create": N_("Assigned"), "start": N_("Start"), "submit": N_("Submit"),
+                "accept": N_("Accept"), "return": N_("Return")}
+MEETING_KIND_NAMES = {"joint_meeting": N_("Joint meeting"), "forum": N_("Forum"),
+                      "conference": N_("Conference")}
+ROLE_NAMES = {"host": N_("Host"), "member": N_("Member"), "observer": N_("Observer")}
+PROJECT_STATUS_NAMES = {"planned": N_("Planned"), "under_construction": N_("Under construction"),
+                        "completed": N_("Completed"), "suspended": N_("Suspended")}
+
+
+# Indicator units are stored in Chinese; their English forms for the English pages.
+UNIT_EN = {"项": "", "个": "", "次": "times", "%": "%", "个月": "months", "万元": "×10,000 yuan",
+           "家": "companies", "元": "yuan"}
+
+
+def ecology_rows(figures: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The ecology module's headline figures as (label msgid, formatted value) rows."""
+    if not figures:
+        return []
+    rows: list[tuple[str, str]] = []
+    streak = figures.get("jinyushi_streak_months")
+    if streak is not None:
+        rows.append((N_("Jinyushi national section: months in a row meeting its target"),
+                     num(streak)))
+    share = figures.get("basin_sections_good_share")
+    if share is not None:
+        sections = figures.get("basin_sections")
+        rows.append((N_("Basin sections of good quality"), f"{num(Decimal(str(share)) * 100, 1)}%"
+                     + (f" ({num(sections)})" if sections is not None else "")))
+    paid = figures.get("compensation_paid_to_jiangxi")
+    if paid is not None:
+        rows.append((N_("Eco-compensation paid by Hunan to Jiangxi (10,000 yuan)"),
+                     num(Decimal(str(paid)) / 10000)))
+    return rows
+
+
+def num(value: Decimal | int | float | None, places: int | None = None) -> str:
+    """A figure as people write it: 212, 83.3, 6,600 (no trailing zeros)."""
+    if value is None:
+        return "—"
+    d = Decimal(str(value))
+    if places is not None:
+        d = d.quantize(Decimal(1).scaleb(-places))
+    if d == d.to_integral_value():
+        return f"{int(d):,}"
+    return f"{d.normalize():,f}"
+
+
+def spark(trend: list[tuple[str, Decimal]], width: int = 120, height: int = 28) -> str:
+    """Points of an inline SVG polyline for a trend (no script needed)."""
+    values = [float(v) for _p, v in trend]
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    step = width / (len(values) - 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}"
+                    for i, v in enumerate(values))
+
+
+def _context(session: Session, principal: Principal | None, **extra: Any) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
+        "reminders": service.reminders_for(session, principal),
+        "field_names": FIELD_NAMES, "status_names": STATUS_NAMES, "state_names": STATE_NAMES,
+        "action_names": ACTION_NAMES, "meeting_kind_names": MEETING_KIND_NAMES,
+        "role_names": ROLE_NAMES, "project_status_names": PROJECT_STATUS_NAMES,
+        "num": num, "spark": spark,
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def _xlsx(name: str, content: bytes) -> Response:
+    return Response(content, media_type=XLSX,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# ---- dashboard --------------------------------------------------------------------------------
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, session: SessionDep, principal: OptionalUser,
+              as_of: date | None = None) -> Response:
+    d = service.dashboard(session, as_of, with_tasks=principal is not None)
+    english = locale_of(request) == "en"
+    chart = {
+        "byField": [{"code": f, "count": n, "link": f"/cooperation/agreements?field={f}"}
+                    for f, n in d.by_field],
+        "byCounty": [{"code": c, "name": name, "count": n,
+                      "link": f"/cooperation/agreements?county={c}"}
+                     for c, name, n in d.by_county],
+        "byYear": [{"year": y, "count": n, "link": f"/cooperation/agreements?year={y}"}
+                   for y, n in d.by_year],
+    }
+    gettext = translations(locale_of(request)).gettext
+    return render(request, "cooperation/dashboard.html", _context(
+        session, principal, d=d, chart=chart, english=english, eco=ecology_rows(d.ecology),
+        field_labels={code: gettext(label) for code, label in FIELD_NAMES.items()},
+        unit_names=UNIT_EN))
+
+
+@router.get("/dashboard/unit/{code}", response_class=HTMLResponse)
+def unit_panel(request: Request, session: SessionDep, principal: OptionalUser,
+               code: str) -> Response:
+    """The panel shown when a unit of the map is clicked (an htmx fragment)."""
+    return render(request, "cooperation/unit_panel.html",
+                  _context(session, principal, u=service.unit_panel(session, code)))
+
+
+# ---- index and agreements --------------------------------------------------------------------
+
+
+@router.get("/cooperation", response_class=HTMLResponse)
+def index(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
+    d = service.dashboard(session, with_tasks=False)
+    return render(request, "cooperation/index.html", _context(session, principal, d=d))
+
+
+@router.get("/cooperation/agreements", response_class=HTMLResponse)
+def agreements(request: Request, session: SessionDep, principal: OptionalUser,
+               county: str | None = None, status: str | None = None, field: str | None = None,
+               party: str | None = None, year: int | None = None,
+               signed_to: date | None = None, q: str | None = None,
+               view: str | None = None) -> Response:
+    f = service.AgreementFilter(county or None, status or None, field or None, party or None,
+                                year, signed_to, q or None)
+    rows = service.list_agreements(session, f)
+    counties = service.unit_names(session)
+    by_county = sorted(service.agreements_by_county(session, f).items(),
+                       key=lambda t: (-t[1], t[0])) if view == "county" else []
+    return render(request, "cooperation/agreements.html", _context(
+        session, principal, rows=rows, f=f, counties=counties, by_county=by_county,
+        view=view, query=f.query_string()))
+
+
+@router.get("/cooperation/agreements.xlsx")
+def agreements_xlsx(session: SessionDep, county: str | None = None, status: str | None = None,
+                    field: str | None = None, party: str | None = None,
+                    year: int | None = None, signed_to: date | None = None,
+                    q: str | None = None) -> Response:
+    f = service.AgreementFilter(county or None, status or None, field or None, party or None,
+                                year, signed_to, q or None)
+    rows = service.agreement_rows(service.list_agreements(session, f))
+    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
+
+
+@router.get("/cooperation/agreements/import", response_class=HTMLResponse)
+def import_form(request: Request, session: SessionDep, principal: CurrentUser) -> Response:
+    return render(request, "cooperation/import.html", _context(session, principal))
+
+
+@router.post("/cooperation/agreements/import", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
+                   principal: CurrentUser, file: Annotated[UploadFile, File()]) -> Response:
+    """Step one: check the workbook and show what would change. Nothing is written except the
+    uploaded file itself, kept by its hash for the confirmation."""
+    content = file.file.read()
+    try:
+        rows = read_agreements(content, file.filename or "")
+    except InvalidInput as exc:
+        return render(request, "cooperation/import.html",
+                      _context(session, principal, refused=exc), status_code=422)
+    preview = service.preview_agreements(session, rows)
+    doc = service.store_document(session, settings.data_dir / "files",
+                                 file.filename or "agreements.xlsx", content, principal.label)
+    return render(request, "cooperation/import.html", _context(
+        session, principal, preview=preview, sha256=doc.sha256, filename=doc.filename))
+
+
+@router.post("/cooperation/agreements/import/confirm", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def import_confirm(request: Request, session: SessionDep, settings: SettingsDep,
+                   principal: CurrentUser, sha256: Annotated[str, Form()]) -> Response:
+    """Step two: apply the previewed workbook, all or nothing."""
+    doc = service.get_document(session, sha256)
+    content = service.document_path(settings.data_dir / "files", doc).read_bytes()
+    try:
+        result = service.import_agreements(session, principal,
+                                           read_agreements(content, doc.filename))
+    except InvalidInput as exc:
+        session.rollback()
+        return render(request, "cooperation/import.html",
+                      _context(session, principal, refused=exc), status_code=422)
+    return render(request, "cooperation/import.html",
+                  _context(session, principal, applied=result, filename=doc.filename))
+
+
+@router.get("/cooperation/agreements/{agreement_id}", response_class=HTMLResponse)
+def agreement(request: Request, session: SessionDep, principal: OptionalUser,
+              agreement_id: int) -> Response:
+    a = service.get_agreement(session, agreement_id, full=True)
+    may_edit = principal is not None and service.can_edit_agreement(
+        principal, [ap.party.place_code for ap in a.parties if ap.party.place_code])
+    return render(request, "cooperation/agreement.html",
+                  _context(session, principal, a=a, may_edit=may_edit))
+
+
+@router.get("/cooperation/files/{sha256}")
+def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+             sha256: str) -> Response:
+    doc = service.get_document(session, sha256)
+    path = service.document_path(settings.data_dir / "files", doc)
+    return FileResponse(path, filename=doc.filename)
+
+
+# ---- meetings, projects ------------------------------------------------------------------------
+
+
+@router.get("/cooperation/meetings", response_class=HTMLResponse)
+def meetings(request: Request, session: SessionDep, principal: OptionalUser,
+             kind: str | None = None, series: str | None = None, our_role: str | None = None,
+             year: int | None = None) -> Response:
+    f = service.MeetingFilter(kind or None, series or None, our_role or None, year)
+    return render(request, "cooperation/meetings.html", _context(
+        session, principal, rows=service.list_meetings(session, f), f=f,
+        tasks=service.tasks_by_resolution(session)))
+
+
+@router.get("/cooperation/projects", response_class=HTMLResponse)
+def projects(request: Request, session: SessionDep, principal: OptionalUser,
+             county: str | None = None) -> Response:
+    rows = [(p, service.percent_complete(p)) for p in service.list_projects(session, county)]
+    return render(request, "cooperation/projects.html", _context(
+        session, principal, rows=rows, county=county, counties=service.unit_names(session)))
+
+
+@router.get("/cooperation/projects/{project_id}", response_class=HTMLResponse)
+def project(request: Request, session: SessionDep, principal: OptionalUser,
+            project_id: int) -> Response:
+    p = service.get_project(session, project_id)
+    return render(request, "cooperation/project.html", _context(
+        session, principal, p=p, percent=service.percent_complete(p),
+        counties=service.unit_names(session)))
+
+
+# ---- tasks ------------------------------------------------------------------------------------
+
+
+@router.get("/cooperation/tasks", response_class=HTMLResponse)
+def tasks(request: Request, session: SessionDep, principal: CurrentUser,
+          state: str | None = None, overdue: bool = False, due_soon: bool = False,
+          mine: bool = False) -> Response:
+    org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
+    rows = service.list_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
+                                                          due_soon))
+    today = now().date()
+    moves = {t.id: [a for a in service.TRANSITIONS
+                    if t.state in service.TRANSITIONS[a][0]
+                    and service.may_move(principal, t, a)] for t in rows}
+    return render(request, "cooperation/tasks.html", _context(
+        session, principal, rows=rows, state=state, overdue=overdue, due_soon=due_soon,
+        mine=mine, today=today, moves=moves, orgs=service.organisation_names(session),
+        is_overdue=service.is_overdue, is_due_soon=service.is_due_soon,
+        on_time=service.on_time))
+
+
+@router.post("/cooperation/tasks/{task_id}/{action}", dependencies=[CsrfChecked])
+def move_task(session: SessionDep, principal: CurrentUser, task_id: int, action: str,
+              note: Annotated[str, Form()] = "") -> Response:
+    service.move_task(session, principal, task_id, action, note)
+    return RedirectResponse(f"/cooperation/tasks#task-{task_id}", status_code=303)
+
+
+# ---- indicators ---------------------------------------------------------------------------------
+
+
+@router.get("/cooperation/indicators", response_class=HTMLResponse)
+def indicators(request: Request, session: SessionDep, principal: OptionalUser,
+               as_of: date | None = None) -> Response:
+    cards = service.indicator_cards(session, as_of or service.data_as_of(session))
+    return render(request, "cooperation/indicators.html",
+                  _context(session, principal, cards=cards))
+
+
+@router.get("/cooperation/indicators/{code}", response_class=HTMLResponse)
+def indicator(request: Request, session: SessionDep, principal: OptionalUser,
+              code: str) -> Response:
+    ind = service.get_indicator(session, code)
+    return render(request, "cooperation/indicator.html", _context(
+        session, principal, ind=ind, values=service.history(session, ind.id)))
+
+
+# ---- export of every list ------------------------------------------------------------------------
+
+
+def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], list[list[Cell]]]:
+    if kind == "agreements":
+        return ("合作协议", service.AGREEMENT_HEADERS,
+                service.agreement_rows(service.list_agreements(session)))
+    if kind == "meetings":
+        return ("联席会议", ("序号", "会议名称", "类型", "系列", "日期", "地点", "主办", "我方身份",
+                         "决议"),
+                [[i, m.title, m.kind, m.series, m.held_on, m.place, m.host, m.our_role,
+                  "；".join(r.text for r in m.resolutions)]
+                 for i, m in enumerate(service.list_meetings(session), start=1)])
+    if kind == "projects":
+        return ("平台项目", ("序号", "代码", "项目名称", "领域", "责任单位", "总投资（元）", "状态",
+                         "开工日期", "计划完成", "完成率（%）", "站点"),
+                [[i, p.code, p.name, p.field, p.owner, p.budget, p.status, p.started_on,
+                  p.planned_finish, service.percent_complete(p),
+                  "、".join(s.name for s in p.sites)]
+                 for i, p in enumerate(service.list_projects(session), start=1)])
+    if kind == "tasks":
+        orgs = service.organisation_names(session)
+        return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
+                         "验收时间"),
+                [[i, t.title, orgs.get(t.owner_org_id, ""), t.deadline, t.state,
+                  t.returned_count,
+                  t.submitted_at.strftime("%Y-%m-%d %H:%M") if t.submitted_at else None,
+                  t.accepted_at.strftime("%Y-%m-%d %H:%M") if t.accepted_at else None]
+                 for i, t in enumerate(service.list_tasks(session), start=1)])
+    if kind == "indicators":
+        rows: list[list[Cell]] = []
+        for ind in service.list_indicators(session):
+            for v in service.history(session, ind.id):
+                rows.append([ind.code, ind.name, ind.unit, ind.target, v.period, v.value,
+                             v.source, str(v.provenance.get("link") or v.provenance.get(
+                                 "evidence") or "")])
+        return ("指标", ("代码", "指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
+    raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
+
+
+@router.get("/cooperation/export/{kind}.xlsx")
+def export(session: SessionDep, principal: OptionalUser, kind: str) -> Response:
+    if kind == "tasks" and principal is None:
+        raise Unauthorized("请先登录", detail="authentication required")
+    title, headers, rows = _export_rows(session, kind)
+    return _xlsx(f"{kind}.xlsx", workbook(title, headers, rows))

@@ -1,0 +1,281 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from coopzone.cooperation.models import (
+    AGREEMENT_STATUSES,
+    FIELDS,
+    MEETING_KINDS,
+    MEMBER_ROLES,
+    PARTY_KINDS,
+    PROJECT_STATUSES,
+)
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return "^(" + "|".join(values) + ")$"
+
+
+class PartyIn(BaseModel):
+    name: str = Field(min_length=2, max_length=120)
+    kind: str | None = Field(default=None, pattern=_one_of(PARTY_KINDS))
+    place_code: str | None = Field(default=None, pattern=r"^\d{6}$")
+
+
+class PartyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    place_code: str | None
+
+
+class AgreementCreate(BaseModel):
+    title: str = Field(min_length=2, max_length=200)
+    parties: list[PartyIn] = Field(min_length=1)
+    field: str = Field(pattern=_one_of(FIELDS))
+    signed_on: date
+    signed_at: str = Field(default="", max_length=120)
+    term_years: int | None = Field(default=None, ge=1, le=50)
+    expires_on: date | None = None
+    status: str = Field(default="signed", pattern=_one_of(AGREEMENT_STATUSES))
+    summary: str = ""
+
+
+class AgreementUpdate(BaseModel):
+    status: str | None = Field(default=None, pattern=_one_of(AGREEMENT_STATUSES))
+    expires_on: date | None = None
+    summary: str | None = None
+
+
+class DocumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    filename: str
+    sha256: str
+    size: int
+
+
+class ObligationCreate(BaseModel):
+    description: str = Field(min_length=2)
+    owner: str = Field(min_length=2, max_length=120, description="name of a party")
+    due_on: date | None = None
+
+
+class ObligationReportCreate(BaseModel):
+    reported_on: date
+    text: str = Field(min_length=1)
+    done: bool = False
+
+
+class ObligationReportRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    reported_on: date
+    text: str
+    evidence_id: int | None
+    reported_by: str
+
+
+class ObligationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    description: str
+    owner: PartyRead
+    due_on: date | None
+    done_on: date | None
+    reports: list[ObligationReportRead]
+
+
+class AgreementRead(BaseModel):
+    id: int
+    title: str
+    field: str
+    signed_on: date
+    signed_at: str
+    term_years: int | None
+    expires_on: date | None
+    status: str
+    summary: str
+    parties: list[PartyRead]
+    document: DocumentRead | None = None
+    obligations: list[ObligationRead] = []
+
+
+class MemberIn(BaseModel):
+    name: str = Field(min_length=2, max_length=120)
+    role: str = Field(default="member", pattern=_one_of(MEMBER_ROLES))
+
+
+class MeetingCreate(BaseModel):
+    title: str = Field(min_length=2, max_length=200)
+    kind: str = Field(pattern=_one_of(MEETING_KINDS))
+    series: str = Field(default="", max_length=120)
+    held_on: date
+    place: str = Field(default="", max_length=120)
+    host: str = Field(min_length=2, max_length=120)
+    our_role: str = Field(default="member", pattern=_one_of(MEMBER_ROLES))
+    members: list[MemberIn] = []
+    resolutions: list[str] = []
+
+
+class ResolutionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: int
+    text: str
+
+
+class MeetingRead(BaseModel):
+    id: int
+    title: str
+    kind: str
+    series: str
+    held_on: date
+    place: str
+    host: str
+    our_role: str
+    members: list[dict[str, str]]
+    resolutions: list[ResolutionRead]
+
+
+class SiteIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    county_code: str = Field(pattern=r"^\d{6}$")
+
+
+class MilestoneIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    due_on: date
+    done_on: date | None = None
+
+
+class ProjectCreate(BaseModel):
+    code: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=2, max_length=200)
+    field: str = Field(pattern=_one_of(FIELDS))
+    owner: str = Field(min_length=2, max_length=120)
+    owner_place_code: str = Field(pattern=r"^\d{6}$")
+    budget: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    status: str = Field(default="planned", pattern=_one_of(PROJECT_STATUSES))
+    started_on: date | None = None
+    planned_finish: date | None = None
+    summary: str = ""
+    sites: list[SiteIn] = []
+    milestones: list[MilestoneIn] = []
+
+
+class ProjectReportCreate(BaseModel):
+    reported_on: date
+    percent_complete: int = Field(ge=0, le=100)
+    text: str = ""
+
+
+class ProjectRead(BaseModel):
+    id: int
+    code: str
+    name: str
+    field: str
+    owner: str
+    owner_place_code: str
+    budget: Decimal | None
+    status: str
+    started_on: date | None
+    planned_finish: date | None
+    percent_complete: int
+    sites: list[dict[str, str]]
+    milestones: list[dict[str, Any]]
+
+
+class TaskCreate(BaseModel):
+    title: str = Field(min_length=2, max_length=200)
+    description: str = ""
+    owner_org_id: int
+    deadline: date
+    resolution_id: int | None = None
+
+
+class TaskAction(BaseModel):
+    note: str = ""
+
+
+class TaskEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    action: str
+    from_state: str
+    to_state: str
+    actor: str
+    note: str
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    owner_org_id: int
+    deadline: date
+    state: str
+    resolution_id: int | None
+    returned_count: int
+    submitted_at: datetime | None
+    accepted_at: datetime | None
+
+
+class IndicatorValueRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    period: str
+    value: Decimal
+    source: str
+    provenance: dict[str, Any]
+    evidence_id: int | None
+    recorded_by: str
+
+
+class IndicatorRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    name_en: str
+    unit: str
+    target: Decimal | None
+    period: str
+    source: str
+    reporter: str
+
+
+class ReportedValueIn(BaseModel):
+    period: str = Field(pattern=r"^\d{4}(-Q[1-4]|-\d{2})?$")
+    value: Decimal
+
+
+class ImportRowRead(BaseModel):
+    row: int
+    title: str
+    action: str  # new | changed | unchanged
+    changes: dict[str, list[str]]
+
+
+class ImportPreviewRead(BaseModel):
+    sha256: str
+    filename: str
+    applied: bool
+    new: int
+    changed: int
+    unchanged: int
+    rows: list[ImportRowRead]

@@ -1,0 +1,252 @@
+"""JSON API of the eco-compensation ledger: agreements, statements with their lines and
+changes, balances, totals paid, and the state changes (confirm, pay, close, recompute,
+settle an adjustment). Reads are public; writes need a user or a write-scoped token."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from coopzone.api.deps import CurrentUser, SessionDep
+from coopzone.ecology import compensation_pages, ledger
+from coopzone.ecology.models import Statement, StatementChange
+
+router = APIRouter(prefix="/ecology/compensation", tags=["ecology compensation"])
+
+
+class ChangeRead(BaseModel):
+    id: int
+    kind: str
+    state: str
+    revision: int
+    old_payer_code: str
+    old_amount: Decimal
+    new_payer_code: str
+    new_amount: Decimal
+    payer_code: str
+    payee_code: str
+    amount: Decimal
+    lines: list[dict[str, Any]]
+    created_at: datetime
+    created_by: str
+    settled_on: date | None
+    voucher_no: str | None
+
+
+class LineRead(BaseModel):
+    period: str
+    section: str
+    water_class: int | None
+    agreement: str
+    agreement_version_id: int
+    round: str
+    rule_id: str
+    rule: str
+    payer_code: str | None
+    payee_code: str | None
+    amount: Decimal
+    status: str
+    steps: list[dict[str, str]]
+    previous_payer_code: str | None
+    previous_amount: Decimal | None
+    previous_status: str | None
+
+
+class StatementSummary(BaseModel):
+    id: int
+    series: str
+    year: int
+    payer_code: str
+    payee_code: str
+    amount: Decimal
+    gross_payer_to_payee: Decimal
+    gross_payee_to_payer: Decimal
+    due: date
+    through: str
+    held: int
+    skipped: int
+    state: str
+    revision: int
+    payer_confirmed_at: datetime | None
+    payer_confirmed_by: str | None
+    payee_confirmed_at: datetime | None
+    payee_confirmed_by: str | None
+    paid_on: date | None
+    voucher_no: str | None
+    closed_at: datetime | None
+
+
+class StatementRead(StatementSummary):
+    lines: list[LineRead]
+    changes: list[ChangeRead]
+
+
+def _summary(s: Statement) -> StatementSummary:
+    return StatementSummary.model_validate(s, from_attributes=True)
+
+
+def _read(s: Statement) -> StatementRead:
+    return StatementRead.model_validate(s, from_attributes=True)
+
+
+class Confirm(BaseModel):
+    party_code: str | None = Field(default=None, description="430000 or 360000; optional "
+                                   "when the caller acts for one side only")
+
+
+class Payment(BaseModel):
+    paid_on: date
+    voucher_no: str = Field(min_length=1, max_length=60)
+
+
+class Recompute(BaseModel):
+    series: str = "lushui"
+    as_of: date | None = Field(default=None, description="settle months before this day; "
+                               "default today")
+
+
+class RecomputeRead(BaseModel):
+    series: str
+    through: str
+    created: list[int]
+    updated: list[int]
+    adjustments: list[int]
+    unchanged: int
+
+
+class AgreementRead(BaseModel):
+    id: str
+    series: str
+    version_no: int
+    declared_version: str
+    title: str
+    source: str
+    terms: dict[str, Any]
+
+
+class AgreementText(BaseModel):
+    text: str = Field(min_length=1, max_length=200_000, description="agreement TOML")
+
+
+@router.get("/agreements", response_model=list[AgreementRead])
+def agreements(session: SessionDep) -> list[AgreementRead]:
+    """Current version of every stored agreement, with its terms in plain Chinese."""
+    return [AgreementRead(id=v.agreement_id, series=v.series, version_no=v.version_no,
+                          declared_version=v.declared_version, title=v.title, source=v.source,
+                          terms=compensation_pages.describe(ledger.agreement_of(v)))
+            for v in ledger.current_versions(session)]
+
+
+@router.post("/agreements", response_model=AgreementRead, status_code=201)
+def save_agreement(session: SessionDep, principal: CurrentUser,
+                   body: AgreementText) -> AgreementRead:
+    """Store an agreement text (platform administrators); a changed text is a new version."""
+    v = ledger.save_agreement(session, principal, body.text)
+    return AgreementRead(id=v.agreement_id, series=v.series, version_no=v.version_no,
+                         declared_version=v.declared_version, title=v.title, source=v.source,
+                         terms=compensation_pages.describe(ledger.agreement_of(v)))
+
+
+@router.get("/statements", response_model=list[StatementSummary])
+def list_statements(session: SessionDep, series: str | None = None,
+                    year: int | None = None) -> list[StatementSummary]:
+    return [_summary(s) for s in ledger.list_statements(session, series, year)]
+
+
+@router.get("/statements/{statement_id}", response_model=StatementRead)
+def get_statement(session: SessionDep, statement_id: int) -> StatementRead:
+    return _read(ledger.get_statement(session, statement_id))
+
+
+@router.get("/statements/{statement_id}/statement.xlsx")
+def statement_xlsx(session: SessionDep, statement_id: int) -> Response:
+    return compensation_pages.statement_xlsx(session, str(statement_id), None)
+
+
+@router.get("/statements/{statement_id}/statement.pdf")
+def statement_pdf(session: SessionDep, statement_id: int) -> Response:
+    return compensation_pages.statement_pdf(session, str(statement_id), None)
+
+
+@router.post("/statements/{statement_id}/confirm", response_model=StatementRead)
+def confirm(session: SessionDep, principal: CurrentUser, statement_id: int,
+            body: Confirm | None = None) -> StatementRead:
+    statement = ledger.confirm(session, principal, statement_id,
+                               body.party_code if body else None)
+    return _read(statement)
+
+
+@router.post("/statements/{statement_id}/pay", response_model=StatementRead)
+def pay(session: SessionDep, principal: CurrentUser, statement_id: int,
+        body: Payment) -> StatementRead:
+    return _read(ledger.record_payment(session, principal, statement_id, body.paid_on,
+                                       body.voucher_no))
+
+
+@router.post("/statements/{statement_id}/close", response_model=StatementRead)
+def close(session: SessionDep, principal: CurrentUser, statement_id: int) -> StatementRead:
+    return _read(ledger.close(session, principal, statement_id))
+
+
+@router.post("/recompute", response_model=RecomputeRead)
+def recompute(session: SessionDep, principal: CurrentUser, body: Recompute) -> RecomputeRead:
+    """Recompute a series from the stored readings: unpaid statements are updated (the
+    difference recorded), paid ones get an adjustment entry instead."""
+    result = ledger.recompute(session, principal, body.series, body.as_of)
+    return RecomputeRead(series=result.series, through=result.through, created=result.created,
+                         updated=result.updated, adjustments=result.adjustments,
+                         unchanged=result.unchanged)
+
+
+@router.post("/adjustments/{change_id}/settle", response_model=ChangeRead)
+def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: int,
+                      body: Payment) -> ChangeRead:
+    change: StatementChange = ledger.settle_adjustment(session, principal, change_id,
+                                                       body.paid_on, body.voucher_no)
+    return ChangeRead.model_validate(change, from_attributes=True)
+
+
+class BalanceRead(BaseModel):
+    code: str
+    name: str
+    receivable: Decimal
+    payable: Decimal
+    received: Decimal
+    paid: Decimal
+    balance: Decimal
+    outstanding: Decimal
+
+
+class SeriesRead(BaseModel):
+    series: str
+    streak: int
+    months: list[dict[str, Any]]
+    balances: list[BalanceRead]
+    paid: list[dict[str, Any]]
+
+
+@router.get("/series/{series}", response_model=SeriesRead)
+def series(session: SessionDep, series: str) -> SeriesRead:
+    """Each month's class and pass/fail, consecutive compliant months, balances and totals."""
+    view = compensation_pages.series_overview(session, series)
+    return SeriesRead(
+        series=series, streak=view["streak"],
+        months=[{"period": m.period, "section": m.section, "water_class": m.water_class,
+                 "target_class": m.target, "compliant": m.compliant} for m in view["strip"]],
+        balances=[BalanceRead(code=b.code, name=b.name, receivable=b.receivable,
+                              payable=b.payable, received=b.received, paid=b.paid,
+                              balance=b.balance, outstanding=b.outstanding)
+                  for b in view["balances"]],
+        paid=[{"payer_code": p["payer_code"], "payee_code": p["payee_code"],
+               "amount": str(p["amount"])} for p in view["paid"]])
+
+
+@router.get("/total-paid")
+def total_paid(session: SessionDep, payer: str, payee: str) -> dict[str, str]:
+    """What ``payer`` has paid ``payee`` (division codes, e.g. 430000 → 360000)."""
+    return {"payer": payer, "payee": payee,
+            "amount": str(ledger.total_paid(session, payer, payee))}

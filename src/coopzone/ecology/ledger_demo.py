@@ -1,0 +1,56 @@
+"""Demo ledger for 渌水 (series ``lushui``), computed from the stored demo readings.
+
+The figures are never typed: the statements come from the readings through the engine. Only
+the bureaus' acts are raw demo records: both finance bureaus confirm each year 2019–2024 in
+March of the next year, Hunan pays in April (before the 30 April due date) with a voucher
+number, and Jiangxi closes the statements through 2023 on receipt. 2025 stays computed
+(accruing). Idempotent: statements already paid are left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from coopzone.db import SHANGHAI
+from coopzone.ecology import ledger
+
+SERIES = "lushui"
+PAID_YEARS = range(2019, 2025)
+CLOSED_YEARS = range(2019, 2024)
+BUREAUS = {"360000": "江西省财政厅", "430000": "湖南省财政厅"}
+VOUCHER_PREFIX = {"360000": "赣财付", "430000": "湘财付"}
+
+
+def _at(year: int, month: int, day: int, hour: int = 10) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=SHANGHAI)
+
+
+def load_ledger_demo(session: Session, as_of: date = date(2025, 9, 30)) -> None:
+    """Load the built-in agreements, compute the 渌水 statements up to ``as_of`` and record
+    the demo confirmations, payments and closings."""
+    ledger.sync_builtin_agreements(session, created_by="demo")
+    ledger.compute_statements(session, SERIES, as_of, actor="demo")
+    bureaus = ledger.finance_bureaus(session, BUREAUS)
+    label = {code: bureaus[code].name if code in bureaus else name
+             for code, name in BUREAUS.items()}
+    for statement in ledger.list_statements(session, SERIES):
+        year = statement.year
+        if year not in PAID_YEARS or statement.state in ledger.PAID:
+            continue
+        nxt = year + 1
+        statement.payer_confirmed_at = _at(nxt, 3, 10)
+        statement.payer_confirmed_by = label.get(statement.payer_code, statement.payer_code)
+        statement.payee_confirmed_at = _at(nxt, 3, 12)
+        statement.payee_confirmed_by = label.get(statement.payee_code, statement.payee_code)
+        statement.paid_on = date(nxt, 4, 20)
+        prefix = VOUCHER_PREFIX.get(statement.payer_code, "财付")
+        statement.voucher_no = f"{prefix}〔{nxt}〕{40 + year % 100}号"
+        statement.paid_recorded_by = label.get(statement.payer_code, statement.payer_code)
+        statement.state = "paid"
+        if year in CLOSED_YEARS:
+            statement.closed_at = _at(nxt, 4, 28)
+            statement.closed_by = label.get(statement.payee_code, statement.payee_code)
+            statement.state = "closed"
+    session.flush()

@@ -1,0 +1,66 @@
+"""Indicators: computed from the records with their provenance, or reported with evidence."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from coopzone.cooperation import service
+from coopzone.cooperation.models import IndicatorValue
+from coopzone.errors import Conflict, Forbidden
+from tests.cooperation.conftest import Coop, count, xiangdong_agreement
+
+
+def test_a_computed_value_is_stored_per_period_with_the_ids_it_came_from(
+    session: Session, coop: Coop
+) -> None:
+    service.define_indicator(session, "agreements_in_force", "履行中的合作协议", "项",
+                             "computed", Decimal(150))
+    first = xiangdong_agreement(session, coop.office, "协议一")
+    [value] = service.snapshot(session, "2023")
+    assert (value.period, value.value, value.source) == ("2023", Decimal(1), "computed")
+    assert value.provenance["ids"] == [first]
+    assert value.provenance["link"] == (
+        "/cooperation/agreements?status=in_force&signed_to=2023-12-31")
+    assert value.provenance["as_of"] == "2023-12-31"
+    # Nothing was signed by the end of 2022.
+    [earlier] = service.snapshot(session, "2022")
+    assert earlier.value == Decimal(0) and earlier.provenance["ids"] == []
+    # The same figures again change nothing.
+    service.snapshot(session, "2023")
+    assert count(session, IndicatorValue) == 2
+    assert [(v.period, v.value) for v in service.history(session, value.indicator_id)] == [
+        ("2022", Decimal(0)), ("2023", Decimal(1))]
+
+
+def test_reported_values_need_the_office(session: Session, coop: Coop) -> None:
+    service.define_indicator(session, "licensees", "品牌授权企业", "家", "reported",
+                             Decimal(200), reporter="运营中心")
+    with pytest.raises(Forbidden):
+        service.report_value(session, coop.jiangxi, "licensees", "2024", Decimal(210))
+    assert count(session, IndicatorValue) == 0
+    value = service.report_value(session, coop.office, "licensees", "2024", Decimal(210))
+    assert value.source == "reported" and value.provenance["reported_by"] == "coop"
+    [card] = service.indicator_cards(session, date(2025, 9, 30))
+    assert card.value == Decimal(210) and card.reached is True
+    service.define_indicator(session, "agreements_signed", "协议", "项", "computed")
+    with pytest.raises(Conflict):
+        service.report_value(session, coop.office, "agreements_signed", "2024", Decimal(1))
+
+
+def test_periods() -> None:
+    assert service.period_end("2024") == date(2024, 12, 31)
+    assert service.period_end("2024-Q1") == date(2024, 3, 31)
+    assert service.period_end("2024-02") == date(2024, 2, 29)
+    assert service.period_end("2024-12") == date(2024, 12, 31)
+    assert service.valid_period("2025-Q3") and not service.valid_period("2025-13")
+
+
+def test_ecology_figures_follow_the_contract_when_present(session: Session) -> None:
+    figures = service.ecology_figures(session, date(2025, 9, 30))
+    if figures is not None:
+        assert {"jinyushi_streak_months", "basin_sections_good_share", "basin_sections",
+                "compensation_paid_to_jiangxi"} <= set(figures)
