@@ -12,6 +12,7 @@ from coopzone.accounts.audit import set_actor
 from coopzone.accounts.security import same_token
 from coopzone.accounts.service import Principal, principal_for, principal_for_token
 from coopzone.config import Settings
+from coopzone.db import transaction
 from coopzone.errors import Forbidden, Unauthorized
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -25,15 +26,8 @@ def get_settings_dep(request: Request) -> Settings:
 def get_session(request: Request) -> Iterator[Session]:
     """One request, one transaction. Declared with scope="function" so the commit runs
     before the response is sent: a failed commit is an error response, never a 201."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with transaction(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -138,17 +138,29 @@ def class_input(section: str, period: str, res: PeriodResult | None) -> Step:
 # --- shape 1: binary bet ------------------------------------------------------------------
 
 
-def class_bet(rule: ClassBetRule, period: str, ctx: Context) -> list[SettlementLine]:
-    """渌水 R1 (2019): "若当月水质类别达到或优于国家考核目标Ⅲ类" Hunan pays Jiangxi 100万,
-    otherwise Jiangxi pays Hunan; R2 "差异化补偿" through the per-class table."""
+def _section_class(
+    rule: ClassBetRule | ClassStepRule, period: str, ctx: Context
+) -> tuple[int, list[Step]] | SettlementLine:
+    """The section's class for the period with its input step, or the line that the
+    agreement's missing-data policy gives (a failing class under ``fail``)."""
     res = ctx.result(rule.section, period)
     steps = [class_input(rule.section, period, res)]
     cls = usable_class(res)
-    if cls is None:
-        if ctx.agreement.missing_data is not MissingPolicy.FAIL:
-            return [missing_line(ctx, rule, rule.section, period, why_missing(res), steps)]
-        steps.append(fail_step(why_missing(res), "劣V"))
-        cls = WORST_CLASS
+    if cls is not None:
+        return cls, steps
+    if ctx.agreement.missing_data is not MissingPolicy.FAIL:
+        return missing_line(ctx, rule, rule.section, period, why_missing(res), steps)
+    steps.append(fail_step(why_missing(res), "劣V"))
+    return WORST_CLASS, steps
+
+
+def class_bet(rule: ClassBetRule, period: str, ctx: Context) -> list[SettlementLine]:
+    """渌水 R1 (2019): "若当月水质类别达到或优于国家考核目标Ⅲ类" Hunan pays Jiangxi 100万,
+    otherwise Jiangxi pays Hunan; R2 "差异化补偿" through the per-class table."""
+    found = _section_class(rule, period, ctx)
+    if isinstance(found, SettlementLine):
+        return [found]
+    cls, steps = found
     head = f"{period} {rule.section} 类别 {class_name(cls)}"
     if rule.by_class:
         return [_by_class(rule, period, ctx, cls, head, steps)]
@@ -183,14 +195,10 @@ def _by_class(
 def class_step(rule: ClassStepRule, period: str, ctx: Context) -> list[SettlementLine]:
     """黄河 豫→鲁 2021 (a): each class better than Ⅲ → Shandong pays Henan 6,000万; each class
     worse → Henan pays Shandong 6,000万; exactly Ⅲ → nothing."""
-    res = ctx.result(rule.section, period)
-    steps = [class_input(rule.section, period, res)]
-    cls = usable_class(res)
-    if cls is None:
-        if ctx.agreement.missing_data is not MissingPolicy.FAIL:
-            return [missing_line(ctx, rule, rule.section, period, why_missing(res), steps)]
-        steps.append(fail_step(why_missing(res), "劣V"))
-        cls = WORST_CLASS
+    found = _section_class(rule, period, ctx)
+    if isinstance(found, SettlementLine):
+        return [found]
+    cls, steps = found
     diff = cls - rule.target_class
     head = f"{period} {rule.section} 类别 {class_name(cls)}，目标 {class_name(rule.target_class)}"
     if diff == 0:
