@@ -102,6 +102,28 @@ def get_document(session: Session, sha256: str) -> Document:
     return doc
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file as received from a form, not yet stored."""
+
+    filename: str
+    content: bytes
+
+
+def _store_upload(session: Session, files_dir: Path, upload: Upload | None,
+                  uploaded_by: str) -> Document | None:
+    if upload is None:
+        return None
+    return store_document(session, files_dir, upload.filename, upload.content, uploaded_by)
+
+
+def documents_by_id(session: Session, ids: Iterable[int | None]) -> dict[int, Document]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {d.id: d for d in session.scalars(select(Document).where(Document.id.in_(wanted)))}
+
+
 def document_path(files_dir: Path, doc: Document) -> Path:
     path = files_dir / doc.sha256
     if not path.is_file():
@@ -196,6 +218,19 @@ def require_agreement_write(principal: Principal, agreement: Agreement) -> None:
                         detail=f"{principal.username} is not party to agreement {agreement.id}")
 
 
+def may_create_agreement(principal: Principal) -> bool:
+    """Anyone with a write role somewhere may register an agreement; whether it is theirs is
+    checked against its parties by :func:`create_agreement`."""
+    return principal.may_write_scope() and (
+        principal.is_platform_admin or any(r.role in WRITE_ROLES for r in principal.roles))
+
+
+def require_may_create_agreement(principal: Principal) -> None:
+    if not may_create_agreement(principal):
+        raise Forbidden("只有有编辑权限的单位可以登记合作协议",
+                        detail=f"{principal.username} has no write role")
+
+
 def is_office(principal: Principal) -> bool:
     """Platform admins and editors of the cooperation office run the leading group's tasks."""
     if not principal.may_write_scope():
@@ -253,6 +288,20 @@ def create_agreement(session: Session, principal: Principal, data: AgreementCrea
     return agreement
 
 
+def create_agreement_with_document(session: Session, principal: Principal,
+                                   data: AgreementCreate, files_dir: Path,
+                                   document: Upload | None = None) -> Agreement:
+    """Register an agreement and keep its signed document; the file is stored only once the
+    agreement has been accepted."""
+    agreement = create_agreement(session, principal, data)
+    doc = _store_upload(session, files_dir, document, principal.label)
+    if doc is not None:
+        agreement.document_id = doc.id
+        agreement.document = doc
+        session.flush()
+    return agreement
+
+
 def update_agreement(session: Session, principal: Principal, agreement_id: int,
                      data: AgreementUpdate) -> Agreement:
     agreement = get_agreement(session, agreement_id)
@@ -289,13 +338,31 @@ def add_obligation(session: Session, principal: Principal, agreement_id: int,
     return obligation
 
 
+def get_obligation(session: Session, obligation_id: int) -> Obligation:
+    obligation = session.get(Obligation, obligation_id)
+    if obligation is None:
+        raise NotFound(f"没有编号为 {obligation_id} 的义务", detail="unknown obligation")
+    return obligation
+
+
+def report_obligation_with_evidence(session: Session, principal: Principal,
+                                    obligation_id: int, data: ObligationReportCreate,
+                                    files_dir: Path, evidence: Upload | None = None
+                                    ) -> ObligationReport:
+    """Report progress with an evidence file, stored once the report has been accepted."""
+    report = report_obligation(session, principal, obligation_id, data)
+    doc = _store_upload(session, files_dir, evidence, principal.label)
+    if doc is not None:
+        report.evidence_id = doc.id
+        session.flush()
+    return report
+
+
 def report_obligation(session: Session, principal: Principal, obligation_id: int,
                       data: ObligationReportCreate, evidence: Document | None = None
                       ) -> ObligationReport:
     """Report progress on an obligation (with evidence); only a party to the agreement may."""
-    obligation = session.get(Obligation, obligation_id)
-    if obligation is None:
-        raise NotFound(f"没有编号为 {obligation_id} 的义务", detail="unknown obligation")
+    obligation = get_obligation(session, obligation_id)
     agreement = get_agreement(session, obligation.agreement_id)
     require_agreement_write(principal, agreement)
     report = ObligationReport(obligation_id=obligation.id, reported_on=data.reported_on,
@@ -550,12 +617,24 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting:
     return meeting
 
 
-def resolution_to_task(session: Session, principal: Principal, resolution_id: int,
-                       owner_org_id: int, deadline: date, title: str | None = None) -> Task:
-    """Turn a meeting resolution into a leading-group task."""
+def list_resolutions(session: Session) -> list[Resolution]:
+    """Every resolution with its meeting, newest meeting first (the sources of tasks)."""
+    return list(session.scalars(
+        select(Resolution).join(Meeting).options(selectinload(Resolution.meeting))
+        .order_by(Meeting.held_on.desc(), Meeting.id.desc(), Resolution.number)))
+
+
+def get_resolution(session: Session, resolution_id: int) -> Resolution:
     resolution = session.get(Resolution, resolution_id)
     if resolution is None:
         raise NotFound(f"没有编号为 {resolution_id} 的决议", detail="unknown resolution")
+    return resolution
+
+
+def resolution_to_task(session: Session, principal: Principal, resolution_id: int,
+                       owner_org_id: int, deadline: date, title: str | None = None) -> Task:
+    """Turn a meeting resolution into a leading-group task."""
+    resolution = get_resolution(session, resolution_id)
     return create_task(session, principal, TaskCreate(
         title=title or resolution.text[:200], description=resolution.text,
         owner_org_id=owner_org_id, deadline=deadline, resolution_id=resolution.id))
@@ -599,6 +678,22 @@ def list_projects(session: Session, county: str | None = None) -> list[Project]:
         query = query.where(Project.id.in_(
             select(ProjectSite.project_id).where(ProjectSite.county_code == county)))
     return list(session.scalars(query))
+
+
+def may_report_project(principal: Principal, project: Project) -> bool:
+    return principal.can_write_place(project.owner_place_code)
+
+
+def report_project_with_attachment(session: Session, principal: Principal, project_id: int,
+                                   data: ProjectReportCreate, files_dir: Path,
+                                   attachment: Upload | None = None) -> ProjectReport:
+    """A progress report with an attachment, stored once the report has been accepted."""
+    report = report_project(session, principal, project_id, data)
+    doc = _store_upload(session, files_dir, attachment, principal.label)
+    if doc is not None:
+        report.attachment_id = doc.id
+        session.flush()
+    return report
 
 
 def percent_complete(project: Project) -> int:
@@ -653,6 +748,8 @@ def create_task(session: Session, principal: Principal, data: TaskCreate) -> Tas
     require_office(principal, "交办督办事项")
     if session.get(Organisation, data.owner_org_id) is None:
         raise NotFound(f"没有编号为 {data.owner_org_id} 的机构", detail="unknown organisation")
+    if data.resolution_id is not None:
+        get_resolution(session, data.resolution_id)
     if session.scalar(select(Task.id).where(Task.title == data.title)) is not None:
         raise Conflict(f"督办事项《{data.title}》已存在", detail="task title exists")
     task = Task(**data.model_dump(), state="open", created_by=principal.label)
