@@ -21,7 +21,7 @@ from coopzone.ecology.models import (
     Statement,
     StatementChange,
 )
-from coopzone.errors import Conflict, Forbidden
+from coopzone.errors import Conflict, Forbidden, InvalidInput
 from tests.conftest import People
 from tests.ecology.ledger_support import (
     Finance,
@@ -124,6 +124,10 @@ def test_only_each_partys_finance_bureau_confirms(
 
     with pytest.raises(Forbidden):  # Jiangxi is not the payer
         ledger.record_payment(session, jiangxi, statement.id, date(2020, 4, 20), "X")
+    with pytest.raises(InvalidInput) as refused:  # no voucher, a date in the future
+        ledger.record_payment(session, hunan, statement.id, date(2999, 1, 1), "  ")
+    assert {e.column for e in refused.value.errors} == {"voucher_no", "paid_on"}
+    assert statement.state == "confirmed" and statement.voucher_no is None
     ledger.record_payment(session, hunan, statement.id, date(2020, 4, 20), " 湘财付001 ")
     assert (statement.state, statement.paid_on, statement.voucher_no) == (
         "paid", date(2020, 4, 20), "湘财付001")

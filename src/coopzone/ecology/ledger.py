@@ -585,15 +585,24 @@ def record_payment(session: Session, principal: Principal, statement_id: int, pa
     if statement.state != "confirmed":
         raise Conflict("结算单须经双方财政部门确认后才能登记付款",
                        detail=f"statement is {statement.state}, not confirmed")
-    voucher = voucher_no.strip()
-    if not voucher:
-        raise InvalidInput("请填写付款凭证号", [RowError(None, "voucher_no", "required")])
-    if paid_on > date.today():
-        raise InvalidInput("付款日期不能晚于今天", [RowError(None, "paid_on", "in the future")])
+    voucher = _checked_payment(paid_on, voucher_no)
     statement.paid_on, statement.voucher_no = paid_on, voucher
     statement.paid_recorded_by, statement.state = principal.label, "paid"
     session.flush()
     return statement
+
+
+def _checked_payment(paid_on: date, voucher_no: str) -> str:
+    """A payment needs a voucher number and a date that is not in the future (Asia/Shanghai)."""
+    voucher = voucher_no.strip()
+    errors = []
+    if not voucher:
+        errors.append(RowError(None, "voucher_no", "required"))
+    if paid_on > now().date():
+        errors.append(RowError(None, "paid_on", "in the future"))
+    if errors:
+        raise InvalidInput("请填写付款凭证号，付款日期不能晚于今天", errors)
+    return voucher
 
 
 def close(session: Session, principal: Principal, statement_id: int) -> Statement:
@@ -621,9 +630,7 @@ def settle_adjustment(session: Session, principal: Principal, change_id: int, pa
     if change.kind != "adjustment" or change.state != "open":
         raise Conflict("这不是待结清的调整", detail=f"change is {change.kind}/{change.state}")
     _require_party(principal, change.payer_code, "结清调整")
-    voucher = voucher_no.strip()
-    if not voucher:
-        raise InvalidInput("请填写付款凭证号", [RowError(None, "voucher_no", "required")])
+    voucher = _checked_payment(paid_on, voucher_no)
     change.settled_on, change.voucher_no = paid_on, voucher
     change.settled_by, change.state = principal.label, "settled"
     session.flush()
