@@ -199,3 +199,15 @@ def test_account_page_makes_a_token_once_and_revokes_it(
     assert fresh.get("/api/v1/me", headers=headers).json()["username"] == "xiangdong"
     client.post(f"/account/tokens/{stored.id}/revoke", data={"csrf_token": token})
     assert fresh.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_audit_page_is_for_platform_admins_only(
+    client: TestClient, session: Session, people: People
+) -> None:
+    assert login(client, "viewer", PASSWORD) == 303
+    assert client.get("/admin/audit").status_code == 403
+    client.cookies.clear()
+    assert login(client, "admin", PASSWORD) == 303
+    html = client.get("/admin/audit?entity=accounts_organisation").text
+    assert html.count("<tr><td>") == 2  # the two organisations of the fixture
+    assert "醴陵市生态环境分局" in html and "accounts_user" not in html

@@ -11,7 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from coopzone.accounts.audit import set_actor
 from coopzone.accounts.models import User
 from coopzone.accounts.security import new_csrf_token
-from coopzone.accounts.service import authenticate, create_token, list_tokens, revoke_token
+from coopzone.accounts.service import (
+    authenticate,
+    create_token,
+    list_audit,
+    list_tokens,
+    require_platform_admin,
+    revoke_token,
+)
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, check_csrf
 from coopzone.places import service as places
 from coopzone.web.i18n import translations
@@ -113,3 +120,12 @@ def account_revoke_token(session: SessionDep, principal: CurrentUser,
                          token_id: int) -> Response:
     revoke_token(session, token_id, principal)
     return RedirectResponse("/account", status_code=303)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(request: Request, session: SessionDep, principal: CurrentUser,
+               entity: str | None = None) -> Response:
+    """Every write, newest first: who, when, what, before and after (platform admins)."""
+    require_platform_admin(principal)
+    return render(request, "audit.html", {"rows": list_audit(session, entity or None, 300),
+                                          "entity": entity or ""})
