@@ -33,6 +33,8 @@ USERS = (
     ("coop", "合作中心编辑", "萍乡市湘赣边区域合作发展事务中心", "editor", False),
     ("xiangdong", "湘东区生态环境分局", "萍乡市湘东区生态环境分局", "editor", False),
     ("liling", "醴陵市生态环境分局", "株洲市醴陵市生态环境分局", "editor", False),
+    ("jx-finance", "江西省财政厅", "江西省财政厅", "editor", False),
+    ("hn-finance", "湖南省财政厅", "湖南省财政厅", "editor", False),
     ("viewer", "访客（只读）", "萍乡市湘赣边区域合作发展事务中心", "viewer", False),
 )
 
