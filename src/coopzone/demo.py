@@ -25,6 +25,7 @@ ORGANISATIONS = (
     ("湖南省财政厅", "finance_bureau", "430000"),
     ("萍乡市湘东区生态环境分局", "ecology_bureau", "360313"),
     ("株洲市醴陵市生态环境分局", "ecology_bureau", "430281"),
+    ("“湘赣红”农产品品牌（江西）运营中心", "other", "360302"),
 )
 
 # (username, display name, organisation, role, platform admin)
@@ -35,6 +36,7 @@ USERS = (
     ("liling", "醴陵市生态环境分局", "株洲市醴陵市生态环境分局", "editor", False),
     ("jx-finance", "江西省财政厅", "江西省财政厅", "editor", False),
     ("hn-finance", "湖南省财政厅", "湖南省财政厅", "editor", False),
+    ("brand", "湘赣红运营中心", "“湘赣红”农产品品牌（江西）运营中心", "editor", False),
     ("viewer", "访客（只读）", "萍乡市湘赣边区域合作发展事务中心", "viewer", False),
 )
 

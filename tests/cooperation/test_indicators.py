@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from coopzone.cooperation import service
 from coopzone.cooperation.models import IndicatorValue
-from coopzone.errors import Conflict, Forbidden
+from coopzone.errors import Conflict, Forbidden, InvalidInput
 from tests.cooperation.conftest import Coop, count, xiangdong_agreement
 
 
@@ -36,19 +36,41 @@ def test_a_computed_value_is_stored_per_period_with_the_ids_it_came_from(
         ("2022", Decimal(0)), ("2023", Decimal(1))]
 
 
-def test_reported_values_need_the_office(session: Session, coop: Coop) -> None:
+def test_reported_values_need_the_reporting_organisation(session: Session, coop: Coop) -> None:
+    reporter = coop.people.jiangxi_county_org.name
     service.define_indicator(session, "licensees", "品牌授权企业", "家", "reported",
-                             Decimal(200), reporter="运营中心")
-    with pytest.raises(Forbidden):
-        service.report_value(session, coop.jiangxi, "licensees", "2024", Decimal(210))
+                             Decimal(200), reporter=reporter)
+    for outsider in (coop.office, coop.hunan, coop.viewer):
+        with pytest.raises(Forbidden) as refused:
+            service.report_value(session, outsider, "licensees", "2024", Decimal(210))
+        assert refused.value.message == f"只有{reporter}的编辑可以填报此指标"
     assert count(session, IndicatorValue) == 0
-    value = service.report_value(session, coop.office, "licensees", "2024", Decimal(210))
-    assert value.source == "reported" and value.provenance["reported_by"] == "coop"
+    value = service.report_value(session, coop.jiangxi, "licensees", "2024", Decimal(210))
+    assert value.source == "reported" and value.provenance["reported_by"] == "xiangdong"
     [card] = service.indicator_cards(session, date(2025, 9, 30))
     assert card.value == Decimal(210) and card.reached is True
+    ind = service.get_indicator(session, "licensees")
+    assert [service.may_report_indicator(p, ind) for p in (
+        coop.jiangxi, coop.admin, coop.office, coop.hunan, coop.viewer)] == [
+        True, True, False, False, False]
     service.define_indicator(session, "agreements_signed", "协议", "项", "computed")
     with pytest.raises(Conflict):
-        service.report_value(session, coop.office, "agreements_signed", "2024", Decimal(1))
+        service.report_value(session, coop.jiangxi, "agreements_signed", "2024", Decimal(1))
+
+
+def test_a_reported_period_must_match_the_indicators_period(session: Session,
+                                                            coop: Coop) -> None:
+    reporter = coop.people.jiangxi_county_org.name
+    service.define_indicator(session, "quarterly", "季度指标", "家", "reported", period="quarter",
+                             reporter=reporter)
+    for period in ("2025", "2025-09", "2025-Q5", "25-Q1"):
+        with pytest.raises(InvalidInput) as bad:
+            service.report_value(session, coop.jiangxi, "quarterly", period, Decimal(1))
+        assert [(e.column, e.reason) for e in bad.value.errors] == [
+            ("period", "a quarter such as 2025-Q3")]
+    assert count(session, IndicatorValue) == 0
+    assert service.report_value(session, coop.jiangxi, "quarterly", "2025-Q3",
+                                Decimal("1.5")).value == Decimal("1.5000")
 
 
 def test_periods() -> None:

@@ -40,3 +40,43 @@ def test_the_office_assigns_a_task_and_sees_it_in_the_list(live_server: str, pag
     page.get_by_role("button", name="Assign").click()
     expect(page.locator("#form-refused")).to_contain_text("已存在")
     expect(page.get_by_label("Deadline")).to_have_value("2030-07-31")
+
+
+def test_the_office_creates_a_project_and_keeps_its_milestones(live_server: str,
+                                                               page: Page) -> None:
+    page.goto(f"{live_server}/login?next=/cooperation/projects&lang=en")
+    page.get_by_label("User name").fill("coop")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/cooperation/projects$"))
+
+    page.locator("#new-project").click()
+    expect(page.get_by_role("heading", name="New project")).to_be_visible()
+    page.locator("#f-name").fill("湘东—醴陵跨省公交线路")
+    page.locator("#f-owner").fill("萍乡市湘东区交通运输局")
+    page.locator("#f-owner_place_code").select_option("360313")
+    page.locator("#f-field").select_option("transport")
+    page.locator("#f-budget").fill("1,250,000.50")
+    page.locator("#f-started_on").fill("2025-10-01")
+    page.locator("#f-summary").fill("开通湘东至醴陵的城际公交")
+    page.get_by_role("button", name="Save the project").click()
+
+    expect(page).to_have_url(re.compile(r"/cooperation/projects/\d+$"))
+    expect(page.get_by_role("heading", name="湘东—醴陵跨省公交线路")).to_be_visible()
+    expect(page.locator("table.grid").first).to_contain_text("1,250,000.5")
+
+    page.locator("#add-milestone summary").click()
+    page.locator("#new-f-name").fill("首班车开通")
+    page.locator("#new-f-due_on").fill("2025-12-31")
+    page.get_by_role("button", name="Add the milestone").click()
+    expect(page).to_have_url(re.compile(r"/cooperation/projects/\d+#milestone-\d+$"))
+    milestone_id = page.url.rsplit("#milestone-", 1)[1]
+    row = page.locator(f"#milestone-{milestone_id}")
+    expect(row).to_contain_text("首班车开通")
+    expect(row).to_contain_text("2025-12-31")
+
+    row.locator("summary").click()
+    row.locator(f"#m{milestone_id}-f-done_on").fill("2025-12-20")
+    row.get_by_role("button", name="Save").click()
+    expect(page.locator(f"#milestone-{milestone_id}")).to_contain_text("2025-12-20")
+    expect(page.locator(f"#milestone-done-{milestone_id}")).to_have_count(0)

@@ -47,6 +47,13 @@ class AgreementCreate(BaseModel):
     summary: str = ""
 
 
+class AgreementStatusChange(BaseModel):
+    """signed -> in force -> expired or terminated, as of a date."""
+
+    status: str = Field(pattern=_one_of(AGREEMENT_STATUSES))
+    effective_on: date
+
+
 class AgreementUpdate(BaseModel):
     status: str | None = Field(default=None, pattern=_one_of(AGREEMENT_STATUSES))
     expires_on: date | None = None
@@ -159,8 +166,13 @@ class MilestoneIn(BaseModel):
     done_on: date | None = None
 
 
+class MilestoneDone(BaseModel):
+    done_on: date
+
+
 class ProjectCreate(BaseModel):
-    code: str = Field(min_length=1, max_length=40)
+    # Left out, the platform numbers the project (see service.create_project).
+    code: str | None = Field(default=None, min_length=1, max_length=40)
     name: str = Field(min_length=2, max_length=200)
     field: str = Field(pattern=_one_of(FIELDS))
     owner: str = Field(min_length=2, max_length=120)
@@ -260,7 +272,8 @@ class IndicatorRead(BaseModel):
 
 
 class ReportedValueIn(BaseModel):
-    period: str = Field(pattern=r"^\d{4}(-Q[1-4]|-\d{2})?$")
+    # Checked against the indicator's period (year, quarter or month) by the service.
+    period: str = Field(min_length=4, max_length=10)
     value: Decimal
 
 

@@ -50,13 +50,17 @@ from coopzone.cooperation.models import (
 )
 from coopzone.cooperation.schemas import (
     AgreementCreate,
+    AgreementStatusChange,
     AgreementUpdate,
     MeetingCreate,
+    MilestoneDone,
+    MilestoneIn,
     ObligationCreate,
     ObligationReportCreate,
     PartyIn,
     ProjectCreate,
     ProjectReportCreate,
+    ReportedValueIn,
     TaskCreate,
 )
 from coopzone.db import now
@@ -218,17 +222,26 @@ def require_agreement_write(principal: Principal, agreement: Agreement) -> None:
                         detail=f"{principal.username} is not party to agreement {agreement.id}")
 
 
-def may_create_agreement(principal: Principal) -> bool:
-    """Anyone with a write role somewhere may register an agreement; whether it is theirs is
-    checked against its parties by :func:`create_agreement`."""
+def has_write_role(principal: Principal) -> bool:
+    """Whether the principal may write anywhere at all (which records is checked per record)."""
     return principal.may_write_scope() and (
         principal.is_platform_admin or any(r.role in WRITE_ROLES for r in principal.roles))
 
 
-def require_may_create_agreement(principal: Principal) -> None:
-    if not may_create_agreement(principal):
-        raise Forbidden("只有有编辑权限的单位可以登记合作协议",
+def may_create_agreement(principal: Principal) -> bool:
+    """Anyone with a write role somewhere may register an agreement; whether it is theirs is
+    checked against its parties by :func:`create_agreement`."""
+    return has_write_role(principal)
+
+
+def require_write_role(principal: Principal, what: str) -> None:
+    if not has_write_role(principal):
+        raise Forbidden(f"只有有编辑权限的单位可以{what}",
                         detail=f"{principal.username} has no write role")
+
+
+def require_may_create_agreement(principal: Principal) -> None:
+    require_write_role(principal, "登记合作协议")
 
 
 def is_office(principal: Principal) -> bool:
@@ -296,10 +309,14 @@ def create_agreement_with_document(session: Session, principal: Principal,
     agreement = create_agreement(session, principal, data)
     doc = _store_upload(session, files_dir, document, principal.label)
     if doc is not None:
-        agreement.document_id = doc.id
-        agreement.document = doc
-        session.flush()
+        _set_document(session, agreement, doc)
     return agreement
+
+
+def _set_document(session: Session, agreement: Agreement, doc: Document) -> None:
+    agreement.document_id = doc.id
+    agreement.document = doc
+    session.flush()
 
 
 def update_agreement(session: Session, principal: Principal, agreement_id: int,
@@ -316,9 +333,39 @@ def attach_document(session: Session, principal: Principal, agreement_id: int, f
                     filename: str, content: bytes) -> Agreement:
     agreement = get_agreement(session, agreement_id)
     require_agreement_write(principal, agreement)
-    doc = store_document(session, files_dir, filename, content, principal.label)
-    agreement.document_id = doc.id
-    agreement.document = doc
+    _set_document(session, agreement, store_document(session, files_dir, filename, content,
+                                                     principal.label))
+    return agreement
+
+
+# An agreement is signed, then in force, then expired (its term ran out) or terminated.
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    "signed": ("in_force",), "in_force": ("expired", "terminated"), "expired": (),
+    "terminated": (),
+}
+
+
+def change_agreement_status(session: Session, principal: Principal, agreement_id: int,
+                            data: AgreementStatusChange) -> Agreement:
+    """Move an agreement on (see NEXT_STATUSES) as of a date; a party's editors may. The date an
+    agreement expired or was terminated becomes its ``expires_on``."""
+    agreement = get_agreement(session, agreement_id)
+    require_agreement_write(principal, agreement)
+    if data.status not in NEXT_STATUSES[agreement.status]:
+        raise Conflict(f"协议当前状态为“{status_label(agreement.status)}”，不能改为"
+                       f"“{status_label(data.status)}”",
+                       detail=f"cannot move agreement {agreement.id} from {agreement.status} "
+                              f"to {data.status}")
+    if data.effective_on < agreement.signed_on:
+        raise InvalidInput("日期不能早于签署日期", [RowError(
+            None, "effective_on", f"not before the signing date {agreement.signed_on}")])
+    if data.status == "expired" and agreement.expires_on is not None \
+            and data.effective_on < agreement.expires_on:
+        raise InvalidInput("协议尚未到期；提前结束请选择“已终止”", [RowError(
+            None, "effective_on", f"not before the end of its term {agreement.expires_on}")])
+    agreement.status = data.status
+    if data.status in ("expired", "terminated"):
+        agreement.expires_on = data.effective_on
     session.flush()
     return agreement
 
@@ -648,14 +695,28 @@ def _project_query() -> Select[Project]:
                                    selectinload(Project.reports))
 
 
+def _new_project_code(session: Session, place_code: str) -> str:
+    """The next free ``<place code>-<n>`` (360313-001, 360313-002, …)."""
+    taken = set(session.scalars(select(Project.code).where(
+        Project.code.startswith(f"{place_code}-"))))
+    n = len(taken) + 1
+    while f"{place_code}-{n:03d}" in taken:
+        n += 1
+    return f"{place_code}-{n:03d}"
+
+
 def create_project(session: Session, principal: Principal, data: ProjectCreate) -> Project:
+    """A platform project in the principal's jurisdiction; numbered when it has no code."""
     require_write(principal, data.owner_place_code, "平台项目")
-    if session.scalar(select(Project.id).where(Project.code == data.code)) is not None:
-        raise Conflict(f"项目 {data.code} 已存在", detail="project code exists")
+    if session.get(Place, data.owner_place_code) is None:
+        raise NotFound(f"没有行政区划代码 {data.owner_place_code}", detail="unknown place code")
+    code = data.code or _new_project_code(session, data.owner_place_code)
+    if session.scalar(select(Project.id).where(Project.code == code)) is not None:
+        raise Conflict(f"项目 {code} 已存在", detail="project code exists")
     for site in data.sites:
         if session.get(Place, site.county_code) is None:
             raise NotFound(f"没有行政区划代码 {site.county_code}", detail="unknown place code")
-    project = Project(**data.model_dump(exclude={"sites", "milestones"}))
+    project = Project(**data.model_dump(exclude={"code", "sites", "milestones"}), code=code)
     project.sites = [ProjectSite(name=s.name, county_code=s.county_code, position=i)
                      for i, s in enumerate(data.sites)]
     project.milestones = [Milestone(**m.model_dump()) for m in data.milestones]
@@ -681,7 +742,47 @@ def list_projects(session: Session, county: str | None = None) -> list[Project]:
 
 
 def may_report_project(principal: Principal, project: Project) -> bool:
+    """Editors of the owner's place report progress and keep the milestones."""
     return principal.can_write_place(project.owner_place_code)
+
+
+def project_places(session: Session) -> dict[str, str]:
+    """Where a project may be owned: the zone's counties and the cities they belong to."""
+    counties = select(Place.parent_code).where(Place.in_zone.is_(True), Place.level == "county")
+    rows = session.execute(select(Place.code, Place.name).where(
+        (Place.in_zone.is_(True) & (Place.level == "county")) | Place.code.in_(counties))
+        .order_by(Place.code)).all()
+    return {r.code: r.name for r in rows}
+
+
+def add_milestone(session: Session, principal: Principal, project_id: int, data: MilestoneIn
+                  ) -> Milestone:
+    project = get_project(session, project_id)
+    require_write(principal, project.owner_place_code, "平台项目")
+    milestone = Milestone(project_id=project.id, **data.model_dump())
+    session.add(milestone)
+    session.flush()
+    return milestone
+
+
+def get_milestone(session: Session, milestone_id: int) -> Milestone:
+    milestone = session.get(Milestone, milestone_id)
+    if milestone is None:
+        raise NotFound(f"没有编号为 {milestone_id} 的里程碑", detail="unknown milestone")
+    return milestone
+
+
+def complete_milestone(session: Session, principal: Principal, milestone_id: int,
+                       data: MilestoneDone) -> Milestone:
+    milestone = get_milestone(session, milestone_id)
+    project = get_project(session, milestone.project_id)
+    require_write(principal, project.owner_place_code, "平台项目")
+    if milestone.done_on is not None:
+        raise Conflict(f"里程碑“{milestone.name}”已于 {milestone.done_on} 完成",
+                       detail=f"milestone {milestone.id} is already done")
+    milestone.done_on = data.done_on
+    session.flush()
+    return milestone
 
 
 def report_project_with_attachment(session: Session, principal: Principal, project_id: int,
@@ -1121,18 +1222,51 @@ def snapshot(session: Session, period: str, as_of: date | None = None, by: str =
     return stored
 
 
+PERIOD_FORMS = {"year": (r"\d{4}", "a year such as 2025"),
+                "quarter": (r"\d{4}-Q[1-4]", "a quarter such as 2025-Q3"),
+                "month": (r"\d{4}-(0[1-9]|1[0-2])", "a month such as 2025-09")}
+
+
+def may_report_indicator(principal: Principal, indicator: Indicator) -> bool:
+    """Editors of the reporting organisation (and platform admins) report its values."""
+    return indicator.source == "reported" and principal.may_write_scope() and (
+        principal.is_platform_admin or any(
+            r.organisation == indicator.reporter and r.role in WRITE_ROLES
+            for r in principal.roles))
+
+
+def _check_report(principal: Principal, indicator: Indicator, period: str) -> None:
+    if indicator.source != "reported":
+        raise Conflict(f"指标 {indicator.code} 由平台计算，不能填报", detail="computed indicator")
+    if not may_report_indicator(principal, indicator):
+        raise Forbidden(f"只有{indicator.reporter or '填报单位'}的编辑可以填报此指标",
+                        detail=f"{principal.username} may not report {indicator.code}")
+    pattern, example = PERIOD_FORMS[indicator.period]
+    if re.fullmatch(pattern, period) is None:
+        raise InvalidInput(f"期间 {period} 不符合指标的填报周期",
+                           [RowError(None, "period", example)])
+
+
 def report_value(session: Session, principal: Principal, code: str, period: str,
                  value: Decimal, evidence: Document | None = None) -> IndicatorValue:
-    """An organisation reports a value, with evidence; the office or a platform admin may."""
+    """The reporting organisation reports a value for a period (of the indicator's kind: a
+    year, quarter or month), with evidence."""
     indicator = get_indicator(session, code)
-    if indicator.source != "reported":
-        raise Conflict(f"指标 {code} 由平台计算，不能填报", detail="computed indicator")
-    require_office(principal, "填报指标")
+    _check_report(principal, indicator, period)
     provenance = {"reported_by": principal.label,
                   "organisations": [r.organisation for r in principal.roles],
                   "evidence": evidence.filename if evidence else ""}
     return store_value(session, indicator, period, value, "reported", provenance,
                         principal.label, evidence)
+
+
+def report_value_with_evidence(session: Session, principal: Principal, code: str,
+                               data: ReportedValueIn, files_dir: Path,
+                               evidence: Upload | None = None) -> IndicatorValue:
+    """Report a value with an evidence file, stored only once the report may be made."""
+    _check_report(principal, get_indicator(session, code), data.period)
+    doc = _store_upload(session, files_dir, evidence, principal.label)
+    return report_value(session, principal, code, data.period, data.value, doc)
 
 
 def history(session: Session, indicator_id: int) -> list[IndicatorValue]:

@@ -1,0 +1,146 @@
+"""Forms on platform projects: create one in your jurisdiction, and on a project's page report
+progress (with an attachment), add milestones and mark them done. Only editors of the owner's
+place see and may use the page's forms."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from coopzone.accounts.service import Principal
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
+from coopzone.cooperation import service
+from coopzone.cooperation.forms import parse, render_form, upload
+from coopzone.cooperation.schemas import (
+    MilestoneDone,
+    MilestoneIn,
+    ProjectCreate,
+    ProjectReportCreate,
+)
+from coopzone.db import now
+from coopzone.errors import CoopzoneError
+from coopzone.web.pages import CsrfChecked
+from coopzone.web.templating import N_
+
+router = APIRouter(include_in_schema=False)
+
+PROJECT_LABELS = {"name": N_("Project name"), "field": N_("Field"),
+                  "owner": N_("Owner organisation"), "owner_place_code": N_("Place"),
+                  "budget": N_("Budget (yuan)"), "started_on": N_("Start date"),
+                  "summary": N_("Description")}
+# The forms of a project's page share one set of labels.
+PROJECT_PAGE_LABELS = {"reported_on": N_("Date"), "percent_complete": N_("Percent complete"),
+                       "text": N_("Report"), "attachment": N_("Attachment"),
+                       "name": N_("Milestone"), "due_on": N_("Due"), "done_on": N_("Done on")}
+REPORT_FORM = "report"
+NEW_MILESTONE = "new-milestone"
+
+
+def _project_form(request: Request, session: Session, principal: Principal,
+                  values: dict[str, Any], refused: CoopzoneError | None = None) -> Response:
+    return render_form(request, session, principal, "project_form.html", values,
+                       PROJECT_LABELS, refused, places=service.project_places(session),
+                       organisations=sorted(service.organisation_names(session).values()))
+
+
+@router.get("/cooperation/projects/new", response_class=HTMLResponse)
+def project_new(request: Request, session: SessionDep, principal: CurrentUser) -> Response:
+    service.require_write_role(principal, "登记平台项目")
+    return _project_form(request, session, principal, {})
+
+
+@router.post("/cooperation/projects/new", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def project_create(request: Request, session: SessionDep, principal: CurrentUser,
+                   name: Annotated[str, Form()] = "", field: Annotated[str, Form()] = "",
+                   owner: Annotated[str, Form()] = "",
+                   owner_place_code: Annotated[str, Form()] = "",
+                   budget: Annotated[str, Form()] = "", started_on: Annotated[str, Form()] = "",
+                   summary: Annotated[str, Form()] = "") -> Response:
+    """A platform project; the platform gives it its code (place code and a number)."""
+    values = {"name": name, "field": field, "owner": owner,
+              "owner_place_code": owner_place_code, "budget": budget,
+              "started_on": started_on, "summary": summary}
+    try:
+        # People write 1,250,000: the thousands separators are not part of the number.
+        data = parse(request, ProjectCreate, values | {"budget": budget.replace(",", "")})
+        project = service.create_project(session, principal, data)
+    except CoopzoneError as exc:
+        session.rollback()
+        return _project_form(request, session, principal, values, exc)
+    return RedirectResponse(f"/cooperation/projects/{project.id}", status_code=303)
+
+
+def project_page(request: Request, session: Session, principal: Principal | None,
+                 project_id: int, form: int | str | None = None,
+                 values: dict[str, Any] | None = None,
+                 refused: CoopzoneError | None = None) -> Response:
+    """The project with its milestones and reports; ``form`` is the form a refusal belongs to
+    (REPORT_FORM, NEW_MILESTONE or a milestone's id)."""
+    p = service.get_project(session, project_id)
+    today = now().date().isoformat()
+    return render_form(
+        request, session, principal, "project.html",
+        values or {"reported_on": today, "done_on": today}, PROJECT_PAGE_LABELS, refused,
+        file_field="attachment", p=p, percent=service.percent_complete(p),
+        counties=service.unit_names(session),
+        may_report=principal is not None and service.may_report_project(principal, p),
+        documents=service.documents_by_id(session, (r.attachment_id for r in p.reports)),
+        form_for=form, report_form=REPORT_FORM, new_milestone=NEW_MILESTONE)
+
+
+@router.post("/cooperation/projects/{project_id}/reports", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def project_report(request: Request, session: SessionDep, settings: SettingsDep,
+                   principal: CurrentUser, project_id: int,
+                   reported_on: Annotated[str, Form()] = "",
+                   percent_complete: Annotated[str, Form()] = "",
+                   text: Annotated[str, Form()] = "",
+                   attachment: Annotated[UploadFile | None, File()] = None) -> Response:
+    """Progress on a platform project: percent complete, a text, an optional attachment."""
+    values = {"reported_on": reported_on, "percent_complete": percent_complete, "text": text}
+    try:
+        service.report_project_with_attachment(
+            session, principal, project_id, parse(request, ProjectReportCreate, values),
+            settings.data_dir / "files", upload(attachment))
+    except CoopzoneError as exc:
+        session.rollback()
+        return project_page(request, session, principal, project_id, REPORT_FORM, values, exc)
+    return RedirectResponse(f"/cooperation/projects/{project_id}#reports", status_code=303)
+
+
+@router.post("/cooperation/projects/{project_id}/milestones", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def milestone_add(request: Request, session: SessionDep, principal: CurrentUser,
+                  project_id: int, name: Annotated[str, Form()] = "",
+                  due_on: Annotated[str, Form()] = "") -> Response:
+    values = {"name": name, "due_on": due_on}
+    try:
+        milestone = service.add_milestone(session, principal, project_id,
+                                          parse(request, MilestoneIn, values))
+    except CoopzoneError as exc:
+        session.rollback()
+        return project_page(request, session, principal, project_id, NEW_MILESTONE, values,
+                            exc)
+    return RedirectResponse(f"/cooperation/projects/{project_id}#milestone-{milestone.id}",
+                            status_code=303)
+
+
+@router.post("/cooperation/milestones/{milestone_id}/done", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def milestone_done(request: Request, session: SessionDep, principal: CurrentUser,
+                   milestone_id: int, done_on: Annotated[str, Form()] = "") -> Response:
+    values = {"done_on": done_on}
+    project_id = service.get_milestone(session, milestone_id).project_id
+    try:
+        service.complete_milestone(session, principal, milestone_id,
+                                   parse(request, MilestoneDone, values))
+    except CoopzoneError as exc:
+        session.rollback()
+        return project_page(request, session, principal, project_id, milestone_id, values,
+                            exc)
+    return RedirectResponse(f"/cooperation/projects/{project_id}#milestone-{milestone_id}",
+                            status_code=303)
