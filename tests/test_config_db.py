@@ -57,3 +57,12 @@ def test_money_refuses_fractions_of_a_fen_and_naive_times(session: Session) -> N
         conn.execute(probe.insert().values(id=1, amount=Decimal("1.001")))
     with pytest.raises(Exception, match="naive datetime"):
         conn.execute(probe.insert().values(id=2, at=datetime(2020, 1, 1)))
+
+
+def test_migrations_have_one_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from coopzone.migrate import alembic_config
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    assert len(heads) == 1, f"merge the migration branches: {heads}"

@@ -20,7 +20,7 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "heads", engine: Engine | None = None) -> None:
+def upgrade(url: str, revision: str = "head", engine: Engine | None = None) -> None:
     config = alembic_config(url)
     engine = engine or make_engine(url)
     with engine.begin() as connection:

@@ -47,7 +47,7 @@ def serve(host: str | None = None, port: int | None = None, reload: bool = False
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "heads") -> None:
+def db_upgrade(revision: str = "head") -> None:
     """Create or upgrade the database to the newest schema, then load the reference places."""
     cfg = settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
