@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from coopzone.cooperation import service
 from coopzone.cooperation.models import IndicatorValue
+from coopzone.cooperation.schemas import AgreementCreate, AgreementStatusChange, PartyIn
 from coopzone.errors import Conflict, Forbidden, InvalidInput
 from tests.cooperation.conftest import Coop, count, xiangdong_agreement
 
@@ -24,7 +25,7 @@ def test_a_computed_value_is_stored_per_period_with_the_ids_it_came_from(
     assert (value.period, value.value, value.source) == ("2023", Decimal(1), "computed")
     assert value.provenance["ids"] == [first]
     assert value.provenance["link"] == (
-        "/cooperation/agreements?status=in_force&signed_to=2023-12-31")
+        "/cooperation/agreements?in_force_at=2023-12-31")
     assert value.provenance["as_of"] == "2023-12-31"
     # Nothing was signed by the end of 2022.
     [earlier] = service.snapshot(session, "2022")
@@ -34,6 +35,30 @@ def test_a_computed_value_is_stored_per_period_with_the_ids_it_came_from(
     assert count(session, IndicatorValue) == 2
     assert [(v.period, v.value) for v in service.history(session, value.indicator_id)] == [
         ("2022", Decimal(0)), ("2023", Decimal(1))]
+
+
+def test_agreements_in_force_in_a_past_year_follow_their_dates(
+    session: Session, coop: Coop
+) -> None:
+    """History is read from the dates (came into force, expired), not from today's status."""
+    service.define_indicator(session, "agreements_in_force", "履行中的合作协议", "项",
+                             "computed", Decimal(150))
+    ended = xiangdong_agreement(session, coop.office, "协议一")  # in force from 2023-04-01
+    service.change_agreement_status(session, coop.office, ended, AgreementStatusChange(
+        status="expired", effective_on=date(2024, 6, 30)))
+    later = service.create_agreement(session, coop.office, AgreementCreate(
+        title="协议二", parties=[PartyIn(name="萍乡市湘东区人民政府")], field="ecology",
+        signed_on=date(2023, 5, 1)))
+    service.change_agreement_status(session, coop.office, later.id, AgreementStatusChange(
+        status="in_force", effective_on=date(2024, 2, 1)))
+    assert later.in_force_on == date(2024, 2, 1)
+    in_force = {period: value.provenance["ids"]
+                for period in ("2023", "2024", "2025")
+                for value in service.snapshot(session, period)}
+    assert in_force == {"2023": [ended], "2024": [later.id], "2025": [later.id]}
+    listed = service.list_agreements(session, service.AgreementFilter(
+        in_force_at=date(2023, 12, 31)))
+    assert [a.id for a in listed] == [ended]
 
 
 def test_reported_values_need_the_reporting_organisation(session: Session, coop: Coop) -> None:

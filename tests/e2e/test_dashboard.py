@@ -36,7 +36,7 @@ def test_open_the_dashboard_click_a_county_and_follow_an_indicator(
     value = card.get_attribute("data-value")
     assert value and int(value.replace(",", "")) > 100
     card.click()
-    expect(page).to_have_url(re.compile(r"/cooperation/agreements\?status=in_force"))
+    expect(page).to_have_url(re.compile(r"/cooperation/agreements\?in_force_at=2025-09-30"))
     expect(page.locator("#result-count")).to_have_attribute("data-count", value.replace(",", ""))
     assert page.locator("#agreements tbody tr").count() == int(value.replace(",", ""))
 

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
@@ -49,7 +49,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def agreement_read(a: Agreement, full: bool = False) -> AgreementRead:
     return AgreementRead(
         id=a.id, title=a.title, field=a.field, signed_on=a.signed_on, signed_at=a.signed_at,
-        term_years=a.term_years, expires_on=a.expires_on, status=a.status, summary=a.summary,
+        term_years=a.term_years, expires_on=a.expires_on, in_force_on=a.in_force_on,
+        status=a.status, summary=a.summary,
         parties=[PartyRead.model_validate(ap.party) for ap in a.parties],
         document=DocumentRead.model_validate(a.document) if a.document else None,
         obligations=[ObligationRead.model_validate(o) for o in a.obligations] if full else [],
@@ -80,29 +81,27 @@ def project_read(p: Project) -> ProjectRead:
 def agreement_filter(county: str | None = None, status: str | None = None,
                      field: str | None = None, party: str | None = None,
                      year: int | None = None, signed_to: date | None = None,
-                     q: str | None = None) -> service.AgreementFilter:
-    return service.AgreementFilter(county, status, field, party, year, signed_to, q)
+                     q: str | None = None,
+                     in_force_at: date | None = None) -> service.AgreementFilter:
+    """The agreement list's query parameters (empty strings from forms count as unset)."""
+    return service.AgreementFilter(county or None, status or None, field or None,
+                                   party or None, year, signed_to, q or None, in_force_at)
+
+
+AgreementFilterDep = Annotated[service.AgreementFilter, Depends(agreement_filter)]
 
 
 # ---- agreements -----------------------------------------------------------------------------
 
 
 @router.get("/agreements", response_model=list[AgreementRead])
-def list_agreements(session: SessionDep, county: str | None = None, status: str | None = None,
-                    field: str | None = None, party: str | None = None,
-                    year: int | None = None, signed_to: date | None = None,
-                    q: str | None = None) -> list[AgreementRead]:
-    f = agreement_filter(county, status, field, party, year, signed_to, q)
+def list_agreements(session: SessionDep, f: AgreementFilterDep) -> list[AgreementRead]:
     return [agreement_read(a) for a in service.list_agreements(session, f)]
 
 
 @router.get("/agreements.xlsx", response_class=Response)
-def export_agreements(session: SessionDep, county: str | None = None,
-                      status: str | None = None, field: str | None = None,
-                      party: str | None = None, year: int | None = None,
-                      signed_to: date | None = None, q: str | None = None) -> Response:
+def export_agreements(session: SessionDep, f: AgreementFilterDep) -> Response:
     """The agreements as an Excel workbook with the import headers (it imports again)."""
-    f = agreement_filter(county, status, field, party, year, signed_to, q)
     rows = service.agreement_rows(service.list_agreements(session, f))
     return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
 

@@ -109,6 +109,8 @@ class Agreement(Base):
     signed_at: Mapped[str] = mapped_column(String(120), default="")
     term_years: Mapped[int | None] = mapped_column(Integer, default=None)
     expires_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # When it came into force; unset means on signing (自签署之日起生效), the usual clause.
+    in_force_on: Mapped[date | None] = mapped_column(Date, default=None)
     status: Mapped[str] = mapped_column(String(12), index=True)
     summary: Mapped[str] = mapped_column(Text, default="")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("cooperation_document.id"),

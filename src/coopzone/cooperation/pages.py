@@ -25,6 +25,7 @@ from coopzone.cooperation import (
     service,
 )
 from coopzone.cooperation.agreement_forms import agreement_page
+from coopzone.cooperation.api import AgreementFilterDep
 from coopzone.cooperation.exporters import Cell, workbook
 from coopzone.cooperation.indicator_forms import indicator_page
 from coopzone.cooperation.presentation import (
@@ -110,12 +111,7 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
 
 @router.get("/cooperation/agreements", response_class=HTMLResponse)
 def agreements(request: Request, session: SessionDep, principal: OptionalUser,
-               county: str | None = None, status: str | None = None, field: str | None = None,
-               party: str | None = None, year: int | None = None,
-               signed_to: date | None = None, q: str | None = None,
-               view: str | None = None) -> Response:
-    f = service.AgreementFilter(county or None, status or None, field or None, party or None,
-                                year, signed_to, q or None)
+               f: AgreementFilterDep, view: str | None = None) -> Response:
     rows = service.list_agreements(session, f)
     counties = service.unit_names(session)
     by_county = sorted(service.agreements_by_county(session, f).items(),
@@ -126,12 +122,7 @@ def agreements(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 @router.get("/cooperation/agreements.xlsx")
-def agreements_xlsx(session: SessionDep, county: str | None = None, status: str | None = None,
-                    field: str | None = None, party: str | None = None,
-                    year: int | None = None, signed_to: date | None = None,
-                    q: str | None = None) -> Response:
-    f = service.AgreementFilter(county or None, status or None, field or None, party or None,
-                                year, signed_to, q or None)
+def agreements_xlsx(session: SessionDep, f: AgreementFilterDep) -> Response:
     rows = service.agreement_rows(service.list_agreements(session, f))
     return xlsx_response("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
 

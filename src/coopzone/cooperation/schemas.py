@@ -110,6 +110,7 @@ class AgreementRead(BaseModel):
     signed_at: str
     term_years: int | None
     expires_on: date | None
+    in_force_on: date | None = None
     status: str
     summary: str
     parties: list[PartyRead]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVarTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.models import Organisation
@@ -347,8 +347,8 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
 
 def change_agreement_status(session: Session, principal: Principal, agreement_id: int,
                             data: AgreementStatusChange) -> Agreement:
-    """Move an agreement on (see NEXT_STATUSES) as of a date; a party's editors may. The date an
-    agreement expired or was terminated becomes its ``expires_on``."""
+    """Move an agreement on (see NEXT_STATUSES) as of a date; a party's editors may. The date
+    becomes its ``in_force_on``, or its ``expires_on`` when it expired or was terminated."""
     agreement = get_agreement(session, agreement_id)
     require_agreement_write(principal, agreement)
     if data.status not in NEXT_STATUSES[agreement.status]:
@@ -364,6 +364,8 @@ def change_agreement_status(session: Session, principal: Principal, agreement_id
         raise InvalidInput("协议尚未到期；提前结束请选择“已终止”", [RowError(
             None, "effective_on", f"not before the end of its term {agreement.expires_on}")])
     agreement.status = data.status
+    if data.status == "in_force":
+        agreement.in_force_on = data.effective_on
     if data.status in ("expired", "terminated"):
         agreement.expires_on = data.effective_on
     session.flush()
@@ -431,12 +433,14 @@ class AgreementFilter:
     year: int | None = None
     signed_to: date | None = None
     q: str | None = None
+    in_force_at: date | None = None  # in force on that day (from its dates, not today's status)
 
     def query_string(self, **override: Any) -> str:
         values = {"county": self.county, "status": self.status, "field": self.field,
                   "party": self.party, "year": self.year,
                   "signed_to": self.signed_to.isoformat() if self.signed_to else None,
-                  "q": self.q}
+                  "q": self.q,
+                  "in_force_at": self.in_force_at.isoformat() if self.in_force_at else None}
         values.update(override)
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
@@ -459,7 +463,17 @@ def _filtered(query: Select[*Ts], f: AgreementFilter) -> Select[*Ts]:
         query = query.where(Agreement.signed_on <= f.signed_to)
     if f.q:
         query = query.where(Agreement.title.contains(f.q))
+    if f.in_force_at:
+        query = query.where(*in_force_on_day(f.in_force_at))
     return query
+
+
+def in_force_on_day(day: date) -> tuple[ColumnElement[bool], ...]:
+    """In force on ``day``: it has come into force (on ``in_force_on``, or on signing when that
+    is unset) and had not expired or been terminated by then."""
+    started = func.coalesce(Agreement.in_force_on, Agreement.signed_on) <= day
+    return (Agreement.status != "signed", started,
+            or_(Agreement.expires_on.is_(None), Agreement.expires_on > day))
 
 
 def list_agreements(session: Session, f: AgreementFilter | None = None) -> list[Agreement]:
@@ -1031,7 +1045,7 @@ def _c_agreements_signed(session: Session, as_of: date) -> Computed:
 
 
 def _c_agreements_in_force(session: Session, as_of: date) -> Computed:
-    f = AgreementFilter(status="in_force", signed_to=as_of)
+    f = AgreementFilter(in_force_at=as_of)
     ids = agreement_ids(session, f)
     return Computed(Decimal(len(ids)), "cooperation_agreement", tuple(ids),
                     "/cooperation/agreements?" + f.query_string())
