@@ -10,7 +10,12 @@ from sqlalchemy.orm import Session
 
 from coopzone.cooperation import service
 from coopzone.cooperation.models import IndicatorValue
-from coopzone.cooperation.schemas import AgreementCreate, AgreementStatusChange, PartyIn
+from coopzone.cooperation.schemas import (
+    AgreementCreate,
+    AgreementStatusChange,
+    AgreementUpdate,
+    PartyIn,
+)
 from coopzone.errors import Conflict, Forbidden, InvalidInput
 from tests.cooperation.conftest import Coop, count, xiangdong_agreement
 
@@ -59,6 +64,11 @@ def test_agreements_in_force_in_a_past_year_follow_their_dates(
     listed = service.list_agreements(session, service.AgreementFilter(
         in_force_at=date(2023, 12, 31)))
     assert [a.id for a in listed] == [ended]
+    # Terminated with no date on record: not counted as running on any day.
+    unknown = xiangdong_agreement(session, coop.office, "协议三")
+    service.update_agreement(session, coop.office, unknown,
+                             AgreementUpdate(status="terminated"))
+    assert [v.provenance["ids"] for v in service.snapshot(session, "2023")] == [[ended]]
 
 
 def test_reported_values_need_the_reporting_organisation(session: Session, coop: Coop) -> None:

@@ -130,7 +130,8 @@ def agreement_rows() -> list[AgreementRow]:
         if expires is not None and expires < AS_OF:
             status = "expired"
         elif roll < 0.03:
-            status = "terminated"
+            status = "terminated"  # ended early: a year after signing, before the demo date
+            expires = min(signed + timedelta(days=365), AS_OF - timedelta(days=1))
         elif signed > date(2025, 6, 1) and roll < 0.5:
             status = "signed"
         else:

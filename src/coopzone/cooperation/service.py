@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVarTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.models import Organisation
@@ -472,8 +472,10 @@ def in_force_on_day(day: date) -> tuple[ColumnElement[bool], ...]:
     """In force on ``day``: it has come into force (on ``in_force_on``, or on signing when that
     is unset) and had not expired or been terminated by then."""
     started = func.coalesce(Agreement.in_force_on, Agreement.signed_on) <= day
-    return (Agreement.status != "signed", started,
-            or_(Agreement.expires_on.is_(None), Agreement.expires_on > day))
+    ended = Agreement.status.in_(("expired", "terminated"))
+    # An ended agreement without an end date cannot be shown to have run on any day.
+    running = or_(Agreement.expires_on > day, and_(Agreement.expires_on.is_(None), ~ended))
+    return (Agreement.status != "signed", started, running)
 
 
 def list_agreements(session: Session, f: AgreementFilter | None = None) -> list[Agreement]:
