@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,13 @@ class NeedsConfirmation(Conflict):
     def __init__(self, message: str, errors: list[RowError], detail: str | None = None) -> None:
         super().__init__(message, detail)
         self.errors = errors
+
+
+def found(row: T | None, what_zh: str, what_en: str, ident: object) -> T:
+    """``row``, or NotFound naming what was looked for (e.g. 会议 / meeting 12)."""
+    if row is None:
+        raise NotFound(f"没有编号为 {ident} 的{what_zh}", detail=f"unknown {what_en} {ident}")
+    return row
 
 
 class TooManyAttempts(CoopzoneError):

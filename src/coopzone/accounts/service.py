@@ -26,7 +26,15 @@ from coopzone.accounts.security import (
 )
 from coopzone.config import Settings
 from coopzone.db import now
-from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError, Unauthorized
+from coopzone.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RowError,
+    Unauthorized,
+    found,
+)
 from coopzone.places.service import covers, get_place
 
 TOKEN_SCOPES = ("read", "write")
@@ -144,10 +152,7 @@ def get_or_create_organisation(session: Session, name: str, kind: str,
 
 
 def get_organisation(session: Session, org_id: int) -> Organisation:
-    org = session.get(Organisation, org_id)
-    if org is None:
-        raise NotFound(f"没有编号为 {org_id} 的机构", detail=f"unknown organisation {org_id}")
-    return org
+    return found(session.get(Organisation, org_id), "机构", "organisation", org_id)
 
 
 def list_organisations(session: Session) -> list[Organisation]:

@@ -66,7 +66,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.db import now
 from coopzone.ecology.evaluation import headline_figures
 from coopzone.ecology.models import Section
-from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError
+from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError, found
 from coopzone.places.models import Place
 
 DUE_SOON_DAYS = 7
@@ -388,10 +388,7 @@ def add_obligation(session: Session, principal: Principal, agreement_id: int,
 
 
 def get_obligation(session: Session, obligation_id: int) -> Obligation:
-    obligation = session.get(Obligation, obligation_id)
-    if obligation is None:
-        raise NotFound(f"没有编号为 {obligation_id} 的义务", detail="unknown obligation")
-    return obligation
+    return found(session.get(Obligation, obligation_id), "义务", "obligation", obligation_id)
 
 
 def report_obligation_with_evidence(session: Session, principal: Principal,
@@ -675,9 +672,7 @@ def get_meeting(session: Session, meeting_id: int) -> Meeting:
     meeting = session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(
         selectinload(Meeting.members).selectinload(MeetingMember.party),
         selectinload(Meeting.resolutions)))
-    if meeting is None:
-        raise NotFound(f"没有编号为 {meeting_id} 的会议", detail="unknown meeting")
-    return meeting
+    return found(meeting, "会议", "meeting", meeting_id)
 
 
 def list_resolutions(session: Session) -> list[Resolution]:
@@ -688,10 +683,7 @@ def list_resolutions(session: Session) -> list[Resolution]:
 
 
 def get_resolution(session: Session, resolution_id: int) -> Resolution:
-    resolution = session.get(Resolution, resolution_id)
-    if resolution is None:
-        raise NotFound(f"没有编号为 {resolution_id} 的决议", detail="unknown resolution")
-    return resolution
+    return found(session.get(Resolution, resolution_id), "决议", "resolution", resolution_id)
 
 
 def resolution_to_task(session: Session, principal: Principal, resolution_id: int,
@@ -744,9 +736,7 @@ def create_project(session: Session, principal: Principal, data: ProjectCreate) 
 
 def get_project(session: Session, project_id: int) -> Project:
     project = session.scalar(_project_query().where(Project.id == project_id))
-    if project is None:
-        raise NotFound(f"没有编号为 {project_id} 的项目", detail="unknown project")
-    return project
+    return found(project, "项目", "project", project_id)
 
 
 def list_projects(session: Session, county: str | None = None) -> list[Project]:
@@ -782,10 +772,7 @@ def add_milestone(session: Session, principal: Principal, project_id: int, data:
 
 
 def get_milestone(session: Session, milestone_id: int) -> Milestone:
-    milestone = session.get(Milestone, milestone_id)
-    if milestone is None:
-        raise NotFound(f"没有编号为 {milestone_id} 的里程碑", detail="unknown milestone")
-    return milestone
+    return found(session.get(Milestone, milestone_id), "里程碑", "milestone", milestone_id)
 
 
 def complete_milestone(session: Session, principal: Principal, milestone_id: int,
@@ -856,9 +843,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 def get_task(session: Session, task_id: int) -> Task:
     task = session.scalar(select(Task).where(Task.id == task_id)
                           .options(selectinload(Task.events)))
-    if task is None:
-        raise NotFound(f"没有编号为 {task_id} 的督办事项", detail=f"unknown task {task_id}")
-    return task
+    return found(task, "督办事项", "task", task_id)
 
 
 def create_task(session: Session, principal: Principal, data: TaskCreate) -> Task:

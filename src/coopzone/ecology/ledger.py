@@ -52,7 +52,7 @@ from coopzone.engines.eco_compensation import (
     SettlementLine,
     settle_each,
 )
-from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError
+from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError, found
 
 ZERO = Decimal(0)
 STATES = ("computed", "confirmed", "paid", "closed")
@@ -524,10 +524,7 @@ def get_statement(session: Session, statement_id: int) -> Statement:
     statement = session.scalar(
         select(Statement).where(Statement.id == statement_id)
         .options(selectinload(Statement.lines), selectinload(Statement.changes)))
-    if statement is None:
-        raise NotFound(f"没有编号为 {statement_id} 的结算单",
-                       detail=f"unknown statement {statement_id}")
-    return statement
+    return found(statement, "结算单", "statement", statement_id)
 
 
 def list_statements(session: Session, series: str | None = None,
@@ -617,10 +614,7 @@ def close(session: Session, principal: Principal, statement_id: int) -> Statemen
 
 
 def get_change(session: Session, change_id: int) -> StatementChange:
-    change = session.get(StatementChange, change_id)
-    if change is None:
-        raise NotFound(f"没有编号为 {change_id} 的调整", detail=f"unknown change {change_id}")
-    return change
+    return found(session.get(StatementChange, change_id), "调整", "change", change_id)
 
 
 def settle_adjustment(session: Session, principal: Principal, change_id: int, paid_on: date,
