@@ -36,6 +36,11 @@ Choices documented here
   library's comments) say the 2020 rules average [H+]; ``ph_mean="hydrogen_ion"`` selects
   −log10(mean(10^−pH)) for callers who need that.
 * Period means are plain means of all readings in the period (not means of daily means).
+* Periods follow the local calendar: naive times are taken as local (Asia/Shanghai in the
+  platform); an aware time counts in its own zone.
+* The one pass over the raw readings (sums per section, item and month) counts into dense
+  arrays when the keys allow it (:mod:`coopzone.engines.water_quality_dense`), else it is
+  a Polars hash group-by; both give the same results (tests compare them).
 
 Public API
 ----------
@@ -67,6 +72,7 @@ from typing import Literal
 
 import polars as pl
 
+from coopzone.engines.water_quality_dense import monthly_sums
 from coopzone.engines.water_quality_gb3838 import (
     CLASS_NAMES,
     ITEM_BY_CODE,
@@ -335,10 +341,18 @@ def _aggregate(
     below-DL readings enter the sum as half their limit (½DL).
     """
     lf = readings.lazy()
-    names = lf.collect_schema().names()
+    schema = lf.collect_schema()
+    names = schema.names()
     missing = {"section", "time", "item", "value", "below_dl"} - set(names)
     if missing:
         raise ValueError(f"readings lack columns: {sorted(missing)}")
+    dense = monthly_sums(lf) if ph_mean == "arithmetic" else None
+    if dense is not None:
+        return _combine_months(dense.with_columns(pl.lit(water_body).alias("water_body")),
+                               period, ph_mean)
+    time = schema["time"]
+    if isinstance(time, pl.Datetime) and time.time_zone is not None:
+        lf = lf.with_columns(pl.col("time").dt.replace_time_zone(None))  # local wall clock
     below = pl.col("below_dl")  # null counts as detected: when() treats null as false
     value = pl.col("value")
     if "detection_limit" in names:
