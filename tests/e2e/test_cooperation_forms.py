@@ -59,11 +59,15 @@ def test_the_office_creates_a_project_and_keeps_its_milestones(live_server: str,
     page.locator("#f-budget").fill("1,250,000.50")
     page.locator("#f-started_on").fill("2025-10-01")
     page.locator("#f-summary").fill("开通湘东至醴陵的城际公交")
+    sites = page.locator("#f-sites")
+    sites.get_by_label("湘东区").check()
+    sites.get_by_label("醴陵市").check()
     page.get_by_role("button", name="Save the project").click()
 
     expect(page).to_have_url(re.compile(r"/cooperation/projects/\d+$"))
     expect(page.get_by_role("heading", name="湘东—醴陵跨省公交线路")).to_be_visible()
     expect(page.locator("table.grid").first).to_contain_text("1,250,000.5")
+    expect(page.locator("#site-list")).to_have_text("湘东区、醴陵市")
 
     page.locator("#add-milestone summary").click()
     page.locator("#new-f-name").fill("首班车开通")
@@ -75,8 +79,25 @@ def test_the_office_creates_a_project_and_keeps_its_milestones(live_server: str,
     expect(row).to_contain_text("首班车开通")
     expect(row).to_contain_text("2025-12-31")
 
-    row.locator("summary").click()
+    row.get_by_text("Edit or delete").click()
+    row.locator(f"#m{milestone_id}-edit-f-name").fill("首班车开通运营")
+    row.get_by_role("button", name="Save the changes").click()
+    row = page.locator(f"#milestone-{milestone_id}")
+    expect(row).to_contain_text("首班车开通运营")
+
+    row.get_by_text("Mark as done").click()
     row.locator(f"#m{milestone_id}-f-done_on").fill("2025-12-20")
-    row.get_by_role("button", name="Save").click()
+    row.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(f"#milestone-{milestone_id}")).to_contain_text("2025-12-20")
     expect(page.locator(f"#milestone-done-{milestone_id}")).to_have_count(0)
+    expect(page.locator(f"#milestone-delete-{milestone_id}")).to_have_count(0)
+
+    page.locator("#add-milestone summary").click()
+    page.locator("#new-f-name").fill("试运行")
+    page.locator("#new-f-due_on").fill("2025-11-30")
+    page.get_by_role("button", name="Add the milestone").click()
+    second = page.url.rsplit("#milestone-", 1)[1]
+    page.locator(f"#milestone-{second}").get_by_text("Edit or delete").click()
+    page.locator(f"#milestone-delete-{second}").get_by_role("button").click()
+    expect(page.locator(f"#milestone-{second}")).to_have_count(0)
+    expect(page.locator("#milestone-list")).to_contain_text("首班车开通运营")

@@ -1,6 +1,7 @@
-"""Forms on platform projects: create one in your jurisdiction, and on a project's page report
-progress (with an attachment), add milestones and mark them done. Only editors of the owner's
-place see and may use the page's forms."""
+"""Forms on platform projects: create one in your jurisdiction, choosing the counties it touches,
+and on a project's page report progress (with an attachment), choose its sites, add milestones,
+mark them done, correct and delete them. Only editors of the owner's place see and may use the
+page's forms."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from coopzone.cooperation.schemas import (
     MilestoneIn,
     ProjectCreate,
     ProjectReportCreate,
+    SitesChoice,
 )
 from coopzone.db import now
 from coopzone.errors import CoopzoneError
@@ -30,19 +32,30 @@ router = APIRouter(include_in_schema=False)
 PROJECT_LABELS = {"name": N_("Project name"), "field": N_("Field"),
                   "owner": N_("Owner organisation"), "owner_place_code": N_("Place"),
                   "budget": N_("Budget (yuan)"), "started_on": N_("Start date"),
-                  "summary": N_("Description")}
+                  "summary": N_("Description"), "sites": N_("Sites")}
 # The forms of a project's page share one set of labels.
 PROJECT_PAGE_LABELS = {"reported_on": N_("Date"), "percent_complete": N_("Percent complete"),
                        "text": N_("Report"), "attachment": N_("Attachment"),
-                       "name": N_("Milestone"), "due_on": N_("Due"), "done_on": N_("Done on")}
+                       "name": N_("Milestone"), "due_on": N_("Due"), "done_on": N_("Done on"),
+                       "sites": N_("Sites")}
 REPORT_FORM = "report"
 NEW_MILESTONE = "new-milestone"
+SITES_FORM = "sites"
+
+
+def edit_form(milestone_id: int) -> str:
+    return f"edit-{milestone_id}"
+
+
+def delete_form(milestone_id: int) -> str:
+    return f"delete-{milestone_id}"
 
 
 def _project_form(request: Request, session: Session, principal: Principal,
                   values: dict[str, Any], refused: CoopzoneError | None = None) -> Response:
     return render_form(request, session, principal, "project_form.html", values,
                        PROJECT_LABELS, refused, places=service.project_places(session),
+                       counties=service.unit_names(session),
                        organisations=sorted(service.organisation_names(session).values()))
 
 
@@ -59,14 +72,18 @@ def project_create(request: Request, session: SessionDep, principal: CurrentUser
                    owner: Annotated[str, Form()] = "",
                    owner_place_code: Annotated[str, Form()] = "",
                    budget: Annotated[str, Form()] = "", started_on: Annotated[str, Form()] = "",
-                   summary: Annotated[str, Form()] = "") -> Response:
-    """A platform project; the platform gives it its code (place code and a number)."""
+                   summary: Annotated[str, Form()] = "",
+                   sites: Annotated[list[str] | None, Form()] = None) -> Response:
+    """A platform project; the platform gives it its code (place code and a number). Each
+    chosen county becomes a site named after it."""
     values = {"name": name, "field": field, "owner": owner,
               "owner_place_code": owner_place_code, "budget": budget,
-              "started_on": started_on, "summary": summary}
+              "started_on": started_on, "summary": summary, "sites": sites or []}
     try:
         # People write 1,250,000: the thousands separators are not part of the number.
-        data = parse(request, ProjectCreate, values | {"budget": budget.replace(",", "")})
+        data = parse(request, ProjectCreate, values | {
+            "budget": budget.replace(",", ""),
+            "sites": [{"county_code": c} for c in dict.fromkeys(sites or [])]})
         project = service.create_project(session, principal, data)
     except CoopzoneError as exc:
         session.rollback()
@@ -79,7 +96,8 @@ def project_page(request: Request, session: Session, principal: Principal | None
                  values: dict[str, Any] | None = None,
                  refused: CoopzoneError | None = None) -> Response:
     """The project with its milestones and reports; ``form`` is the form a refusal belongs to
-    (REPORT_FORM, NEW_MILESTONE or a milestone's id)."""
+    (REPORT_FORM, SITES_FORM, NEW_MILESTONE, a milestone's id for its done form, or
+    edit_form / delete_form of a milestone)."""
     p = service.get_project(session, project_id)
     today = now().date().isoformat()
     return render_form(
@@ -89,7 +107,8 @@ def project_page(request: Request, session: Session, principal: Principal | None
         counties=service.unit_names(session),
         may_report=principal is not None and service.may_report_project(principal, p),
         documents=service.documents_by_id(session, (r.attachment_id for r in p.reports)),
-        form_for=form, report_form=REPORT_FORM, new_milestone=NEW_MILESTONE)
+        form_for=form, report_form=REPORT_FORM, new_milestone=NEW_MILESTONE,
+        sites_form=SITES_FORM)
 
 
 @router.post("/cooperation/projects/{project_id}/reports", response_class=HTMLResponse,
@@ -144,3 +163,53 @@ def milestone_done(request: Request, session: SessionDep, principal: CurrentUser
                             exc)
     return RedirectResponse(f"/cooperation/projects/{project_id}#milestone-{milestone_id}",
                             status_code=303)
+
+
+@router.post("/cooperation/milestones/{milestone_id}/edit", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def milestone_edit(request: Request, session: SessionDep, principal: CurrentUser,
+                   milestone_id: int, name: Annotated[str, Form()] = "",
+                   due_on: Annotated[str, Form()] = "",
+                   done_on: Annotated[str, Form()] = "") -> Response:
+    """Correct a milestone; a blank done date leaves it (or makes it again) not done."""
+    values = {"name": name, "due_on": due_on, "done_on": done_on}
+    project_id = service.get_milestone(session, milestone_id).project_id
+    try:
+        service.update_milestone(session, principal, milestone_id,
+                                 parse(request, MilestoneIn, values))
+    except CoopzoneError as exc:
+        session.rollback()
+        return project_page(request, session, principal, project_id, edit_form(milestone_id),
+                            values, exc)
+    return RedirectResponse(f"/cooperation/projects/{project_id}#milestone-{milestone_id}",
+                            status_code=303)
+
+
+@router.post("/cooperation/milestones/{milestone_id}/delete", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def milestone_delete(request: Request, session: SessionDep, principal: CurrentUser,
+                     milestone_id: int) -> Response:
+    project_id = service.get_milestone(session, milestone_id).project_id
+    try:
+        service.delete_milestone(session, principal, milestone_id)
+    except CoopzoneError as exc:
+        session.rollback()
+        return project_page(request, session, principal, project_id,
+                            delete_form(milestone_id), None, exc)
+    return RedirectResponse(f"/cooperation/projects/{project_id}#milestones", status_code=303)
+
+
+@router.post("/cooperation/projects/{project_id}/sites", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def project_sites(request: Request, session: SessionDep, principal: CurrentUser,
+                  project_id: int,
+                  sites: Annotated[list[str] | None, Form()] = None) -> Response:
+    """The counties the project touches; none chosen leaves it without sites."""
+    values = {"sites": sites or []}
+    try:
+        service.choose_sites(session, principal, project_id,
+                             parse(request, SitesChoice, values))
+    except CoopzoneError as exc:
+        session.rollback()
+        return project_page(request, session, principal, project_id, SITES_FORM, values, exc)
+    return RedirectResponse(f"/cooperation/projects/{project_id}", status_code=303)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -157,8 +157,15 @@ class MeetingRead(BaseModel):
 
 
 class SiteIn(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    # Left blank, the site is named after its county (a form chooses counties only).
+    name: str = Field(default="", max_length=120)
     county_code: str = Field(pattern=r"^\d{6}$")
+
+
+class SitesChoice(BaseModel):
+    """The counties a project touches, as chosen on its page."""
+
+    sites: list[Annotated[str, Field(pattern=r"^\d{6}$")]] = []
 
 
 class MilestoneIn(BaseModel):

@@ -61,6 +61,7 @@ from coopzone.cooperation.schemas import (
     ProjectCreate,
     ProjectReportCreate,
     ReportedValueIn,
+    SitesChoice,
     TaskCreate,
 )
 from coopzone.db import now
@@ -721,11 +722,10 @@ def create_project(session: Session, principal: Principal, data: ProjectCreate) 
     code = data.code or _new_project_code(session, data.owner_place_code)
     if session.scalar(select(Project.id).where(Project.code == code)) is not None:
         raise Conflict(f"项目 {code} 已存在", detail="project code exists")
-    for site in data.sites:
-        if session.get(Place, site.county_code) is None:
-            raise NotFound(f"没有行政区划代码 {site.county_code}", detail="unknown place code")
+    units = _site_counties(session, [s.county_code for s in data.sites])
     project = Project(**data.model_dump(exclude={"code", "sites", "milestones"}), code=code)
-    project.sites = [ProjectSite(name=s.name, county_code=s.county_code, position=i)
+    project.sites = [ProjectSite(name=s.name or units[s.county_code],
+                                 county_code=s.county_code, position=i)
                      for i, s in enumerate(data.sites)]
     project.milestones = [Milestone(**m.model_dump()) for m in data.milestones]
     project.reports = []
@@ -761,6 +761,38 @@ def project_places(session: Session) -> dict[str, str]:
     return {r.code: r.name for r in rows}
 
 
+def _site_counties(session: Session, codes: Sequence[str]) -> dict[str, str]:
+    """The zone's county-level units (code -> name); refuses a site anywhere else."""
+    units = unit_names(session)
+    outside = [c for c in codes if c not in units]
+    if outside:
+        raise InvalidInput(f"项目地点须为示范区的县级单位，{'、'.join(outside)} 不是",
+                           [RowError(None, "sites", f"{c} is not a county of the zone")
+                            for c in outside])
+    return units
+
+
+def choose_sites(session: Session, principal: Principal, project_id: int, data: SitesChoice
+                 ) -> Project:
+    """The project touches these counties: a site already in a chosen county keeps its name
+    (e.g. 上栗站); a newly chosen county gets a site named after it; the others go."""
+    project = get_project(session, project_id)
+    require_write(principal, project.owner_place_code, "平台项目")
+    codes = list(dict.fromkeys(data.sites))
+    units = _site_counties(session, codes)
+    kept = [s for s in project.sites if s.county_code in codes]
+    for site in project.sites:
+        if site not in kept:
+            session.delete(site)
+    have = {s.county_code for s in kept}
+    project.sites = kept + [ProjectSite(name=units[c], county_code=c)
+                            for c in codes if c not in have]
+    for i, site in enumerate(project.sites):
+        site.position = i
+    session.flush()
+    return project
+
+
 def add_milestone(session: Session, principal: Principal, project_id: int, data: MilestoneIn
                   ) -> Milestone:
     project = get_project(session, project_id)
@@ -775,17 +807,48 @@ def get_milestone(session: Session, milestone_id: int) -> Milestone:
     return found(session.get(Milestone, milestone_id), "里程碑", "milestone", milestone_id)
 
 
-def complete_milestone(session: Session, principal: Principal, milestone_id: int,
-                       data: MilestoneDone) -> Milestone:
+def _milestone_to_write(session: Session, principal: Principal, milestone_id: int
+                        ) -> Milestone:
+    """The milestone, if the principal keeps its project's milestones."""
     milestone = get_milestone(session, milestone_id)
     project = get_project(session, milestone.project_id)
     require_write(principal, project.owner_place_code, "平台项目")
+    return milestone
+
+
+def complete_milestone(session: Session, principal: Principal, milestone_id: int,
+                       data: MilestoneDone) -> Milestone:
+    milestone = _milestone_to_write(session, principal, milestone_id)
     if milestone.done_on is not None:
         raise Conflict(f"里程碑“{milestone.name}”已于 {milestone.done_on} 完成",
                        detail=f"milestone {milestone.id} is already done")
     milestone.done_on = data.done_on
     session.flush()
     return milestone
+
+
+def update_milestone(session: Session, principal: Principal, milestone_id: int,
+                     data: MilestoneIn) -> Milestone:
+    """Correct a milestone's name and dates; a blank done date reopens a done milestone."""
+    milestone = _milestone_to_write(session, principal, milestone_id)
+    milestone.name = data.name
+    milestone.due_on = data.due_on
+    milestone.done_on = data.done_on
+    session.flush()
+    return milestone
+
+
+def delete_milestone(session: Session, principal: Principal, milestone_id: int) -> int:
+    """Remove an open milestone; returns its project's id. A done one is part of the
+    project's record: it must be reopened (its done date cleared) before it can go."""
+    milestone = _milestone_to_write(session, principal, milestone_id)
+    if milestone.done_on is not None:
+        raise Conflict(f"里程碑“{milestone.name}”已于 {milestone.done_on} 完成，不能删除；"
+                       "确需删除，请先清空其完成日期",
+                       detail=f"milestone {milestone.id} is done; reopen it before deleting")
+    session.delete(milestone)
+    session.flush()
+    return milestone.project_id
 
 
 def report_project_with_attachment(session: Session, principal: Principal, project_id: int,
