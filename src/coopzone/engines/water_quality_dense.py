@@ -117,7 +117,7 @@ def monthly_sums(readings: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None:
     query = lf.select(
         section.alias("s"), item.alias("i"), day.alias("d"),
         pl.col("value").cast(pl.Float64).alias("v"),
-        pl.col("below_dl").fill_null(False).alias("b"),
+        pl.col("below_dl").fill_null(False).cast(pl.UInt8).alias("b"),
     )
     partials = _Partials()
     for batch in query.collect_batches(maintain_order=False):
@@ -168,35 +168,37 @@ def _count_box(key: np.ndarray, chunk: Chunk, shape: tuple[int, int, int],
                origin: tuple[int, int, int], partials: _Partials) -> None:
     size = shape[0] * shape[1] * shape[2]
     v = chunk["v"].to_numpy()
-    total: np.ndarray = np.bincount(key, weights=v, minlength=size)
-    sums = [np.bincount(key, minlength=size), total]
-    below = np.flatnonzero(chunk["b"].to_numpy())
-    if below.size:  # a below-DL reading's value is its limit: it counts as half of it
-        key_b, limit_b = key[below], v[below]
-        total -= 0.5 * np.bincount(key_b, weights=limit_b, minlength=size)
-        sums.append(np.bincount(key_b, minlength=size))
-        limit = np.zeros(size)
-        np.maximum.at(limit, key_b, limit_b)
+    n = np.bincount(key, minlength=size).reshape(shape)
+    total = np.bincount(key, weights=v, minlength=size).reshape(shape)
     # Fold the day axis into months.
     s_lo, d_lo, i_lo = origin
     months = _MONTH_OF_DAY[d_lo - _DAY_LO: d_lo - _DAY_LO + shape[1]]
     starts = np.flatnonzero(np.diff(months, prepend=months[0] - 1))
-    n, total, *n_below = (np.add.reduceat(a.reshape(shape), starts, axis=1) for a in sums)
-    hit = np.nonzero(n)
-    out = {"n": n[hit], "sum": total[hit]}
-    if below.size:
-        out["nb"] = n_below[0][hit]
-        out["dl"] = np.maximum.reduceat(limit.reshape(shape), starts, axis=1)[hit]
-    else:
-        out["nb"] = np.zeros(len(hit[0]), np.int64)
-        out["dl"] = np.zeros(len(hit[0]))
-    partials.add(s=hit[0] + s_lo, m=months[starts][hit[1]], i=hit[2] + i_lo, **out)
+    n_m = np.add.reduceat(n, starts, axis=1)
+    hit = np.nonzero(n_m)
+    zeros = np.zeros(len(hit[0]))
+    partials.add(s=hit[0] + s_lo, m=months[starts][hit[1]], i=hit[2] + i_lo, n=n_m[hit],
+                 sum=np.add.reduceat(total, starts, axis=1)[hit], nb=zeros, dl=zeros)
+    _add_below(chunk, v, partials)
+
+
+def _add_below(chunk: Chunk, v: np.ndarray, partials: _Partials) -> None:
+    """Below-DL readings (rare) add a row each: the half limit they do not count, and the
+    limit itself (the largest one of a month is reported)."""
+    below = np.flatnonzero(chunk["b"].to_numpy().view(np.bool_))
+    if below.size == 0:
+        return
+    limit = v[below]
+    d = chunk["d"].to_numpy()[below]
+    partials.add(s=chunk["s"].to_numpy()[below], i=chunk["i"].to_numpy()[below],
+                 m=_MONTH_OF_DAY[d - _DAY_LO], n=np.zeros(below.size, np.int64),
+                 sum=-0.5 * limit, nb=np.ones(below.size, np.int64), dl=limit)
 
 
 def _group_chunk(chunk: pl.DataFrame, partials: _Partials) -> None:
     """Hash group-by for a chunk whose keys are spread too widely for a dense box."""
     month = pl.Series(_MONTH_OF_DAY).gather(chunk["d"].cast(pl.Int64) - _DAY_LO)
-    b, v = pl.col("b"), pl.col("v")
+    b, v = pl.col("b").cast(pl.Boolean), pl.col("v")
     out = chunk.with_columns(month.alias("m")).group_by("s", "i", "m").agg(
         pl.len().alias("n"), pl.when(b).then(v * 0.5).otherwise(v).sum().alias("sum"),
         b.sum().alias("nb"), pl.when(b).then(v).max().fill_null(0.0).alias("dl"),
