@@ -64,7 +64,6 @@ Public API
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import unicodedata
 from dataclasses import dataclass
@@ -72,7 +71,7 @@ from typing import Literal
 
 import polars as pl
 
-from coopzone.engines.water_quality_dense import monthly_sums
+from coopzone.engines.water_quality_dense import FIRST_DAY_NUMBER, MONTH_OF_DAY, monthly_sums
 from coopzone.engines.water_quality_gb3838 import (
     CLASS_NAMES,
     ITEM_BY_CODE,
@@ -283,26 +282,17 @@ def _status(col: str) -> pl.Expr:
     )
 
 
-# Month index (year * 12 + month - 1) of every day 1900-01-01..2199-12-31, with a
-# sentinel at both ends. Looking a day up here is several times cheaper than calendar
-# arithmetic (dt.year / dt.month) on hundreds of millions of readings.
-_FIRST_DAY = dt.date(1900, 1, 1)
-_EPOCH_OFFSET = (_FIRST_DAY - dt.date(1970, 1, 1)).days
+# Month index of every day 1900-01-01..2199-12-31 with a sentinel at both ends: looking a
+# day up is several times cheaper than calendar arithmetic on millions of readings.
 _OUT_OF_RANGE = -1
-
-
-def _month_lookup() -> pl.Series:
-    days = pl.date_range(_FIRST_DAY, dt.date(2199, 12, 31), "1d", eager=True)
-    months = (days.dt.year() * 12 + days.dt.month() - 1).cast(pl.Int32)
-    sentinel = pl.Series([_OUT_OF_RANGE], dtype=pl.Int32)
-    return pl.concat([sentinel, months, sentinel])
-
-
-_MONTH_OF_DAY = _month_lookup()
+_MONTH_OF_DAY = pl.concat([
+    pl.Series([_OUT_OF_RANGE], dtype=pl.Int32), pl.Series(MONTH_OF_DAY),
+    pl.Series([_OUT_OF_RANGE], dtype=pl.Int32),
+])
 
 
 def _month_key() -> pl.Expr:
-    day = pl.col("time").dt.epoch("d").cast(pl.Int32) - (_EPOCH_OFFSET - 1)
+    day = pl.col("time").dt.epoch("d").cast(pl.Int32) - (FIRST_DAY_NUMBER - 1)
     index = day.clip(0, _MONTH_OF_DAY.len() - 1)
     return pl.lit(_MONTH_OF_DAY).gather(index).alias("_m")
 

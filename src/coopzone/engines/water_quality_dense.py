@@ -28,7 +28,7 @@ import polars as pl
 _FIRST_DAY = dt.date(1900, 1, 1)
 _LAST_DAY = dt.date(2199, 12, 31)
 _EPOCH = dt.date(1970, 1, 1)
-_DAY_LO = (_FIRST_DAY - _EPOCH).days
+FIRST_DAY_NUMBER = (_FIRST_DAY - _EPOCH).days
 _DAY_HI = (_LAST_DAY - _EPOCH).days
 _TIME_RANGE_ERROR = "reading times must lie in 1900-01-01 .. 2199-12-31"
 _PER_DAY = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
@@ -45,7 +45,7 @@ def _month_of_day() -> np.ndarray:
     return (days.dt.year() * 12 + days.dt.month() - 1).cast(pl.Int32).to_numpy()
 
 
-_MONTH_OF_DAY = _month_of_day()
+MONTH_OF_DAY = _month_of_day()  # indexed by day number - FIRST_DAY_NUMBER
 
 
 def _day_number(dtype: pl.DataType) -> pl.Expr | None:
@@ -150,7 +150,7 @@ def _count_chunk(chunk: Chunk, partials: _Partials) -> None:
     s, i, d = (chunk[c].to_numpy() for c in ("s", "i", "d"))
     s_lo, i_lo, d_lo = int(s.min()), int(i.min()), int(d.min())
     d_hi = int(d.max())
-    if d_lo < _DAY_LO or d_hi > _DAY_HI:
+    if d_lo < FIRST_DAY_NUMBER or d_hi > _DAY_HI:
         raise ValueError(_TIME_RANGE_ERROR)
     shape = (int(s.max()) - s_lo + 1, d_hi - d_lo + 1, int(i.max()) - i_lo + 1)
     if shape[0] * shape[1] * shape[2] > max(_SPARSE_FACTOR * rows, _SMALL_RANGE):
@@ -172,7 +172,7 @@ def _count_box(key: np.ndarray, chunk: Chunk, shape: tuple[int, int, int],
     total = np.bincount(key, weights=v, minlength=size).reshape(shape)
     # Fold the day axis into months.
     s_lo, d_lo, i_lo = origin
-    months = _MONTH_OF_DAY[d_lo - _DAY_LO: d_lo - _DAY_LO + shape[1]]
+    months = MONTH_OF_DAY[d_lo - FIRST_DAY_NUMBER: d_lo - FIRST_DAY_NUMBER + shape[1]]
     starts = np.flatnonzero(np.diff(months, prepend=months[0] - 1))
     n_m = np.add.reduceat(n, starts, axis=1)
     hit = np.nonzero(n_m)
@@ -191,13 +191,13 @@ def _add_below(chunk: Chunk, v: np.ndarray, partials: _Partials) -> None:
     limit = v[below]
     d = chunk["d"].to_numpy()[below]
     partials.add(s=chunk["s"].to_numpy()[below], i=chunk["i"].to_numpy()[below],
-                 m=_MONTH_OF_DAY[d - _DAY_LO], n=np.zeros(below.size, np.int64),
+                 m=MONTH_OF_DAY[d - FIRST_DAY_NUMBER], n=np.zeros(below.size, np.int64),
                  sum=-0.5 * limit, nb=np.ones(below.size, np.int64), dl=limit)
 
 
 def _group_chunk(chunk: pl.DataFrame, partials: _Partials) -> None:
     """Hash group-by for a chunk whose keys are spread too widely for a dense box."""
-    month = pl.Series(_MONTH_OF_DAY).gather(chunk["d"].cast(pl.Int64) - _DAY_LO)
+    month = pl.Series(MONTH_OF_DAY).gather(chunk["d"].cast(pl.Int64) - FIRST_DAY_NUMBER)
     b, v = pl.col("b").cast(pl.Boolean), pl.col("v")
     out = chunk.with_columns(month.alias("m")).group_by("s", "i", "m").agg(
         pl.len().alias("n"), pl.when(b).then(v * 0.5).otherwise(v).sum().alias("sum"),
