@@ -1,21 +1,23 @@
 """The dense (bincount) path of the monthly sums agrees with the general hash path.
 
-``evaluate`` takes the dense path for frames with section/item/time/value/below_dl only;
-a per-row ``water_body`` column sends it down the general path, so evaluating the same
-readings both ways must give identical results.
+``evaluate`` takes the dense path whenever it applies; with ``monthly_sums`` switched off
+it takes the general path, so evaluating the same readings both ways must give identical
+results.
 """
 
 from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
+from unittest import mock
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from coopzone.engines import water_quality as engine
 from coopzone.engines import water_quality_dense as dense_module
-from coopzone.engines.water_quality import evaluate
+from coopzone.engines.water_quality import Evaluation, evaluate
 from coopzone.engines.water_quality_dense import monthly_sums
 
 ITEMS = ["ph", "do", "codmn", "nh3n", "tp", "cod", "bod5", "cd", "temperature", "tn"]
@@ -44,14 +46,19 @@ def readings(n: int, *, seed: int, start: datetime, hours: int, sections: int,
     return df.sort("time") if time_sorted else df.sort("section", "time")
 
 
+def general(df: pl.DataFrame, **kwargs: object) -> Evaluation:
+    """``evaluate`` by the general (hash group-by) path."""
+    with mock.patch.object(engine, "monthly_sums", lambda *args: None):
+        return evaluate(df, **kwargs)  # type: ignore[arg-type]
+
+
 def both_ways(df: pl.DataFrame, **kwargs: object) -> None:
     assert monthly_sums(df) is not None  # the dense path applies
     dense = evaluate(df, **kwargs)  # type: ignore[arg-type]
-    general = evaluate(df.with_columns(pl.lit("river").alias("water_body")),
-                       **kwargs)  # type: ignore[arg-type]
+    hashed = general(df, **kwargs)
     assert dense.items.height > 0
-    assert_frame_equal(dense.items, general.items)
-    assert_frame_equal(dense.sections, general.sections)
+    assert_frame_equal(dense.items, hashed.items)
+    assert_frame_equal(dense.sections, hashed.sections)
 
 
 @pytest.mark.parametrize("period", ["month", "quarter", "year", "all"])
@@ -163,9 +170,30 @@ def test_times_outside_the_calendar_are_refused() -> None:
         evaluate(df)
 
 
+def test_per_row_water_bodies_and_detection_limits() -> None:
+    df = readings(8_000, seed=7, start=datetime(2023, 3, 1), hours=24 * 120, sections=6)
+    rnd = random.Random(7)
+    bodies = [rnd.choice(["river", "lake", None]) for _ in range(df.height)]
+    limits = [rnd.choice([None, 0.01, 0.005]) for _ in range(df.height)]
+    mixed = df.with_columns(pl.Series("water_body", bodies), pl.Series("detection_limit", limits))
+    for water_body in ("river", "lake"):
+        both_ways(mixed, water_body=water_body, target=3)
+    unnamed = mixed.with_columns(pl.lit(None, pl.String).alias("water_body"))
+    tn = evaluate(unnamed, water_body="lake").items.filter(pl.col("item") == "tn")
+    assert tn.height and tn["item_class"].null_count() == 0  # lakes grade TN
+
+
+def test_unknown_water_bodies_are_named_both_ways() -> None:
+    df = readings(200, seed=8, start=datetime(2019, 1, 1), hours=100, sections=2)
+    odd = df.with_columns(pl.when(pl.col("item") == "tp").then(pl.lit("sea"))
+                          .otherwise(pl.lit("river")).alias("water_body"))
+    for way in (evaluate, general):
+        with pytest.raises(ValueError, match=r"water bodies: .*'sea'"):
+            way(odd)
+
+
 def test_unsuited_inputs_take_the_general_path() -> None:
     df = readings(100, seed=5, start=datetime(2019, 1, 1), hours=100, sections=2)
     assert monthly_sums(df) is not None
-    assert monthly_sums(df.with_columns(pl.lit(0.001).alias("detection_limit"))) is None
     assert monthly_sums(df.with_columns(pl.col("time").dt.to_string())) is None
     assert monthly_sums(df.with_columns(pl.col("section").str.len_chars())) is None

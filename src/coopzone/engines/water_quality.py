@@ -336,13 +336,14 @@ def _aggregate(
     missing = {"section", "time", "item", "value", "below_dl"} - set(names)
     if missing:
         raise ValueError(f"readings lack columns: {sorted(missing)}")
-    dense = monthly_sums(lf) if ph_mean == "arithmetic" else None
+    dense = monthly_sums(lf, water_body) if ph_mean == "arithmetic" else None
     if dense is not None:
-        return _combine_months(dense.with_columns(pl.lit(water_body).alias("water_body")),
-                               period, ph_mean)
+        return _combine_months(dense, period, ph_mean)
     time = schema["time"]
     if isinstance(time, pl.Datetime) and time.time_zone is not None:
         lf = lf.with_columns(pl.col("time").dt.replace_time_zone(None))  # local wall clock
+    if "water_body" in names:  # a row without one is of the argument's kind
+        lf = lf.with_columns(pl.col("water_body").cast(pl.String).fill_null(water_body))
     below = pl.col("below_dl")  # null counts as detected: when() treats null as false
     value = pl.col("value")
     if "detection_limit" in names:
@@ -430,7 +431,7 @@ def _item_results(agg: pl.DataFrame, period: str, ph_mean: str) -> pl.DataFrame:
         _class_name("item_class").alias("class_name"),
         _period_label(period).alias("period"),
     )
-    return df.sort("section", "_y", "_p", "order").select(
+    return df.sort("section", "_y", "_p", "order", "water_body").select(
         "section", "period", "item", "item_name", "n", "mean", "item_class", "class_name",
         "exceedance", "below_dl", "detection_limit", "graded", "_y", "_p", "order",
     )

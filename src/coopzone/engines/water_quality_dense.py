@@ -12,9 +12,9 @@ section at one hour) is grouped by Polars instead.
 Below-detection-limit readings count as half their limit (环办监测函〔2020〕82号 point 7),
 as in the general path; the sums agree with it up to floating-point rounding (the order
 of additions differs), which the evaluation's rounding to 6 decimals absorbs.
-``monthly_sums`` returns ``None`` for inputs it does not handle (per-row water body or
-detection limit columns, times that are not dates or datetimes, key columns of other
-types); the caller then uses the general path. An aware time counts in its own zone.
+``monthly_sums`` returns ``None`` for inputs it does not handle (times that are not dates
+or datetimes, key columns of other types); the caller then uses the general path. An
+aware time counts in its own zone.
 """
 
 from __future__ import annotations
@@ -99,31 +99,50 @@ class _Partials:
         })
 
 
-def monthly_sums(readings: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None:
-    """Per section, item and month: ``n``, ``_sum`` (½DL applied), ``_n_below`` and
-    ``detection_limit`` (largest limit among below-DL readings), like the general path.
+WATER_BODY_CODES = ("river", "lake")
+_OTHER_BODY = len(WATER_BODY_CODES)  # code of a water body that is neither
 
-    Columns out: section, item (String), _m (Int32 month index), n, _n_below (UInt32),
-    _sum, detection_limit (Float64). ``None`` when the input does not suit this path.
+
+def monthly_sums(readings: pl.DataFrame | pl.LazyFrame,
+                 water_body: str = "river") -> pl.DataFrame | None:
+    """Per section, water body, item and month: ``n``, ``_sum`` (½DL applied),
+    ``_n_below`` and ``detection_limit`` (largest limit among below-DL readings).
+
+    Columns out: section, water_body, item (String), _m (Int32 month index), n, _n_below
+    (UInt32), _sum, detection_limit (Float64). A row's ``water_body`` (when the column is
+    there and not null) overrides the argument; a below-DL row's ``detection_limit`` (when
+    given) overrides its value. ``None`` when the input does not suit this path.
     """
     lf = readings.lazy()
     schema = lf.collect_schema()
-    if {"water_body", "detection_limit"} & set(schema.names()):
-        return None
     section, item = _code("section", schema["section"]), _code("item", schema["item"])
     day = _day_number(schema["time"])
     if section is None or item is None or day is None:
         return None
-    query = lf.select(
-        section.alias("s"), item.alias("i"), day.alias("d"),
-        pl.col("value").cast(pl.Float64).alias("v"),
-        pl.col("below_dl").fill_null(False).cast(pl.UInt8).alias("b"),
-    )
+    below = pl.col("below_dl").fill_null(False)
+    value = pl.col("value").cast(pl.Float64)
+    if "detection_limit" in schema:
+        value = pl.when(below).then(pl.coalesce("detection_limit", value)).otherwise(value)
+    bodies = "water_body" in schema
+    if bodies:  # the water body rides in the item code: item * 3 + body
+        body = pl.col("water_body").cast(pl.String).fill_null(water_body).replace_strict(
+            WATER_BODY_CODES, range(_OTHER_BODY), default=_OTHER_BODY, return_dtype=pl.UInt32)
+        item = item * (_OTHER_BODY + 1) + body
+    query = lf.select(section.alias("s"), item.alias("i"), day.alias("d"), value.alias("v"),
+                      below.cast(pl.UInt8).alias("b"))
     partials = _Partials()
     for batch in query.collect_batches(maintain_order=False):
         for chunk in _aligned_chunks(batch):
             _count_chunk(chunk, partials)
-    return _finish(partials.frame(), _labels(schema["section"]), _labels(schema["item"]))
+    out = _finish(partials.frame(), _labels(schema["section"]), _labels(schema["item"]),
+                  bodies)
+    if not bodies:
+        return out.with_columns(pl.lit(water_body).alias("water_body"))
+    if out.height and (out["water_body"].is_null()).any():
+        other = lf.select(pl.col("water_body").cast(pl.String).drop_nulls().unique())
+        unknown = set(other.collect().to_series().to_list()) - set(WATER_BODY_CODES)
+        raise ValueError(f"unknown item codes or water bodies: {sorted(unknown)}")
+    return out
 
 
 Chunk = dict[str, pl.Series]
@@ -206,14 +225,20 @@ def _group_chunk(chunk: pl.DataFrame, partials: _Partials) -> None:
     partials.add(**{c: out[c].to_numpy() for c in out.columns})
 
 
-def _finish(parts: pl.DataFrame, sections: pl.Series, items: pl.Series) -> pl.DataFrame:
+def _finish(parts: pl.DataFrame, sections: pl.Series, items: pl.Series,
+            bodies: bool) -> pl.DataFrame:
     summed = parts.group_by("s", "i", "m").agg(
         pl.col("n").sum(), pl.col("sum").sum(), pl.col("nb").sum(), pl.col("dl").max())
+    item = pl.col("i") // (_OTHER_BODY + 1) if bodies else pl.col("i")
+    body = (pl.col("i") % (_OTHER_BODY + 1)).replace_strict(
+        range(_OTHER_BODY), WATER_BODY_CODES, default=None, return_dtype=pl.String)
+    summed = summed.with_columns(item.alias("i"), body.alias("water_body"))
     for codes, labels in ((summed["s"], sections), (summed["i"], items)):
         if codes.len() and int(codes.max()) >= labels.len():  # type: ignore[arg-type]
             raise RuntimeError("categorical codes changed during the evaluation")
     return summed.select(
         pl.lit(sections).gather(pl.col("s")).cast(pl.String).alias("section"),
+        *(["water_body"] if bodies else []),
         pl.lit(items).gather(pl.col("i")).cast(pl.String).alias("item"),
         pl.col("m").cast(pl.Int32).alias("_m"),
         pl.col("n").cast(pl.UInt32),
