@@ -5,6 +5,7 @@ page's forms."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -148,21 +149,31 @@ def milestone_add(request: Request, session: SessionDep, principal: CurrentUser,
                             status_code=303)
 
 
+def _change_milestone(request: Request, session: Session, principal: Principal,
+                      milestone_id: int, form: str | int, values: dict[str, str] | None,
+                      change: Callable[[], object], anchor: str = "") -> Response:
+    """Run ``change``; a refusal shows the project page with ``form`` open, else the
+    browser goes back to the milestone (or to ``anchor``)."""
+    project_id = service.get_milestone(session, milestone_id).project_id
+    try:
+        change()
+    except CoopzoneError as exc:
+        session.rollback()
+        return project_page(request, session, principal, project_id, form, values, exc)
+    return RedirectResponse(
+        f"/cooperation/projects/{project_id}#{anchor or f'milestone-{milestone_id}'}",
+        status_code=303)
+
+
 @router.post("/cooperation/milestones/{milestone_id}/done", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def milestone_done(request: Request, session: SessionDep, principal: CurrentUser,
                    milestone_id: int, done_on: Annotated[str, Form()] = "") -> Response:
     values = {"done_on": done_on}
-    project_id = service.get_milestone(session, milestone_id).project_id
-    try:
-        service.complete_milestone(session, principal, milestone_id,
-                                   parse(request, MilestoneDone, values))
-    except CoopzoneError as exc:
-        session.rollback()
-        return project_page(request, session, principal, project_id, milestone_id, values,
-                            exc)
-    return RedirectResponse(f"/cooperation/projects/{project_id}#milestone-{milestone_id}",
-                            status_code=303)
+    return _change_milestone(
+        request, session, principal, milestone_id, milestone_id, values,
+        lambda: service.complete_milestone(session, principal, milestone_id,
+                                           parse(request, MilestoneDone, values)))
 
 
 @router.post("/cooperation/milestones/{milestone_id}/edit", response_class=HTMLResponse,
@@ -173,30 +184,19 @@ def milestone_edit(request: Request, session: SessionDep, principal: CurrentUser
                    done_on: Annotated[str, Form()] = "") -> Response:
     """Correct a milestone; a blank done date leaves it (or makes it again) not done."""
     values = {"name": name, "due_on": due_on, "done_on": done_on}
-    project_id = service.get_milestone(session, milestone_id).project_id
-    try:
-        service.update_milestone(session, principal, milestone_id,
-                                 parse(request, MilestoneIn, values))
-    except CoopzoneError as exc:
-        session.rollback()
-        return project_page(request, session, principal, project_id, edit_form(milestone_id),
-                            values, exc)
-    return RedirectResponse(f"/cooperation/projects/{project_id}#milestone-{milestone_id}",
-                            status_code=303)
+    return _change_milestone(
+        request, session, principal, milestone_id, edit_form(milestone_id), values,
+        lambda: service.update_milestone(session, principal, milestone_id,
+                                         parse(request, MilestoneIn, values)))
 
 
 @router.post("/cooperation/milestones/{milestone_id}/delete", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def milestone_delete(request: Request, session: SessionDep, principal: CurrentUser,
                      milestone_id: int) -> Response:
-    project_id = service.get_milestone(session, milestone_id).project_id
-    try:
-        service.delete_milestone(session, principal, milestone_id)
-    except CoopzoneError as exc:
-        session.rollback()
-        return project_page(request, session, principal, project_id,
-                            delete_form(milestone_id), None, exc)
-    return RedirectResponse(f"/cooperation/projects/{project_id}#milestones", status_code=303)
+    return _change_milestone(
+        request, session, principal, milestone_id, delete_form(milestone_id), None,
+        lambda: service.delete_milestone(session, principal, milestone_id), "milestones")
 
 
 @router.post("/cooperation/projects/{project_id}/sites", response_class=HTMLResponse,
