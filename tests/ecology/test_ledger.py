@@ -274,3 +274,78 @@ def test_the_demo_ledger_pays_66_million_from_the_readings(session: Session) -> 
     strip = ledger.month_strip(session, "lushui")
     assert (strip[0].period, strip[-1].period, len(strip)) == ("2019-07", "2025-08", 74)
     assert ledger.compliant_streak(strip) == 74
+
+
+def amend_start(session: Session, start: str) -> None:
+    """Store a new version of 渌水 round 1 that starts at ``start`` instead of 2019-07."""
+    text = (BUILTIN_DIR / "lushui-2019.toml").read_text("utf-8")
+    assert 'start = "2019-07"' in text
+    ledger.store_agreement(session, text.replace('start = "2019-07"', f'start = "{start}"'),
+                           "amended.toml", "test")
+
+
+def test_a_line_the_amended_agreement_drops_is_withdrawn_from_an_unpaid_statement(
+    session: Session, section: Section, finance: Finance
+) -> None:
+    statement = computed_2019(session, section)
+    assert statement.amount == Decimal("4000000.00")
+    amend_start(session, "2019-08")
+    result = ledger.recompute(session, principal_for(session, finance.jiangxi.id), "lushui",
+                              AS_OF)
+    assert len(result.updated) == 1
+    statement = ledger.get_statement(session, statement.id)
+    assert (statement.payer_code, statement.amount, statement.revision) == (
+        "430000", Decimal("3000000.00"), 2)
+    july = next(ln for ln in statement.lines if ln.period == "2019-07")
+    assert (july.status, july.amount, july.payer_code) == ("withdrawn", Decimal("0.00"), None)
+    assert (july.previous_status, july.previous_amount, july.previous_payer_code) == (
+        "accrued", Decimal("1000000.00"), "430000")
+    assert july.changed_in_revision == 2 and "撤销" in july.steps[-1]["text"]
+    change, = statement.changes
+    assert (change.payer_code, change.payee_code, change.amount) == (
+        "360000", "430000", Decimal("1000000.00"))
+    assert [(d["period"], d["old_status"], d["new_status"], d["new_amount"])
+            for d in change.lines] == [("2019-07", "accrued", "withdrawn", "0")]
+
+    again = ledger.recompute(session, principal_for(session, finance.jiangxi.id), "lushui",
+                             AS_OF)
+    assert (again.updated, again.unchanged) == ([], 1)
+
+
+def test_a_dropped_line_of_a_paid_statement_becomes_an_adjustment(
+    session: Session, section: Section, finance: Finance
+) -> None:
+    statement = computed_2019(session, section)
+    hunan = principal_for(session, finance.hunan.id)
+    jiangxi = principal_for(session, finance.jiangxi.id)
+    ledger.confirm(session, hunan, statement.id)
+    ledger.confirm(session, jiangxi, statement.id)
+    ledger.record_payment(session, hunan, statement.id, date(2020, 4, 20), "湘财付001")
+    amend_start(session, "2019-08")
+    result = ledger.recompute(session, jiangxi, "lushui", AS_OF)
+    assert len(result.adjustments) == 1
+    statement = ledger.get_statement(session, statement.id)
+    july = next(ln for ln in statement.lines if ln.period == "2019-07")
+    assert (july.status, july.amount) == ("accrued", Decimal("1000000.00"))  # as paid
+    adjustment, = statement.changes
+    assert (adjustment.payer_code, adjustment.payee_code, adjustment.amount) == (
+        "360000", "430000", Decimal("1000000.00"))
+    assert [(d["period"], d["new_status"]) for d in adjustment.lines] == [
+        ("2019-07", "withdrawn")]
+    assert ledger.effective_signed(statement) == Decimal("-3000000.00")
+    again = ledger.recompute(session, jiangxi, "lushui", AS_OF)
+    assert (again.adjustments, again.unchanged) == ([], 1)
+
+
+def test_a_statement_no_longer_produced_at_all_is_withdrawn_whole(
+    session: Session, section: Section, finance: Finance
+) -> None:
+    statement = computed_2019(session, section)
+    amend_start(session, "2020-01")
+    result = ledger.recompute(session, principal_for(session, finance.hunan.id), "lushui",
+                              AS_OF)
+    assert len(result.updated) == 1 and result.created == []
+    statement = ledger.get_statement(session, statement.id)
+    assert statement.amount == Decimal("0.00") and statement.state == "computed"
+    assert {ln.status for ln in statement.lines} == {"withdrawn"}
+    assert statement.due is not None  # the year's due date is kept

@@ -43,7 +43,7 @@ PERIOD = {"month": "当月", "year": "当年"}
 STATE_LABELS = {"computed": N_("Computed"), "confirmed": N_("Confirmed by both parties"),
                 "paid": N_("Paid"), "closed": N_("Closed")}
 STATUS_LABELS = {"accrued": N_("Accrued"), "held": N_("Held for review"),
-                 "skipped": N_("Skipped")}
+                 "skipped": N_("Skipped"), "withdrawn": N_("Withdrawn")}
 CHANGE_LABELS = {"recorded": N_("Recorded"), "open": N_("Open"), "settled": N_("Settled")}
 LABELS = {"state_labels": STATE_LABELS, "status_labels": STATUS_LABELS,
           "change_labels": CHANGE_LABELS}

@@ -14,6 +14,9 @@ Rules kept here (the pure arithmetic is ``coopzone.engines.eco_compensation``):
 * Recomputing after late data updates an unpaid statement (the difference per line and for
   the year is recorded; confirmations are reset when the net changes). A paid or closed
   statement is never rewritten: the difference becomes an adjustment to settle separately.
+* A line the recomputation no longer produces (an amended agreement dropped the month or
+  the rule) is withdrawn: it stays on record with amount 0 and status ``withdrawn``, and
+  the change lists it like any other difference.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ FINANCE = "finance_bureau"
 RECOMPUTERS = ("finance_bureau", "ecology_bureau", "cooperation_office")
 
 LineKey = tuple[str, str, str, str]  # agreement, rule id, section, period
+WITHDRAWN = "withdrawn"
 
 
 # ---- agreements ------------------------------------------------------------------------------
@@ -279,6 +283,8 @@ def compute_statements(session: Session, series: str, as_of: date,
     existing = {(s.year, (s.party_a, s.party_b)): s for s in session.scalars(
         select(Statement).where(Statement.series == series)
         .options(selectinload(Statement.lines), selectinload(Statement.changes)))}
+    for key in existing:  # a statement no longer produced at all: an empty group
+        groups.setdefault(key, _Group(key[0], key[1]))
     for key in sorted(groups):
         group = groups[key]
         statement = existing.get(key)
@@ -312,7 +318,8 @@ def _apply_totals(statement: Statement, group: _Group, through: str,
     payer, payee, net, gross, back = _net_of(group)
     statement.payer_code, statement.payee_code, statement.amount = payer, payee, net
     statement.gross_payer_to_payee, statement.gross_payee_to_payer = gross, back
-    statement.due = group.lines[0].line.due
+    if group.lines:
+        statement.due = group.lines[0].line.due
     statement.through = through
     statement.held = sum(1 for c in group.lines if c.line.status.value == "held")
     statement.skipped = sum(1 for c in group.lines if c.line.status.value == "skipped")
@@ -382,6 +389,24 @@ def _diff(old: _Known | None, new: _Computed) -> dict[str, Any] | None:
     }
 
 
+def _withdrawal(key: LineKey, old: _Known) -> dict[str, Any]:
+    """The change entry of a line the recomputation no longer produces."""
+    agreement, rule_id, section, period = key
+    return {
+        "agreement": agreement, "rule_id": rule_id, "section": section, "period": period,
+        "old_payer": old.payer, "old_amount": str(old.amount), "old_status": old.status,
+        "old_class": old.water_class, "new_payer": None, "new_payee": None,
+        "new_amount": "0", "new_status": WITHDRAWN, "new_class": old.water_class,
+        "new_steps": [{"kind": "note", "text": "重新核算不再产生此项（协议已修订），撤销"}],
+    }
+
+
+def _withdrawals(known: dict[LineKey, _Known], group: _Group) -> list[dict[str, Any]]:
+    produced = {c.key for c in group.lines}
+    return [_withdrawal(key, old) for key, old in known.items()
+            if key not in produced and old.status != WITHDRAWN]
+
+
 def _line_key(line: StatementLine) -> LineKey:
     return (line.agreement, line.rule_id, line.section, line.period)
 
@@ -393,6 +418,8 @@ def _refresh(session: Session, statement: Statement, group: _Group, through: str
     stored = {_line_key(ln): ln for ln in statement.lines}
     diffs = [d for c in group.lines if (d := _diff(
         _known(stored[c.key]) if c.key in stored else None, c)) is not None]
+    withdrawn = _withdrawals({k: _known(ln) for k, ln in stored.items()}, group)
+    diffs += withdrawn
     old_payer, old_amount = statement.payer_code, statement.amount
     old_signed = signed(old_payer, old_amount, statement.party_a)
     revision = statement.revision + 1 if diffs else statement.revision
@@ -409,6 +436,9 @@ def _refresh(session: Session, statement: Statement, group: _Group, through: str
         line.amount, line.status = c.line.amount, c.line.status.value
         line.water_class, line.steps = c.water_class, _steps(c.line)
         line.agreement_version_id, line.round = c.version_id, c.line.round
+    for d in withdrawn:
+        _withdraw(stored[(d["agreement"], d["rule_id"], d["section"], d["period"])], revision,
+                  d["new_steps"])
     _apply_totals(statement, group, through, version_ids)
     if not diffs:
         return None
@@ -430,6 +460,13 @@ def _refresh(session: Session, statement: Statement, group: _Group, through: str
     statement.changes.append(change)
     session.flush()
     return change
+
+
+def _withdraw(line: StatementLine, revision: int, steps: list[dict[str, str]]) -> None:
+    line.previous_payer_code, line.previous_amount = line.payer_code, line.amount
+    line.previous_status, line.changed_in_revision = line.status, revision
+    line.payer_code = line.payee_code = None
+    line.amount, line.status, line.steps = ZERO, WITHDRAWN, [*line.steps, *steps]
 
 
 def effective_lines(statement: Statement) -> dict[LineKey, _Known]:
@@ -460,6 +497,7 @@ def _adjust(session: Session, statement: Statement, group: _Group,
     """A paid statement stays as paid; a changed result becomes an adjustment entry."""
     known = effective_lines(statement)
     diffs = [d for c in group.lines if (d := _diff(known.get(c.key), c)) is not None]
+    diffs += _withdrawals(known, group)
     if not diffs:
         return None
     a, b = statement.party_a, statement.party_b

@@ -171,7 +171,7 @@ class StatementLine(Base):
     payer_code: Mapped[str | None] = mapped_column(String(6), default=None)
     payee_code: Mapped[str | None] = mapped_column(String(6), default=None)
     amount: Mapped[Decimal] = mapped_column(Money())
-    status: Mapped[str] = mapped_column(String(10))  # accrued | held | skipped
+    status: Mapped[str] = mapped_column(String(10))  # accrued | held | skipped | withdrawn
     steps: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     previous_payer_code: Mapped[str | None] = mapped_column(String(6), default=None)
     previous_amount: Mapped[Decimal | None] = mapped_column(Money(), default=None)

@@ -30,7 +30,7 @@ FONT_FILE = "CoopzoneSansSC-Regular.ttf"
 FONT_FAMILY = "CoopzoneSansSC"
 STATE_NAMES = {"computed": "已核算，待双方确认", "confirmed": "双方已确认，待付款",
                "paid": "已付款，待收款方确认", "closed": "已结清"}
-STATUS_NAMES = {"accrued": "计入", "held": "挂起待复核", "skipped": "不计"}
+STATUS_NAMES = {"accrued": "计入", "held": "挂起待复核", "skipped": "不计", "withdrawn": "撤销"}
 CHANGE_STATE_NAMES = {"recorded": "已记录", "open": "待结清", "settled": "已结清"}
 HEADERS = ("月份", "断面", "水质类别", "协议", "轮次", "规则", "付款方", "收款方",
            "金额（元）", "状态", "计算过程")
