@@ -130,8 +130,11 @@ def monthly_sums(readings: pl.DataFrame | pl.LazyFrame,
         item = item * (_OTHER_BODY + 1) + body
     query = lf.select(section.alias("s"), item.alias("i"), day.alias("d"), value.alias("v"),
                       below.cast(pl.UInt8).alias("b"))
+    # A frame already in memory is selected at once; a lazy one (a file scan) is streamed.
+    batches = ([query.collect()] if isinstance(readings, pl.DataFrame)
+               else query.collect_batches(maintain_order=False))
     partials = _Partials()
-    for batch in query.collect_batches(maintain_order=False):
+    for batch in batches:
         for chunk in _aligned_chunks(batch):
             _count_chunk(chunk, partials)
     out = _finish(partials.frame(), _labels(schema["section"]), _labels(schema["item"]),
