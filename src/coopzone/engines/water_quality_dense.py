@@ -37,6 +37,7 @@ _PER_DAY = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
 _SPARSE_FACTOR = 4
 _SMALL_RANGE = 1 << 16
 _KEY_TYPES = (pl.Categorical, pl.Enum, pl.String)
+_BATCH_ROWS = 4_000_000  # about 80 MiB of selected columns
 
 
 def _month_of_day() -> np.ndarray:
@@ -130,9 +131,10 @@ def monthly_sums(readings: pl.DataFrame | pl.LazyFrame,
         item = item * (_OTHER_BODY + 1) + body
     query = lf.select(section.alias("s"), item.alias("i"), day.alias("d"), value.alias("v"),
                       below.cast(pl.UInt8).alias("b"))
-    # A frame already in memory is selected at once; a lazy one (a file scan) is streamed.
+    # A frame already in memory is selected at once; a lazy one (a file scan) is streamed in
+    # batches large enough for the scan to run ahead while a batch is being counted.
     batches = ([query.collect()] if isinstance(readings, pl.DataFrame)
-               else query.collect_batches(maintain_order=False))
+               else query.collect_batches(chunk_size=_BATCH_ROWS, maintain_order=False))
     partials = _Partials()
     for batch in batches:
         for chunk in _aligned_chunks(batch):
