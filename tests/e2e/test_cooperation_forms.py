@@ -9,12 +9,17 @@ from playwright.sync_api import Page, expect
 from tests.conftest import PASSWORD
 
 
-def test_the_office_assigns_a_task_and_sees_it_in_the_list(live_server: str, page: Page) -> None:
-    page.goto(f"{live_server}/login?next=/cooperation/tasks&lang=en")
+def log_in_as_the_office(page: Page, live_server: str, where: str) -> None:
+    """Log in as the cooperation office (in English) and land on /cooperation/<where>."""
+    page.goto(f"{live_server}/login?next=/cooperation/{where}&lang=en")
     page.get_by_label("User name").fill("coop")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/cooperation/tasks$"))
+    expect(page).to_have_url(re.compile(rf"/cooperation/{where}$"))
+
+
+def test_the_office_assigns_a_task_and_sees_it_in_the_list(live_server: str, page: Page) -> None:
+    log_in_as_the_office(page, live_server, "tasks")
 
     page.locator("#assign-task").click()
     expect(page.get_by_role("heading", name="Assign a task")).to_be_visible()
@@ -44,11 +49,7 @@ def test_the_office_assigns_a_task_and_sees_it_in_the_list(live_server: str, pag
 
 def test_the_office_creates_a_project_and_keeps_its_milestones(live_server: str,
                                                                page: Page) -> None:
-    page.goto(f"{live_server}/login?next=/cooperation/projects&lang=en")
-    page.get_by_label("User name").fill("coop")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/cooperation/projects$"))
+    log_in_as_the_office(page, live_server, "projects")
 
     page.locator("#new-project").click()
     expect(page.get_by_role("heading", name="New project")).to_be_visible()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from coopzone.accounts.service import principal_for
+from coopzone.accounts.service import Principal, principal_for
 from coopzone.ecology import ledger
 from coopzone.ecology.agreement_files import BUILTIN_DIR, builtin_ids
 from coopzone.ecology.models import (
@@ -56,6 +56,19 @@ def computed_2019(session: Session, section: Section, last: tuple[int, int] = (2
     result = ledger.compute_statements(session, "lushui", AS_OF)
     assert len(result.created) == 1
     return ledger.get_statement(session, result.created[0])
+
+
+def paid_2019(session: Session, section: Section,
+              finance: Finance) -> tuple[Statement, Principal, Principal]:
+    """The 2019 statement confirmed by both bureaus and paid by Hunan; (statement, Hunan's
+    and Jiangxi's finance bureau)."""
+    statement = computed_2019(session, section)
+    hunan = principal_for(session, finance.hunan.id)
+    jiangxi = principal_for(session, finance.jiangxi.id)
+    ledger.confirm(session, hunan, statement.id)
+    ledger.confirm(session, jiangxi, statement.id)
+    ledger.record_payment(session, hunan, statement.id, date(2020, 4, 20), "湘财付001")
+    return statement, hunan, jiangxi
 
 
 def test_agreements_are_stored_and_a_changed_text_is_a_new_version(session: Session) -> None:
@@ -190,12 +203,7 @@ def test_late_data_updates_an_unpaid_statement_and_shows_the_difference(
 def test_a_paid_statement_is_left_as_is_and_the_difference_is_an_adjustment(
     session: Session, section: Section, finance: Finance
 ) -> None:
-    statement = computed_2019(session, section)
-    hunan = principal_for(session, finance.hunan.id)
-    jiangxi = principal_for(session, finance.jiangxi.id)
-    ledger.confirm(session, hunan, statement.id)
-    ledger.confirm(session, jiangxi, statement.id)
-    ledger.record_payment(session, hunan, statement.id, date(2020, 4, 20), "湘财付001")
+    statement, hunan, jiangxi = paid_2019(session, section, finance)
     lines_before = [(ln.period, ln.payer_code, ln.amount, ln.status) for ln in statement.lines]
 
     # A corrected October reading: the month was Class IV after all.
@@ -315,12 +323,7 @@ def test_a_line_the_amended_agreement_drops_is_withdrawn_from_an_unpaid_statemen
 def test_a_dropped_line_of_a_paid_statement_becomes_an_adjustment(
     session: Session, section: Section, finance: Finance
 ) -> None:
-    statement = computed_2019(session, section)
-    hunan = principal_for(session, finance.hunan.id)
-    jiangxi = principal_for(session, finance.jiangxi.id)
-    ledger.confirm(session, hunan, statement.id)
-    ledger.confirm(session, jiangxi, statement.id)
-    ledger.record_payment(session, hunan, statement.id, date(2020, 4, 20), "湘财付001")
+    statement, _hunan, jiangxi = paid_2019(session, section, finance)
     amend_start(session, "2019-08")
     result = ledger.recompute(session, jiangxi, "lushui", AS_OF)
     assert len(result.adjustments) == 1
