@@ -29,7 +29,7 @@ _FIRST_DAY = dt.date(1900, 1, 1)
 _LAST_DAY = dt.date(2199, 12, 31)
 _EPOCH = dt.date(1970, 1, 1)
 FIRST_DAY_NUMBER = (_FIRST_DAY - _EPOCH).days
-_DAY_HI = (_LAST_DAY - _EPOCH).days
+_LAST_DAY_NUMBER = (_LAST_DAY - _EPOCH).days
 _TIME_RANGE_ERROR = "reading times must lie in 1900-01-01 .. 2199-12-31"
 _PER_DAY = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
 # A chunk is counted densely when its key range is at most this many times its length
@@ -174,7 +174,7 @@ def _count_chunk(chunk: Chunk, partials: _Partials) -> None:
     s, i, d = (chunk[c].to_numpy() for c in ("s", "i", "d"))
     s_lo, i_lo, d_lo = int(s.min()), int(i.min()), int(d.min())
     d_hi = int(d.max())
-    if d_lo < FIRST_DAY_NUMBER or d_hi > _DAY_HI:
+    if d_lo < FIRST_DAY_NUMBER or d_hi > _LAST_DAY_NUMBER:
         raise ValueError(_TIME_RANGE_ERROR)
     shape = (int(s.max()) - s_lo + 1, d_hi - d_lo + 1, int(i.max()) - i_lo + 1)
     if shape[0] * shape[1] * shape[2] > max(_SPARSE_FACTOR * rows, _SMALL_RANGE):
