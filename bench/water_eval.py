@@ -8,12 +8,14 @@ memory. Then, each in its own subprocess so that peak memory is separate:
   (½DL, half-even rounding, classes, exceedance, main pollutants, section class);
 * duckdb: one SQL query computing monthly means and the single-factor class only.
 
-Prints both wall times, their ratio (coopzone / duckdb) and each side's peak RSS
-(``ru_maxrss`` of the child). Usage::
+Prints both wall times, their ratio (coopzone / duckdb) and each side's peak RSS for each
+of ``--repeat`` paired runs (the sides alternate, since a shared machine's speed drifts),
+then the median ratio. Usage::
 
-    python bench/water_eval.py            # 2,000 stations, ~158 million values
-    python bench/water_eval.py --small    # 100 stations
-    python bench/water_eval.py --clean    # delete the cached Parquet afterwards
+    python bench/water_eval.py             # 2,000 stations, ~158 million values, 3 pairs
+    python bench/water_eval.py --small     # 100 stations
+    python bench/water_eval.py --repeat 7  # more pairs
+    python bench/water_eval.py --clean     # delete the cached Parquet afterwards
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -162,6 +165,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="/tmp/coopzone-bench")
     parser.add_argument("--stations", type=int, default=2000)
     parser.add_argument("--small", action="store_true", help="100 stations")
+    parser.add_argument("--repeat", type=int, default=3, help="paired runs (default 3)")
     parser.add_argument("--clean", action="store_true", help="delete the Parquet at the end")
     parser.add_argument("--child", choices=["coopzone", "duckdb"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -176,13 +180,18 @@ def main() -> None:
     print(f"data: {path} ({n} stations x {len(ITEMS)} items x {HOURS} h = "
           f"{n * len(ITEMS) * HOURS:,} values, {size:,.0f} MiB, ready in "
           f"{time.perf_counter() - t0:.1f} s)")
-    coop = _child("coopzone", str(path))
-    duck = _child("duckdb", str(path))
-    print(f"coopzone: {coop['seconds']:.2f} s, peak RSS {coop['peak_mib']:,.0f} MiB, "
-          f"{coop['rows']:,} section-months, {coop['item_rows']:,} item-months")
-    print(f"duckdb:   {duck['seconds']:.2f} s, peak RSS {duck['peak_mib']:,.0f} MiB, "
-          f"{duck['rows']:,} item-months")
-    print(f"ratio coopzone/duckdb: {coop['seconds'] / duck['seconds']:.2f}")
+    ratios = []
+    for run in range(1, args.repeat + 1):  # alternate the sides: the machine's speed drifts
+        coop = _child("coopzone", str(path))
+        duck = _child("duckdb", str(path))
+        ratios.append(coop["seconds"] / duck["seconds"])
+        print(f"run {run}: coopzone {coop['seconds']:.2f} s (peak RSS "
+              f"{coop['peak_mib']:,.0f} MiB, {coop['rows']:,} section-months, "
+              f"{coop['item_rows']:,} item-months); duckdb {duck['seconds']:.2f} s (peak RSS "
+              f"{duck['peak_mib']:,.0f} MiB, {duck['rows']:,} item-months); "
+              f"ratio {ratios[-1]:.2f}")
+    print(f"ratio coopzone/duckdb: median {statistics.median(ratios):.2f} of {len(ratios)} "
+          f"(range {min(ratios):.2f}–{max(ratios):.2f})")
     if args.clean:
         shutil.rmtree(path)
         print(f"deleted {path}")

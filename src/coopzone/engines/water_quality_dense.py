@@ -37,7 +37,7 @@ _PER_DAY = {"ns": 86_400_000_000_000, "us": 86_400_000_000, "ms": 86_400_000}
 _SPARSE_FACTOR = 4
 _SMALL_RANGE = 1 << 16
 _KEY_TYPES = (pl.Categorical, pl.Enum, pl.String)
-_BATCH_ROWS = 4_000_000  # about 80 MiB of selected columns
+_BATCH_ROWS = 1_000_000  # about 20 MiB of selected columns
 
 
 def _month_of_day() -> np.ndarray:
