@@ -336,7 +336,7 @@ def _aggregate(
     missing = {"section", "time", "item", "value", "below_dl"} - set(names)
     if missing:
         raise ValueError(f"readings lack columns: {sorted(missing)}")
-    dense = monthly_sums(lf, water_body) if ph_mean == "arithmetic" else None
+    dense = monthly_sums(readings, water_body) if ph_mean == "arithmetic" else None
     if dense is not None:
         return _combine_months(dense, period, ph_mean)
     time = schema["time"]
