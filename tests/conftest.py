@@ -16,11 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from coopzone.accounts import service as accounts
 from coopzone.accounts.audit import install_audit_hook, set_actor
 from coopzone.accounts.models import Organisation, User
+from coopzone.accounts.security import use_cheap_hashing
 from coopzone.api.app import create_app
 from coopzone.config import Settings
 from coopzone.db import make_engine
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
+
+use_cheap_hashing()
 
 PASSWORD = "correct-horse-battery"
 SECRET = "test-secret-key-not-for-production"

@@ -86,3 +86,11 @@ def found(row: T | None, what_zh: str, what_en: str, ident: object) -> T:
 class TooManyAttempts(CoopzoneError):
     status_code = 429
     code = "too_many_attempts"
+
+
+class ServiceUnavailable(CoopzoneError):
+    """The platform cannot write now (read-only database, full disk, database unreachable):
+    answered as 503 with a message; nothing was written."""
+
+    status_code = 503
+    code = "service_unavailable"
