@@ -1,0 +1,1 @@
+"""Shared parts every domain assembles from (see STYLE.md): times, validation, uploads, …"""
