@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need from Debian: a PostgreSQL server and Chromium
-# (plus a CJK font so pages and PDFs render Chinese). Fails loudly when it cannot.
+# (plus a CJK font so pages and PDFs render Chinese, and poppler-utils so the statement PDF's
+# text is checked). Fails loudly when it cannot.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system packages present: postgresql, chromium, fonts-noto-cjk"
+  echo "system packages present: postgresql, chromium, fonts-noto-cjk, poppler-utils"
   exit 0
 fi
 echo "installing system packages: ${need[*]}"
