@@ -53,12 +53,22 @@ def version() -> None:
 NOT_READY = 3
 
 
-def _settings_or_exit() -> Settings:
+def _settings_or_exit(json_logs: bool = False) -> Settings:
+    """The settings, or a clear message per invalid one and exit 3 (as a JSON log line when
+    serving in production)."""
     try:
         return settings()
     except ValidationError as exc:
+        log = logging.getLogger("coopzone.config")
+        if json_logs:
+            from coopzone.ops.logging import configure_json_logging
+
+            configure_json_logging()
         for error in exc.errors():
-            err_console.print(f"[red]配置错误 configuration error:[/red] {error['msg']}")
+            if json_logs:
+                log.error("invalid setting: %s", error["msg"])
+            else:
+                err_console.print(f"[red]配置错误 configuration error:[/red] {error['msg']}")
         raise typer.Exit(code=NOT_READY) from None
 
 
@@ -101,7 +111,8 @@ def serve(host: str | None = None, port: int | None = None, reload: bool = False
     several workers serve and the logs are JSON lines."""
     import uvicorn
 
-    cfg = _settings_or_exit()
+    cfg = _settings_or_exit(json_logs=not check_only
+                            and os.environ.get("COOPZONE_ENV") == "production")
     if check_only:
         _run_checks(cfg)
         return
