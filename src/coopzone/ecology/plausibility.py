@@ -42,6 +42,7 @@ __all__ = [
     "load_bounds",
     "local_time_reason",
     "local_time_suspect",
+    "number_text",
     "say",
     "value_reason",
     "window_problems",
@@ -62,8 +63,11 @@ def say(locale: str | None, zh: str, en: str) -> str:
     return en if english(locale) else zh
 
 
-def _num(x: float) -> str:
-    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else f"{x:g}"
+def number_text(x: float) -> str:
+    """A number as a person would write it: ``15``, ``0.25``, ``1e+300``, ``inf``."""
+    if x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x) if math.isfinite(x) and abs(x) >= 1e-4 and abs(x) < 1e16 else f"{x:g}"
 
 
 # --------------------------------------------------------------------------------------
@@ -84,7 +88,7 @@ class Bound:
 
     def range_text(self) -> str:
         unit = "" if self.unit == _DIMENSIONLESS else f" {self.unit}"
-        return f"{_num(self.lower)}–{_num(self.upper)}{unit}"
+        return f"{number_text(self.lower)}–{number_text(self.upper)}{unit}"
 
     def reason(self, value: float, text: str, locale: str | None) -> str | None:
         """Why ``value`` (written ``text``) is implausible for this item; None if it is not."""
@@ -208,7 +212,7 @@ class ReadingWindow:
         return (self.now.astimezone(SHANGHAI) + self.future_tolerance).replace(tzinfo=None)
 
     def tolerance_text(self, locale: str | None) -> str:
-        hours = _num(round(self.future_tolerance.total_seconds() / 3600, 2))
+        hours = number_text(round(self.future_tolerance.total_seconds() / 3600, 2))
         return say(locale, f"{hours} 小时", f"{hours} h")
 
 

@@ -15,7 +15,7 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -33,6 +33,7 @@ from coopzone.ecology.plausibility import (
     bounds_reason,
     local_time_reason,
     local_time_suspect,
+    number_text,
     say,
     value_reason,
     window_problems,
@@ -195,7 +196,8 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
     frame = _check_readings(frame, dataclasses.replace(window, starts=starts), locale)
 
     rows = [
-        _Row(sections[r["section"]].id, r["time"], r["item"], r["value"],
+        # Keys in UTC: aware times in one zone compare by wall clock, ignoring DST folds.
+        _Row(sections[r["section"]].id, r["time"].astimezone(UTC), r["item"], r["value"],
              r["below_dl"], r["detection_limit"], r["row"])
         for r in frame.iter_rows(named=True)
     ]
@@ -261,7 +263,7 @@ def _existing(session: Session, rows: list[_Row]) -> dict[tuple[int, datetime, s
         query = select(Reading).where(
             tuple_(Reading.section_id, Reading.measured_at, Reading.item).in_(chunk))
         for reading in session.scalars(query):
-            found[(reading.section_id, reading.measured_at, reading.item)] = reading
+            found[(reading.section_id, reading.measured_at.astimezone(UTC), reading.item)] = reading
     return found
 
 
@@ -359,7 +361,7 @@ def push_frame(pushed: list[dict[str, object]], locale: str | None = None) -> pl
                                                   f"unknown item {entry.get('item')!r}")))
         at = _push_time(entry.get("time"), n, errors, locale)
         value, below_dl, dl = _push_value(entry.get("value"), item, n, errors, locale)
-        key = (section, at, item)
+        key = (section, at.astimezone(UTC) if at is not None else None, item)
         if len(errors) == problems and key in seen:
             errors.append(RowError(n, "time", say(
                 locale, f"与第 {seen[key]} 条的断面、时间和项目相同",
@@ -388,37 +390,45 @@ def _push_value(raw: object, item: str | None, n: int, errors: list[RowError],
         errors.append(RowError(n, "value", say(locale, zh, en)))
         return None, False, None
 
-    text = raw if isinstance(raw, str) else repr(raw)
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        return refuse(f"不是数字：{text}", f"not a number: {text}")
-    # A JSON Infinity/NaN literal or 1e309 arrives as a non-finite float; "Infinity", "NaN"
-    # and "1e309" as text: all are refused as not finite, none is stored or taken as missing.
-    number = raw if not isinstance(raw, str) else None
-    if isinstance(raw, str) and re.match(NON_FINITE_TEXT, raw.strip()):
-        number = float("nan")
-    if isinstance(number, float) and not math.isfinite(number):
-        return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
+        return refuse(f"不是数字：{raw!r}", f"not a number: {raw!r}")
+    if isinstance(raw, int):
+        try:
+            raw = float(raw)
+        except OverflowError:
+            text = f"{str(raw)[:12]}…"
+            return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
+    if isinstance(raw, float):
+        # A JSON Infinity/NaN literal, or 1e309 which JSON parsers read as +inf.
+        text = number_text(raw)
+        if not math.isfinite(raw):
+            return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
+    else:
+        text = raw
+        if re.match(NON_FINITE_TEXT, raw.strip()) or _is_overflow(raw):
+            return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
     try:
         value, below_dl, dl = parse_value(raw)
-    except (ValueError, OverflowError):
-        if isinstance(raw, str) and _is_overflow(raw):
-            return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
+    except ValueError as exc:
+        if "detection limit" in str(exc):
+            return refuse(f"检出限必须大于 0：{text}", f"detection limit must be positive: {text}")
         return refuse(f"不是数字：{text}", f"not a number: {text}")
     if value is None:
         return refuse("缺少数值", "missing value") if not below_dl else (None, True, None)
     if item is not None:
         reason = value_reason(item, value, text, locale)
         if reason is not None:
-            return refuse(reason, reason)
+            errors.append(RowError(n, "value", reason))
+            return None, False, None
     return value, below_dl, dl
 
 
 def _is_overflow(text: str) -> bool:
-    """Whether ``text`` (``1e309``, ``1e309L``) is a number too large for a float."""
+    """Whether ``text`` (``1e309``, ``1e309L``, ``<1e309``) is a number too large for a float."""
     import unicodedata
 
-    s = unicodedata.normalize("NFKC", text).strip().upper().removeprefix("ND(").removeprefix(
-        "<").removesuffix(")").removesuffix("L")
+    s = unicodedata.normalize("NFKC", text).strip().upper()
+    s = s.removeprefix("ND(").removeprefix("<").removesuffix(")").removesuffix("L")
     try:
         return not math.isfinite(float(s))
     except ValueError:
