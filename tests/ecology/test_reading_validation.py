@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -140,7 +141,7 @@ def as_of_client(settings: Settings, session_factory: sessionmaker[Session]
 
 
 def post_push(client: TestClient, body: str, headers: dict[str, str],
-              query: str = "") -> tuple[int, dict[str, object]]:
+              query: str = "") -> tuple[int, dict[str, Any]]:
     response = client.post(PUSH_URL + query, content=body,
                            headers={**headers, "Content-Type": "application/json"})
     return response.status_code, response.json()
@@ -181,7 +182,7 @@ def test_push_reasons_in_english_on_request(
     status, answer = post_push(as_of_client, body, {**headers, "Accept-Language": "en-GB,en"})
     assert status == 422 and answer["errors"] == expected
     status, answer = post_push(as_of_client, body, headers)
-    assert answer["errors"][0]["reason"] == "pH 15 超出合理范围 0–14"  # type: ignore[index]
+    assert answer["errors"][0]["reason"] == "pH 15 超出合理范围 0–14"
     assert count(session, Reading) == 0
 
 
@@ -199,6 +200,42 @@ def test_push_in_string_form_is_refused_too(
         (1, "不是有限数字：1e309"), (2, "不是有限数字：Infinity"), (3, "不是有限数字：NaN"),
         (4, "不是有限数字：1e309L"), (5, "不是有限数字：-inf")]
     assert count(session, Reading) == 0
+
+
+def test_push_refuses_booleans_and_a_bare_nd(
+    as_of_client: TestClient, session: Session, people: People, section: Section
+) -> None:
+    headers = token_for(session, people.jiangxi_editor)
+    status, answer = post_push(as_of_client, push_body([(T, "nh3n", "true")]), headers)
+    assert status == 422  # refused by the schema: true is not a number
+    assert [e["column"] for e in answer["errors"]] == [
+        "readings.0.value.str", "readings.0.value.float"]
+    status, answer = post_push(as_of_client, push_body([(T, "cd", '"ND"')]), headers)
+    assert status == 422 and answer["errors"] == [
+        {"row": 1, "column": "value", "reason": "低于检出限但未给出检出限，请写成 ND(0.002)"}]
+    assert count(session, Reading) == 0
+
+
+def test_file_upload_through_the_api_refuses_implausible_values(
+    as_of_client: TestClient, session: Session, people: People, section: Section,
+    tmp_path: Path
+) -> None:
+    headers = token_for(session, people.jiangxi_editor)
+    path = csv_file(tmp_path / "x.csv", [GOOD_ROW, "金鱼石,2025-08-02 08:00,pH,15",
+                                         "金鱼石,1988-04-17 02:30,氨氮,0.2"])
+    for query, reasons in (
+        ("", ["pH 15 超出合理范围 0–14", "当地时间 1988-04-17 02:30 不存在（夏令时拨快时跳过）"]),
+        ("?lang=en", ["ph 15 is outside the plausible range 0–14",
+                      "local time 1988-04-17 02:30 does not exist (skipped by daylight "
+                      "saving time)"]),
+    ):
+        response = as_of_client.post("/api/v1/ecology/imports" + query, headers=headers,
+                                     files={"file": ("x.csv", path.read_bytes(), "text/csv")})
+        assert response.status_code == 422
+        assert response.json()["errors"] == [
+            {"row": 3, "column": "浓度", "reason": reasons[0]},
+            {"row": 4, "column": "监测时间", "reason": reasons[1]}]
+    assert count(session, Reading) == 0 and count(session, ImportBatch) == 0
 
 
 def test_push_with_an_offset_in_the_autumn_hour_is_unambiguous(

@@ -37,12 +37,13 @@ __all__ = [
     "Bound",
     "ReadingWindow",
     "bounds",
-    "bounds_frame",
+    "bounds_columns",
     "english",
     "load_bounds",
     "local_time_reason",
     "local_time_suspect",
     "number_text",
+    "out_of_bounds",
     "say",
     "value_reason",
     "window_problems",
@@ -138,21 +139,33 @@ def value_reason(item: str, value: float, text: str, locale: str | None = None) 
     return bounds()[item].reason(value, text, locale)
 
 
-def bounds_frame(locale: str | None = None) -> pl.DataFrame:
-    """The bounds as a frame to join on ``item``: _lower, _upper and the texts reasons use."""
+def bounds_columns(item: pl.Expr) -> list[pl.Expr]:
+    """_lower, _upper, _name and _range of each row's item code (null for unknown codes),
+    element-wise so the frame keeps its order; :func:`bounds_reason` reads them."""
     rows = list(bounds().values())
-    return pl.DataFrame(
-        {"item": [b.item for b in rows], "_lower": [b.lower for b in rows],
-         "_upper": [b.upper for b in rows], "_name": [b.name for b in rows],
-         "_range": [b.range_text() for b in rows]},
-        schema={"item": pl.String, "_lower": pl.Float64, "_upper": pl.Float64,
-                "_name": pl.String, "_range": pl.String},
-    )
+    codes = [b.item for b in rows]
+
+    def column(values: list[object], dtype: pl.DataType, name: str) -> pl.Expr:
+        return item.replace_strict(codes, values, default=None, return_dtype=dtype).alias(name)
+
+    return [
+        column([b.lower for b in rows], pl.Float64(), "_lower"),
+        column([b.upper for b in rows], pl.Float64(), "_upper"),
+        column([b.name for b in rows], pl.String(), "_name"),
+        column([b.range_text() for b in rows], pl.String(), "_range"),
+    ]
+
+
+def out_of_bounds(value: pl.Expr) -> pl.Expr:
+    """True where a (finite) value lies outside its item's bounds, on a frame with
+    :func:`bounds_columns`; cheap, so that reasons are formatted only for those rows."""
+    lower, upper = pl.col("_lower"), pl.col("_upper")
+    return value.is_not_null() & lower.is_not_null() & ~value.is_between(lower, upper)
 
 
 def bounds_reason(value: pl.Expr, text: pl.Expr, locale: str | None) -> pl.Expr:
-    """Vectorised :meth:`Bound.reason` for finite values, on a frame joined with
-    :func:`bounds_frame` (null where the value is plausible or missing)."""
+    """Vectorised :meth:`Bound.reason` for finite values, on a frame with
+    :func:`bounds_columns` (null where the value is plausible or missing)."""
     lower, upper, item = pl.col("_lower"), pl.col("_upper"), pl.col("item")
     if english(locale):
         negative = pl.format("negative value: {}", text)
@@ -227,9 +240,12 @@ def window_problems(frame: pl.DataFrame, window: ReadingWindow, column: pl.Expr,
         schema={"section": pl.String, "_start": pl.Date},
     )
     earliest, latest = window.earliest, window.latest
-    df = (frame.select(pl.col(row).alias("_row"), "section", "time")
-          .filter(pl.col("time").is_not_null())
-          .join(starts, on="section", how="left"))
+    df = frame.select(pl.col(row).alias("_row"), "section", "time").filter(
+        pl.col("time").is_not_null())
+    if window.starts:
+        df = df.join(starts, on="section", how="left")
+    else:
+        df = df.with_columns(pl.lit(None, pl.Date).alias("_start"))
     start = pl.col("_start").cast(pl.Datetime("us"))
     t = pl.col("time").dt.strftime("%Y-%m-%d %H:%M")
     now = window.now.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
@@ -249,12 +265,11 @@ def window_problems(frame: pl.DataFrame, window: ReadingWindow, column: pl.Expr,
         too_late = pl.format("时间 {} 晚于平台当前时间 {} 超过 {}", t, pl.lit(now),
                              pl.lit(tolerance))
     time = pl.col("time")
-    reason = (
-        pl.when(time < earliest).then(too_early)
-        .when(start.is_not_null() & (time < start)).then(before_start)
-        .when(time > latest).then(too_late)
-    )
-    return (df.with_columns(reason.alias("reason"))
-            .filter(pl.col("reason").is_not_null())
+    early = time < earliest
+    before = start.is_not_null() & (time < start)
+    late = time > latest
+    reason = pl.when(early).then(too_early).when(before).then(before_start).otherwise(too_late)
+    # Filter first: the reasons are formatted only for the (few) rows outside the window.
+    return (df.filter(early | before | late)
             .select(pl.col("_row").cast(pl.Int64), column.cast(pl.String).alias("column"),
-                    "reason"))
+                    reason.alias("reason")))

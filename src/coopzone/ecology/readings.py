@@ -29,11 +29,12 @@ from coopzone.ecology.models import ImportBatch, Reading, Section
 from coopzone.ecology.plausibility import (
     NON_FINITE_TEXT,
     ReadingWindow,
-    bounds_frame,
+    bounds_columns,
     bounds_reason,
     local_time_reason,
     local_time_suspect,
     number_text,
+    out_of_bounds,
     say,
     value_reason,
     window_problems,
@@ -137,27 +138,29 @@ def _check_readings(frame: pl.DataFrame, window: ReadingWindow,
             pl.col("time").dt.replace_time_zone("Asia/Shanghai", ambiguous="null",
                                                 non_existent="null").alias("_at"))
         suspect_expr = local_time_suspect(pl.col("time"))
+    local = local.with_columns(suspect_expr.alias("_local_bad"))
     errors: list[RowError] = []
-    suspect = local.filter(suspect_expr)
+    suspect = local.filter(pl.col("_local_bad"))
     for row, moment in suspect.select("row", "time").iter_rows():
         errors.append(RowError(int(row), "time", local_time_reason(moment, locale) or ""))
     value = pl.col("value")
-    checked = local.join(bounds_frame(), on="item", how="left").with_columns(
-        pl.when(value.is_not_null() & ~value.is_finite())
-        .then(pl.format(say(locale, "不是有限数字：{}", "not a finite number: {}"),
-                        value.cast(pl.String)))
-        .otherwise(bounds_reason(value, value.cast(pl.String), locale)).alias("_reason"))
-    errors += [RowError(int(r), "value", str(m)) for r, m in
-               checked.filter(pl.col("_reason").is_not_null()).select("row", "_reason")
-               .iter_rows()]
-    dated = local.filter(~suspect_expr)
+    non_finite = value.is_not_null() & ~value.is_finite()
+    bad = (local.with_columns(*bounds_columns(pl.col("item")))
+           .filter(non_finite | out_of_bounds(value)))  # reasons only for the refused rows
+    reason = (pl.when(non_finite)
+              .then(pl.format(say(locale, "不是有限数字：{}", "not a finite number: {}"),
+                              value.cast(pl.String)))
+              .otherwise(bounds_reason(value, value.cast(pl.String), locale)))
+    errors += [RowError(int(r), "value", str(m))
+               for r, m in bad.select("row", reason).iter_rows()]
+    dated = local.filter(~pl.col("_local_bad"))
     errors += [RowError(int(r), str(c), str(m)) for r, c, m in
                window_problems(dated, window, pl.lit("time"), locale).iter_rows()]
     if errors:
         errors.sort(key=lambda e: (e.row or 0, e.column or ""))
         raise InvalidInput(f"有 {len(errors)} 条监测数据不合理，全部未写入", errors,
                            detail=f"{len(errors)} implausible reading(s), nothing written")
-    return local.with_columns(pl.col("_at").alias("time")).drop("_at")
+    return local.with_columns(pl.col("_at").alias("time")).drop("_at", "_local_bad")
 
 
 def _same(old: Reading, value: float | None, below_dl: bool) -> bool:
@@ -413,8 +416,11 @@ def _push_value(raw: object, item: str | None, n: int, errors: list[RowError],
         if "detection limit" in str(exc):
             return refuse(f"检出限必须大于 0：{text}", f"detection limit must be positive: {text}")
         return refuse(f"不是数字：{text}", f"not a number: {text}")
+    if value is None and below_dl:  # a bare ND, as the file reader refuses it
+        return refuse("低于检出限但未给出检出限，请写成 ND(0.002)",
+                      "below detection limit without the limit, write ND(0.002)")
     if value is None:
-        return refuse("缺少数值", "missing value") if not below_dl else (None, True, None)
+        return refuse("缺少数值", "missing value")
     if item is not None:
         reason = value_reason(item, value, text, locale)
         if reason is not None:

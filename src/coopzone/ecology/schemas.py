@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 
 class SectionCreate(BaseModel):
@@ -38,8 +38,8 @@ class PushedReading(BaseModel):
     item: str = Field(description="Item code (nh3n) or Chinese name (氨氮)")
     # Any JSON number is taken here so that the service can refuse a non-finite one (a JSON
     # Infinity/NaN literal, or 1e309 which JSON parsers read as +inf) with its row, column
-    # and a reason, like every other implausible value.
-    value: str | float = Field(
+    # and a reason, like every other implausible value. Strict: true/false are not numbers.
+    value: str | Annotated[float, Strict()] = Field(
         description="Finite number within the item's plausible range, or 0.002L / <0.002 / "
                     "ND(0.002); Infinity, NaN and 1e309 are refused")
 

@@ -34,11 +34,12 @@ import polars as pl
 from coopzone.ecology.plausibility import (
     NON_FINITE_TEXT,
     ReadingWindow,
-    bounds_frame,
+    bounds_columns,
     bounds_reason,
     english,
     local_time_reason,
     local_time_suspect,
+    out_of_bounds,
     window_problems,
 )
 from coopzone.engines.water_quality_gb3838 import ITEM_ALIASES
@@ -277,13 +278,14 @@ def _parse(long: pl.DataFrame, year: int | None, locale: str | None = None) -> p
     )
     return (
         long.with_columns(pl.col("_value_text").cast(pl.String))
-        .join(codes, on="_item_text", how="left")
-        .join(bounds_frame(), on="item", how="left")
+        .join(codes, on="_item_text", how="left", maintain_order="left")
         .with_columns(
+            *bounds_columns(pl.col("item")),
             pl.col("section").str.strip_chars(),
             *_time_columns(pl.col("_time"), year, locale),
             *_value_columns(pl.col("_value_text"), locale),
         )
+        .with_columns(local_time_suspect(pl.col("time")).alias("_local_bad"))
     )
 
 
@@ -300,8 +302,8 @@ def _collect_errors(df: pl.DataFrame, section: str, time: str, item_col: str,
         (pl.col("item").is_null(), pl.lit(item_col),
          _fmt(locale, "未知项目：{}", "unknown item: {}", pl.col("_item_text"))),
         (pl.col("_value_problem").is_not_null(), pl.col("_value_col"), pl.col("_value_problem")),
-        (plausible & bounds_reason(value, pl.col("_value_text"), locale).is_not_null(),
-         pl.col("_value_col"), bounds_reason(value, pl.col("_value_text"), locale)),
+        (plausible & out_of_bounds(value), pl.col("_value_col"),
+         bounds_reason(value, pl.col("_value_text"), locale)),
     ]
     parts = [
         df.filter(cond).select("_row", col.alias("column"), reason.alias("reason"))
@@ -309,7 +311,7 @@ def _collect_errors(df: pl.DataFrame, section: str, time: str, item_col: str,
     ]
     parts.append(_local_time_errors(df, time, locale))
     if window is not None:
-        dated = df.filter(~local_time_suspect(pl.col("time")))
+        dated = df.filter(~pl.col("_local_bad"))
         parts.append(window_problems(dated, window, pl.lit(time), locale, row="_row"))
     return pl.concat([*parts, _duplicates(df, locale)], how="vertical_relaxed")
 
@@ -317,7 +319,7 @@ def _collect_errors(df: pl.DataFrame, section: str, time: str, item_col: str,
 def _local_time_errors(df: pl.DataFrame, time: str, locale: str | None) -> pl.DataFrame:
     """Times that cannot be read as Asia/Shanghai wall-clock times (DST gap or fold, years
     outside 1900–2199), each with :func:`coopzone.kit.times.localize`'s reason."""
-    suspect = df.filter(local_time_suspect(pl.col("time"))).select("_row", "time")
+    suspect = df.filter(pl.col("_local_bad")).select("_row", "time")
     reasons = {t: local_time_reason(t, locale) for t in suspect["time"].unique().to_list()}
     rows = [(int(r), time, reasons[t]) for r, t in suspect.iter_rows() if reasons[t]]
     return pl.DataFrame(rows, schema={"_row": pl.Int64, "column": pl.String,
