@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me"
@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     # The date the platform treats as today (demos and replays of a past state); unset in
     # production. `make demo` sets it to 2025-09-30, the date of the article's figures.
     as_of: date | None = None
+    # Monitoring readings dated before 1 January of this year are refused (CNEMC, China's
+    # national environmental monitoring centre, dates from 1980); so are readings more than
+    # this many hours after the platform's clock (station clocks drift, hourly values are
+    # stamped at the end of their hour).
+    readings_earliest_year: int = Field(default=1980, ge=1900, le=2199)
+    readings_future_tolerance_hours: float = Field(default=2.0, ge=0, le=7 * 24)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -82,7 +82,8 @@ def test_xlsx_and_year_period(tmp_path: Path) -> None:
 
 
 def test_bad_file_exits_2_with_every_problem() -> None:
-    code, out, err = run(str(DATA / "gbk_wide.csv"), str(DATA / "bad.csv"), "--format", "json")
+    code, out, err = run(str(DATA / "gbk_wide.csv"), str(DATA / "bad.csv"), "--format", "json",
+                         "--lang", "en")
     assert code == 2
     assert out == ""
     lines = err.splitlines()

@@ -16,7 +16,7 @@ DATA = Path(__file__).parent / "data"
 
 def test_wide_publication_needs_a_year() -> None:
     with pytest.raises(FileRejected) as exc:
-        read_water_file(DATA / "wide_publication.csv")
+        read_water_file(DATA / "wide_publication.csv", locale="en")
     assert exc.value.errors[0] == (
         2, "监测时间", "time 07-01 08:00 has no year: give the year (--year)",
     )
@@ -59,7 +59,7 @@ def test_gbk_csv_and_month_times() -> None:
 
 def test_bad_file_reports_every_cell() -> None:
     with pytest.raises(FileRejected) as exc:
-        read_water_file(DATA / "bad.csv")
+        read_water_file(DATA / "bad.csv", locale="en")
     assert exc.value.errors == [
         (3, "section", "section is empty"),
         (4, "time", "not a time: 2019-13-01"),
@@ -89,14 +89,14 @@ def test_bare_nd_and_missing_columns(tmp_path: Path) -> None:
     p = tmp_path / "nd.csv"
     p.write_text("断面,时间,指标,值\nA,2019/7/1 8:00,镉,ND\n", encoding="utf-8")
     with pytest.raises(FileRejected) as exc:
-        read_water_file(p)
+        read_water_file(p, locale="en")
     assert exc.value.errors == [
         (2, "值", "below detection limit without the limit, write ND(0.002)"),
     ]
     q = tmp_path / "nosection.csv"
     q.write_text("时间,总磷\n2019-07-01,0.1\n", encoding="utf-8")
     with pytest.raises(FileRejected) as exc2:
-        read_water_file(q)
+        read_water_file(q, locale="en")
     assert exc2.value.errors == [(1, "断面名称/section", "column not found")]
 
 

@@ -4,27 +4,25 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel
 
-from coopzone.api.deps import CurrentUser, SessionDep
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.ecology import readings, service
-from coopzone.ecology.schemas import SectionCreate, SectionRead
+from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
+
+__all__ = ["Push", "PushedReading", "router"]
 
 router = APIRouter(prefix="/ecology", tags=["ecology"])
 
 
-class PushedReading(BaseModel):
-    section: str = Field(description="Section code or name, e.g. jinyushi / 金鱼石")
-    time: str = Field(description="ISO 8601; without an offset it is Asia/Shanghai time")
-    item: str = Field(description="Item code (nh3n) or Chinese name (氨氮)")
-    value: str | float = Field(description="Number, or 0.002L / <0.002 / ND(0.002)")
-
-
-class Push(BaseModel):
-    source: Literal["auto", "manual"] = "auto"
-    confirm: bool = False
-    readings: list[PushedReading] = Field(min_length=1, max_length=100_000)
+def _locale(request: Request) -> str:
+    """Reasons are Chinese unless the request asks for English: ``?lang=en`` or an
+    ``Accept-Language`` whose first choice is English."""
+    lang = request.query_params.get("lang")
+    if lang is None:
+        lang = request.headers.get("accept-language", "").split(",")[0].split(";")[0]
+    return "en" if lang.strip().lower().replace("-", "_").split("_")[0] == "en" else "zh_CN"
 
 
 class ImportRead(BaseModel):
@@ -56,20 +54,27 @@ def get_section(session: SessionDep, code: str) -> Any:
 
 
 @router.post("/readings", response_model=ImportRead)
-def push_readings(session: SessionDep, principal: CurrentUser, body: Push) -> ImportRead:
+def push_readings(request: Request, session: SessionDep, settings: SettingsDep,
+                  principal: CurrentUser, body: Push) -> ImportRead:
     """Automatic stations push readings; idempotent per section + time + item. Changed values
-    are refused (409, each listed) unless ``confirm`` is true."""
+    are refused (409, each listed) unless ``confirm`` is true. Implausible readings (a value
+    that is not a finite number — JSON ``Infinity``/``NaN``, ``1e309`` — or outside the item's
+    range, a time before the platform's earliest year or the section's start, more than the
+    tolerance in the future, or a local time skipped or repeated by daylight saving) refuse
+    the whole push (422, each with row, column and reason; Chinese unless ``?lang=en``)."""
+    locale = _locale(request)
     pushed = [r.model_dump() for r in body.readings]
-    frame = readings.push_frame(pushed)
+    frame = readings.push_frame(pushed, locale)
     result = readings.import_frame(
         session, principal, frame, filename=f"api push by {principal.label}",
         sha256=readings.push_sha256(body.source, pushed), source=body.source,
-        confirm=body.confirm)
+        confirm=body.confirm, window=readings.reading_window(settings), locale=locale)
     return _result(result)
 
 
 @router.post("/imports", response_model=ImportRead)
-def import_file(session: SessionDep, principal: CurrentUser,
+def import_file(request: Request, session: SessionDep, settings: SettingsDep,
+                principal: CurrentUser,
                 file: Annotated[UploadFile, File()],
                 source: Annotated[Literal["auto", "manual"], Form()] = "manual",
                 year: Annotated[int | None, Form()] = None,
@@ -80,5 +85,6 @@ def import_file(session: SessionDep, principal: CurrentUser,
         path = Path(tmp) / name
         path.write_bytes(file.file.read())
         result = readings.import_file(session, principal, path, source=source, year=year,
-                                      confirm=confirm, filename=name)
+                                      confirm=confirm, filename=name,
+                                      locale=_locale(request), settings=settings)
     return _result(result)

@@ -40,6 +40,14 @@ class FormatOpt(StrEnum):
     table = "table"
 
 
+class LangOpt(StrEnum):
+    zh_CN = "zh_CN"
+    en = "en"
+
+
+LANG_HELP = "Language of the reasons a file is refused for: zh_CN (default) or en"
+
+
 @app.callback()
 def _root() -> None:
     """Ecology commands."""
@@ -134,17 +142,21 @@ def evaluate_cmd(
     target: Annotated[str | None, typer.Option(help="Target class, I–V or 1–5")] = None,
     year: Annotated[int | None, typer.Option(help="Year for times written without one")] = None,
     fmt: Annotated[FormatOpt, typer.Option("--format", help="Output format")] = FormatOpt.table,
+    lang: Annotated[LangOpt, typer.Option(help=LANG_HELP)] = LangOpt.zh_CN,
 ) -> None:
     """Evaluate water-quality files by the single-factor method, without a database."""
     target_class = parse_target(target)
+    en = lang is LangOpt.en
     try:
-        readings = read_water_files(files, year=year)
+        readings = read_water_files(files, year=year, locale=lang.value)
     except FileRejected as exc:
         err = Console(stderr=True, highlight=False, soft_wrap=True)
-        err.print(f"Refused: {len(exc.errors)} problem(s); nothing was evaluated.")
+        err.print(f"Refused: {len(exc.errors)} problem(s); nothing was evaluated." if en else
+                  f"已拒绝：{len(exc.errors)} 处问题，未作评价。")
         for name, errors in exc.per_file.items():
             for row, column, reason in errors:
-                err.print(f"{name}: row {row}, column {column}: {reason}", markup=False)
+                err.print(f"{name}: row {row}, column {column}: {reason}" if en else
+                          f"{name}：第 {row} 行，列「{column}」：{reason}", markup=False)
         raise typer.Exit(code=2) from None
     ev = evaluate(readings.drop("source_file", "row"), period=period.value,
                   water_body=water_body.value, target=target_class)
@@ -167,12 +179,13 @@ def import_cmd(
     source: Annotated[str, typer.Option(help="auto | manual")] = "manual",
     year: Annotated[int | None, typer.Option(help="Year for times without one")] = None,
     confirm: Annotated[bool, typer.Option(help="Apply changes to stored values")] = False,
+    lang: Annotated[LangOpt, typer.Option(help=LANG_HELP)] = LangOpt.zh_CN,
 ) -> None:
     """Import monitoring files into the database: each file all or nothing, the same file
     twice adds nothing, changed values only with --confirm."""
     from coopzone.accounts.audit import set_actor
     from coopzone.accounts.service import get_user_by_name, principal_for
-    from coopzone.cli.context import command_session, console
+    from coopzone.cli.context import command_session, console, settings
     from coopzone.ecology.readings import import_file
 
     with command_session() as session:
@@ -180,7 +193,7 @@ def import_cmd(
         set_actor(session, principal.user_id, f"cli:{principal.username}")
         for path in files:
             result = import_file(session, principal, path, source=source, year=year,
-                                 confirm=confirm)
+                                 confirm=confirm, locale=lang.value, settings=settings())
             note = " (already imported)" if result.duplicate_file else ""
             console.print(f"{path.name}: added {result.added}, updated {result.updated}, "
                           f"unchanged {result.unchanged}{note}")

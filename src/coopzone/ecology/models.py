@@ -40,6 +40,9 @@ class Section(Base):
     is_border: Mapped[bool] = mapped_column(Boolean, default=False)
     lng: Mapped[float | None] = mapped_column(Float, default=None)
     lat: Mapped[float | None] = mapped_column(Float, default=None)
+    # First day the station measured; readings dated before it are refused (null: only the
+    # platform's earliest year applies).
+    started_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class ImportBatch(Base):

@@ -4,6 +4,7 @@ a basin, and Excel export. Every figure is computed from stored readings."""
 from __future__ import annotations
 
 import io
+import math
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -17,11 +18,11 @@ from openpyxl import Workbook
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
 from coopzone.ecology import evaluation, readings, service
 from coopzone.ecology.models import Section
-from coopzone.ecology.readings import readings_frame
+from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
-from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation
+from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError
 from coopzone.web.pages import CsrfChecked
-from coopzone.web.templating import N_, render
+from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(prefix="/ecology", include_in_schema=False)
 
@@ -66,8 +67,10 @@ def _item_chart(frame: pl.DataFrame, item: str, water_body: str) -> dict[str, An
     return {
         "item": item, "name": spec.name_zh, "unit": spec.unit,
         "direction": spec.direction, "limits": list(limits) if limits else [],
+        # A non-finite value cannot be drawn (nor written as JSON): never sent to the chart.
         "points": [[t.strftime("%Y-%m-%d %H:%M"), v] for t, v in
-                   zip(rows["time"].to_list(), rows["value"].to_list(), strict=True)],
+                   zip(rows["time"].to_list(), rows["value"].to_list(), strict=True)
+                   if v is None or math.isfinite(v)],
     }
 
 
@@ -84,11 +87,12 @@ def section_page(request: Request, session: SessionDep, principal: OptionalUser,
     section = service.get_section(session, code)
     item = item if item in CHART_ITEMS else "nh3n"
     ev = evaluation.evaluate_sections(session, [section])
-    frame = readings_frame(session, [section.id])
+    stored = stored_readings(session, [section.id])
     run = evaluation.streaks(session, [section], _today(request)).get(section.code, {})
     return render(request, "ecology/section.html", {
         "section": section, "rows": _monthly_rows(section, ev), "run": run,
-        "chart": _item_chart(frame, item, section.water_body), "chart_items": CHART_ITEMS,
+        "chart": _item_chart(stored.frame, item, section.water_body), "skipped": stored.skipped,
+        "chart_items": CHART_ITEMS,
         "table_items": [(i, item_spec(i).name_zh) for i in TABLE_ITEMS],
     })
 
@@ -135,6 +139,19 @@ def import_form(request: Request, principal: CurrentUser) -> Response:
     return render(request, "ecology/import.html", {"result": None, "changes": [], "errors": []})
 
 
+def _form_year(text: str, request: Request) -> int | None:
+    """The upload form's year (for times without one), or InvalidInput."""
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit() and 1900 <= int(text) <= 2199):
+        en = locale_of(request) == "en"
+        raise InvalidInput("年份必须是 1900–2199 之间的整数", [RowError(
+            None, "year", f"not a year between 1900 and 2199: {text}" if en else
+            f"不是 1900–2199 之间的年份：{text}")])
+    return int(text)
+
+
 @router.post("/import", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                   file: Annotated[UploadFile, File()],
@@ -152,8 +169,9 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
             path = Path(tmp) / name
             path.write_bytes(data)
             context["result"] = readings.import_file(
-                session, principal, path, source=source, year=int(year) if year else None,
-                confirm=confirm == "yes", filename=name)
+                session, principal, path, source=source, year=_form_year(year, request),
+                confirm=confirm == "yes", filename=name, locale=locale_of(request),
+                settings=request.app.state.settings)
     except NeedsConfirmation as exc:
         context["changes"] = exc.errors
         context["message"] = exc.message

@@ -1,26 +1,53 @@
 """Monitoring readings: import files and station pushes (all or nothing, idempotent), and
-load stored readings for the water-quality engine."""
+load stored readings for the water-quality engine.
+
+Every reading is checked before anything is written: a finite value within its item's
+plausible range, a real Asia/Shanghai time within the platform's window (not before the
+earliest year or the section's start, not more than a tolerance after the platform's
+clock), see :mod:`coopzone.ecology.plausibility`. Reasons are Chinese unless the caller
+passes an English locale."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
-from coopzone.db import SHANGHAI
+from coopzone.db import SHANGHAI, now
 from coopzone.ecology.models import ImportBatch, Reading, Section
+from coopzone.ecology.plausibility import (
+    NON_FINITE_TEXT,
+    ReadingWindow,
+    bounds_columns,
+    bounds_reason,
+    local_time_reason,
+    local_time_suspect,
+    number_text,
+    out_of_bounds,
+    say,
+    value_reason,
+    window_problems,
+)
 from coopzone.ecology.water_files import FileRejected, read_water_file
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError
+from coopzone.kit.times import EARLIEST_YEAR, LATEST_YEAR, LocalTimeError, localize
+
+if TYPE_CHECKING:
+    from coopzone.config import Settings
 
 SOURCES = ("auto", "manual")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -37,14 +64,34 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_file(path: Path, year: int | None = None) -> pl.DataFrame:
+def reading_window(settings: Settings, sections: Iterable[Section] = ()) -> ReadingWindow:
+    """When readings may be dated, by the platform's settings and clock: from
+    ``readings_earliest_year`` (or a section's ``started_on``) to
+    ``readings_future_tolerance_hours`` after now. With ``as_of`` set (a replay of a past
+    state) the platform's now is the end of that day."""
+    clock = now() if settings.as_of is None else datetime.combine(
+        settings.as_of, time(23, 59, 59), SHANGHAI)
+    return ReadingWindow(clock, settings.readings_earliest_year,
+                         timedelta(hours=settings.readings_future_tolerance_hours),
+                         reading_window_starts(sections))
+
+
+def _default_window(sections: Iterable[Section] = ()) -> ReadingWindow:
+    from coopzone.config import get_settings
+
+    return reading_window(get_settings(), sections)
+
+
+def read_file(path: Path, year: int | None = None, *, locale: str | None = None,
+              window: ReadingWindow | None = None) -> pl.DataFrame:
     """Read a bureau's file; a bad file becomes InvalidInput with every row and column."""
     try:
-        return read_water_file(path, year=year)
+        return read_water_file(path, year=year, locale=locale, window=window)
     except FileRejected as exc:
         raise InvalidInput(
             f"文件 {path.name} 有 {len(exc.errors)} 处错误，整个文件未导入",
             [RowError(row, column, reason) for row, column, reason in exc.errors],
+            detail=f"file {path.name}: {len(exc.errors)} problem(s), nothing imported",
         ) from None
 
 
@@ -53,13 +100,15 @@ def _sections_by_key(session: Session) -> dict[str, Section]:
     return {**{s.name: s for s in sections}, **{s.code: s for s in sections}}
 
 
-def _resolve_sections(session: Session, frame: pl.DataFrame) -> dict[str, Section]:
+def _resolve_sections(session: Session, frame: pl.DataFrame,
+                      locale: str | None = None) -> dict[str, Section]:
     known = _sections_by_key(session)
     unknown = (frame.filter(~pl.col("section").is_in(list(known)))
                .group_by("section").agg(pl.col("row").min()).sort("row"))
     if unknown.height:
         raise InvalidInput("文件中有未登记的断面，整个文件未导入", [
-            RowError(int(row), "section", f"unknown section {name!r}: register it first")
+            RowError(int(row), "section", say(locale, f"未登记的断面「{name}」：请先登记",
+                                              f"unknown section {name!r}: register it first"))
             for name, row in unknown.iter_rows()])
     return {name: known[name] for name in frame["section"].unique().to_list()}
 
@@ -71,8 +120,47 @@ def _check_rights(principal: Principal, sections: Iterable[Section]) -> None:
                         detail=f"not allowed for sections {', '.join(refused)}")
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment
+def _check_readings(frame: pl.DataFrame, window: ReadingWindow,
+                    locale: str | None) -> pl.DataFrame:
+    """Refuse the whole frame (InvalidInput, nothing written) if any reading is implausible:
+    a non-finite value or one outside its item's bounds, a time that is not a real
+    Asia/Shanghai wall-clock time, or one outside ``window``. The file reader and the push
+    parser check the same first with the user's own column names; this is the service's
+    own gate for every frame. ``time`` is naive local time (files) or aware (pushes).
+    Returns the frame with aware times."""
+    dtype = frame.schema["time"]
+    if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+        at = pl.col("time").dt.convert_time_zone("Asia/Shanghai")
+        local = frame.with_columns(at.alias("_at"), at.dt.replace_time_zone(None).alias("time"))
+        suspect_expr = ~pl.col("time").dt.year().is_between(EARLIEST_YEAR, LATEST_YEAR)
+    else:
+        local = frame.with_columns(
+            pl.col("time").dt.replace_time_zone("Asia/Shanghai", ambiguous="null",
+                                                non_existent="null").alias("_at"))
+        suspect_expr = local_time_suspect(pl.col("time"))
+    local = local.with_columns(suspect_expr.alias("_local_bad"))
+    errors: list[RowError] = []
+    suspect = local.filter(pl.col("_local_bad"))
+    for row, moment in suspect.select("row", "time").iter_rows():
+        errors.append(RowError(int(row), "time", local_time_reason(moment, locale) or ""))
+    value = pl.col("value")
+    non_finite = value.is_not_null() & ~value.is_finite()
+    bad = (local.with_columns(*bounds_columns(pl.col("item")))
+           .filter(non_finite | out_of_bounds(value)))  # reasons only for the refused rows
+    reason = (pl.when(non_finite)
+              .then(pl.format(say(locale, "不是有限数字：{}", "not a finite number: {}"),
+                              value.cast(pl.String)))
+              .otherwise(bounds_reason(value, value.cast(pl.String), locale)))
+    errors += [RowError(int(r), "value", str(m))
+               for r, m in bad.select("row", reason).iter_rows()]
+    dated = local.filter(~pl.col("_local_bad"))
+    errors += [RowError(int(r), str(c), str(m)) for r, c, m in
+               window_problems(dated, window, pl.lit("time"), locale).iter_rows()]
+    if errors:
+        errors.sort(key=lambda e: (e.row or 0, e.column or ""))
+        raise InvalidInput(f"有 {len(errors)} 条监测数据不合理，全部未写入", errors,
+                           detail=f"{len(errors)} implausible reading(s), nothing written")
+    return local.with_columns(pl.col("_at").alias("time")).drop("_at", "_local_bad")
 
 
 def _same(old: Reading, value: float | None, below_dl: bool) -> bool:
@@ -89,23 +177,30 @@ def _fmt(value: float | None, below_dl: bool) -> str:
 
 def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
                  filename: str, sha256: str, source: str = "manual",
-                 confirm: bool = False) -> ImportResult:
-    """Store long readings (the water_files schema) as one batch.
+                 confirm: bool = False, window: ReadingWindow | None = None,
+                 locale: str | None = None) -> ImportResult:
+    """Store long readings (the water_files schema, naive Asia/Shanghai times) as one batch.
 
-    The same content twice adds nothing. Values that differ from stored ones are refused
-    with every change listed (NeedsConfirmation) unless ``confirm`` is set. Nothing is
-    written unless everything is accepted.
+    The same content twice adds nothing. Every reading must be plausible (finite, within
+    its item's bounds, dated inside ``window`` — by default the platform's settings — and
+    after its section's start), else the whole frame is refused. Values that differ from
+    stored ones are refused with every change listed (NeedsConfirmation) unless ``confirm``
+    is set. Nothing is written unless everything is accepted.
     """
     if source not in SOURCES:
         raise InvalidInput("来源必须为 auto 或 manual", [RowError(None, "source", source)])
     old_batch = session.scalar(select(ImportBatch).where(ImportBatch.sha256 == sha256))
     if old_batch is not None:
         return ImportResult(old_batch.id, unchanged=frame.height, duplicate_file=True)
-    sections = _resolve_sections(session, frame)
+    sections = _resolve_sections(session, frame, locale)
     _check_rights(principal, sections.values())
+    window = window or _default_window()
+    starts = {**window.starts, **reading_window_starts(sections.values())}
+    frame = _check_readings(frame, dataclasses.replace(window, starts=starts), locale)
 
     rows = [
-        _Row(sections[r["section"]].id, _aware(r["time"]), r["item"], r["value"],
+        # Keys in UTC: aware times in one zone compare by wall clock, ignoring DST folds.
+        _Row(sections[r["section"]].id, r["time"].astimezone(UTC), r["item"], r["value"],
              r["below_dl"], r["detection_limit"], r["row"])
         for r in frame.iter_rows(named=True)
     ]
@@ -143,6 +238,15 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
                         unchanged=unchanged, changes=changes)
 
 
+def reading_window_starts(sections: Iterable[Section]) -> dict[str, date]:
+    """Each section's first day by name and by code (sections without one are left out)."""
+    out: dict[str, date] = {}
+    for s in sections:
+        if s.started_on is not None:
+            out[s.name] = out[s.code] = s.started_on
+    return out
+
+
 class _Row(NamedTuple):
     section_id: int
     at: datetime
@@ -162,16 +266,33 @@ def _existing(session: Session, rows: list[_Row]) -> dict[tuple[int, datetime, s
         query = select(Reading).where(
             tuple_(Reading.section_id, Reading.measured_at, Reading.item).in_(chunk))
         for reading in session.scalars(query):
-            found[(reading.section_id, reading.measured_at, reading.item)] = reading
+            found[(reading.section_id, reading.measured_at.astimezone(UTC), reading.item)] = reading
     return found
 
 
 def import_file(session: Session, principal: Principal, path: Path, *, source: str = "manual",
                 year: int | None = None, confirm: bool = False,
-                filename: str | None = None) -> ImportResult:
-    frame = read_file(path, year)
+                filename: str | None = None, locale: str | None = None,
+                settings: Settings | None = None) -> ImportResult:
+    """Read and store one file (see :func:`import_frame`); ``settings`` give the window
+    (default: the platform's settings), ``locale`` the language of the reasons."""
+    sections = list(_sections_by_key(session).values())
+    window = _default_window(sections) if settings is None else reading_window(settings, sections)
+    frame = read_file(path, year, locale=locale, window=window)
     return import_frame(session, principal, frame, filename=filename or path.name,
-                        sha256=file_sha256(path), source=source, confirm=confirm)
+                        sha256=file_sha256(path), source=source, confirm=confirm,
+                        window=window, locale=locale)
+
+
+@dataclass(frozen=True)
+class StoredReadings:
+    """Stored readings as the engine's frame, and how many were left out of it because
+    their value or detection limit is not a finite number (stored before values were
+    checked): an ∞ would make its month 劣V, a NaN would poison every mean, and neither
+    can be drawn."""
+
+    frame: pl.DataFrame
+    skipped: int
 
 
 def readings_frame(session: Session, section_ids: list[int] | None = None,
@@ -179,7 +300,14 @@ def readings_frame(session: Session, section_ids: list[int] | None = None,
                    key: str = "code") -> pl.DataFrame:
     """Stored readings as the engine's long frame, local (Asia/Shanghai) naive times.
     ``key`` chooses what names a section: its ``code`` or its ``name`` (agreements use
-    names such as 金鱼石)."""
+    names such as 金鱼石). Non-finite values are left out (see :class:`StoredReadings`)."""
+    return stored_readings(session, section_ids, start, end, key).frame
+
+
+def stored_readings(session: Session, section_ids: list[int] | None = None,
+                    start: date | None = None, end: date | None = None,
+                    key: str = "code") -> StoredReadings:
+    """:func:`readings_frame` with the count of non-finite stored values it left out."""
     label = Section.name if key == "name" else Section.code
     query = (select(label, Section.water_body, Reading.measured_at, Reading.item,
                     Reading.value, Reading.below_dl, Reading.detection_limit)
@@ -193,7 +321,7 @@ def readings_frame(session: Session, section_ids: list[int] | None = None,
         query = query.where(Reading.measured_at < datetime(end.year, end.month, end.day,
                                                            tzinfo=SHANGHAI))
     rows = session.execute(query).all()
-    return pl.DataFrame(
+    frame = pl.DataFrame(
         {"section": [r[0] for r in rows], "water_body": [r[1] for r in rows],
          "time": [r[2].astimezone(SHANGHAI).replace(tzinfo=None) for r in rows],
          "item": [r[3] for r in rows], "value": [r[4] for r in rows],
@@ -202,12 +330,22 @@ def readings_frame(session: Session, section_ids: list[int] | None = None,
                 "item": pl.String, "value": pl.Float64, "below_dl": pl.Boolean,
                 "detection_limit": pl.Float64},
     )
+    finite = ((pl.col("value").is_null() | pl.col("value").is_finite())
+              & (pl.col("detection_limit").is_null() | pl.col("detection_limit").is_finite()))
+    kept = frame.filter(finite)
+    skipped = frame.height - kept.height
+    if skipped:
+        bad = frame.filter(~finite).select("section", "time", "item").head(5).rows()
+        log.warning("%d stored reading(s) are not finite numbers and were left out, e.g. %s",
+                    skipped, bad)
+    return StoredReadings(kept, skipped)
 
 
-def push_frame(pushed: list[dict[str, object]]) -> pl.DataFrame:
+def push_frame(pushed: list[dict[str, object]], locale: str | None = None) -> pl.DataFrame:
     """Validate readings pushed by an automatic station into the long frame; every bad field
-    is listed (row = 1-based position in the list)."""
-    from coopzone.engines.water_quality import parse_value
+    is listed (row = 1-based position in the list). Values must be finite numbers within
+    the item's plausible range; times real Asia/Shanghai times (the window is checked by
+    :func:`import_frame`)."""
     from coopzone.engines.water_quality_gb3838 import ITEM_ALIASES
 
     errors: list[RowError] = []
@@ -218,47 +356,109 @@ def push_frame(pushed: list[dict[str, object]]) -> pl.DataFrame:
         problems = len(errors)
         section = str(entry.get("section") or "").strip()
         if not section:
-            errors.append(RowError(n, "section", "missing"))
-        item = ITEM_ALIASES.get(str(entry.get("item") or "").strip().lower()) or \
-            ITEM_ALIASES.get(str(entry.get("item") or "").strip())
+            errors.append(RowError(n, "section", say(locale, "断面为空", "missing")))
+        item_text = str(entry.get("item") or "").strip()
+        item = ITEM_ALIASES.get(item_text.lower()) or ITEM_ALIASES.get(item_text)
         if item is None:
-            errors.append(RowError(n, "item", f"unknown item {entry.get('item')!r}"))
-        at = _push_time(entry.get("time"), n, errors)
-        try:
-            raw = entry.get("value")
-            value, below_dl, dl = parse_value(raw if isinstance(raw, str | int | float) else None)
-        except ValueError as exc:
-            errors.append(RowError(n, "value", str(exc)))
-            value, below_dl, dl = None, False, None
-        if value is None and not below_dl and len(errors) == problems:
-            errors.append(RowError(n, "value", "missing value"))
-        if value is not None and value < 0 and item != "temperature":
-            errors.append(RowError(n, "value", "negative concentration"))
-        key = (section, at, item)
+            errors.append(RowError(n, "item", say(locale, f"未知项目：{item_text}",
+                                                  f"unknown item {entry.get('item')!r}")))
+        at = _push_time(entry.get("time"), n, errors, locale)
+        value, below_dl, dl = _push_value(entry.get("value"), item, n, errors, locale)
+        key = (section, at.astimezone(UTC) if at is not None else None, item)
         if len(errors) == problems and key in seen:
-            errors.append(RowError(n, "time", f"same section, time and item as row {seen[key]}"))
+            errors.append(RowError(n, "time", say(
+                locale, f"与第 {seen[key]} 条的断面、时间和项目相同",
+                f"same section, time and item as row {seen[key]}")))
         seen.setdefault(key, n)
         for name, v in zip(out, (section, at, item, value, below_dl, dl, n), strict=True):
             out[name].append(v)
     if errors:
-        raise InvalidInput(f"推送的数据有 {len(errors)} 处错误，全部未写入", errors)
-    return pl.DataFrame(out, schema={"section": pl.String, "time": pl.Datetime("us"),
+        raise InvalidInput(f"推送的数据有 {len(errors)} 处错误，全部未写入", errors,
+                           detail=f"{len(errors)} problem(s) in the push, nothing written")
+    return pl.DataFrame(out, schema={"section": pl.String,
+                                     "time": pl.Datetime("us", "Asia/Shanghai"),
                                      "item": pl.String, "value": pl.Float64,
                                      "below_dl": pl.Boolean, "detection_limit": pl.Float64,
                                      "row": pl.Int64})
 
 
-def _push_time(raw: object, n: int, errors: list[RowError]) -> datetime | None:
-    """ISO 8601 time; with an offset it is converted to Asia/Shanghai, without it is taken
-    as Asia/Shanghai local time."""
+def _push_value(raw: object, item: str | None, n: int, errors: list[RowError],
+                locale: str | None) -> tuple[float | None, bool, float | None]:
+    """(value, below_dl, detection_limit) of one pushed value, or an error appended."""
+    import re
+
+    from coopzone.engines.water_quality import parse_value
+
+    def refuse(zh: str, en: str) -> tuple[None, bool, None]:
+        errors.append(RowError(n, "value", say(locale, zh, en)))
+        return None, False, None
+
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        return refuse(f"不是数字：{raw!r}", f"not a number: {raw!r}")
+    if isinstance(raw, int):
+        try:
+            raw = float(raw)
+        except OverflowError:
+            text = f"{str(raw)[:12]}…"
+            return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
+    if isinstance(raw, float):
+        # A JSON Infinity/NaN literal, or 1e309 which JSON parsers read as +inf.
+        text = number_text(raw)
+        if not math.isfinite(raw):
+            return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
+    else:
+        text = raw
+        if re.match(NON_FINITE_TEXT, raw.strip()) or _is_overflow(raw):
+            return refuse(f"不是有限数字：{text}", f"not a finite number: {text}")
+    try:
+        value, below_dl, dl = parse_value(raw)
+    except ValueError as exc:
+        if "detection limit" in str(exc):
+            return refuse(f"检出限必须大于 0：{text}", f"detection limit must be positive: {text}")
+        return refuse(f"不是数字：{text}", f"not a number: {text}")
+    if value is None and below_dl:  # a bare ND, as the file reader refuses it
+        return refuse("低于检出限但未给出检出限，请写成 ND(0.002)",
+                      "below detection limit without the limit, write ND(0.002)")
+    if value is None:
+        return refuse("缺少数值", "missing value")
+    if item is not None:
+        reason = value_reason(item, value, text, locale)
+        if reason is not None:
+            errors.append(RowError(n, "value", reason))
+            return None, False, None
+    return value, below_dl, dl
+
+
+def _is_overflow(text: str) -> bool:
+    """Whether ``text`` (``1e309``, ``1e309L``, ``<1e309``) is a number too large for a float."""
+    import unicodedata
+
+    s = unicodedata.normalize("NFKC", text).strip().upper()
+    s = s.removeprefix("ND(").removeprefix("<").removesuffix(")").removesuffix("L")
+    try:
+        return not math.isfinite(float(s))
+    except ValueError:
+        return False
+
+
+def _push_time(raw: object, n: int, errors: list[RowError],
+               locale: str | None = None) -> datetime | None:
+    """ISO 8601 time; with an offset it is converted to Asia/Shanghai, without it is read as
+    Asia/Shanghai wall-clock time (refused in a daylight-saving gap or fold, and outside the
+    years 1900–2199). Returns the aware time (a time in the autumn hour that happened twice
+    stays unambiguous when it carries its offset)."""
     try:
         moment = datetime.fromisoformat(str(raw))
     except ValueError:
-        errors.append(RowError(n, "time", f"not an ISO 8601 time: {raw!r}"))
+        errors.append(RowError(n, "time", say(locale, f"不是 ISO 8601 时间：{raw}",
+                                              f"not an ISO 8601 time: {raw!r}")))
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI)
-    return moment.replace(tzinfo=None)
+    try:
+        aware = localize(moment)
+    except LocalTimeError as exc:
+        errors.append(RowError(n, "time", say(locale, exc.zh, exc.en)))
+        return None
+    return aware
 
 
 def push_sha256(source: str, pushed: list[dict[str, object]]) -> str:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 
 class SectionCreate(BaseModel):
@@ -15,8 +18,11 @@ class SectionCreate(BaseModel):
     level: str = Field(default="provincial", pattern="^(national|provincial|municipal)$")
     target_class: int = Field(default=3, ge=1, le=5)
     is_border: bool = False
-    lng: float | None = Field(default=None, ge=73, le=136)
-    lat: float | None = Field(default=None, ge=3, le=54)
+    lng: float | None = Field(default=None, ge=73, le=136, allow_inf_nan=False)
+    lat: float | None = Field(default=None, ge=3, le=54, allow_inf_nan=False)
+    started_on: date | None = Field(
+        default=None, ge=date(1900, 1, 1), le=date(2199, 12, 31),
+        description="First day the station measured; readings dated before it are refused")
 
 
 class SectionRead(SectionCreate):
@@ -24,3 +30,21 @@ class SectionRead(SectionCreate):
 
     id: int
     province_code: str
+
+
+class PushedReading(BaseModel):
+    section: str = Field(description="Section code or name, e.g. jinyushi / 金鱼石")
+    time: str = Field(description="ISO 8601; without an offset it is Asia/Shanghai time")
+    item: str = Field(description="Item code (nh3n) or Chinese name (氨氮)")
+    # Any JSON number is taken here so that the service can refuse a non-finite one (a JSON
+    # Infinity/NaN literal, or 1e309 which JSON parsers read as +inf) with its row, column
+    # and a reason, like every other implausible value. Strict: true/false are not numbers.
+    value: str | Annotated[float, Strict()] = Field(
+        description="Finite number within the item's plausible range, or 0.002L / <0.002 / "
+                    "ND(0.002); Infinity, NaN and 1e309 are refused")
+
+
+class Push(BaseModel):
+    source: Literal["auto", "manual"] = "auto"
+    confirm: bool = False
+    readings: list[PushedReading] = Field(min_length=1, max_length=100_000)

@@ -11,10 +11,14 @@ Layouts
 Formats: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel .xlsx/.xls via python-calamine.
 Values: numbers, ``--``/empty (missing), ``0.002L``, ``<0.002``, ``ND(0.002)`` (below the
 detection limit; full-width characters allowed), see
-:func:`coopzone.engines.water_quality.parse_value` for the same rules on one value.
+:func:`coopzone.engines.water_quality.parse_value` for the same rules on one value. A value
+must be finite (``1e309``, ``Infinity``, ``NaN`` are refused) and within the item's
+plausible range (``data/plausibility.csv``); a naive time must be a real, unambiguous
+Asia/Shanghai wall-clock time (:mod:`coopzone.ecology.plausibility`).
 
 A file with any bad cell is refused whole: :class:`FileRejected` carries every
-``(row, column, reason)``; ``row`` is the line number the user sees (header = 1).
+``(row, column, reason)``; ``row`` is the line number the user sees (header = 1). Reasons are
+Chinese unless the caller passes an English locale (``locale="en"``).
 """
 
 from __future__ import annotations
@@ -27,6 +31,17 @@ from pathlib import Path
 
 import polars as pl
 
+from coopzone.ecology.plausibility import (
+    NON_FINITE_TEXT,
+    ReadingWindow,
+    bounds_columns,
+    bounds_reason,
+    english,
+    local_time_reason,
+    local_time_suspect,
+    out_of_bounds,
+    window_problems,
+)
 from coopzone.engines.water_quality_gb3838 import ITEM_ALIASES
 
 __all__ = ["OUTPUT_SCHEMA", "FileRejected", "read_water_file", "read_water_files"]
@@ -46,10 +61,9 @@ _SECTION = {"section", "断面", "断面名称", "站点名称", "点位名称",
 _TIME = {"time", "datetime", "date", "时间", "监测时间", "采样时间", "日期", "监测日期"}
 _ITEM = {"item", "项目", "指标", "监测项目", "监测指标"}
 _VALUE = {"value", "值", "浓度", "监测值", "结果", "监测结果", "数值"}
-_MISSING = ["", "--", "-", "—", "——", "/", "na", "n/a", "nan", "null", "none"]
+# "nan" is not a missing marker: NaN is refused as not a finite number.
+_MISSING = ["", "--", "-", "—", "——", "/", "na", "n/a", "null", "none"]
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
-# Temperature is not a concentration; everything else must be >= 0.
-_MAY_BE_NEGATIVE = {"temperature"}
 
 
 class FileRejected(Exception):
@@ -154,7 +168,15 @@ def _find(headers: Sequence[str], names: set[str]) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
-def _value_columns(text: pl.Expr) -> list[pl.Expr]:
+def _say(locale: str | None, zh: str, en: str) -> pl.Expr:
+    return pl.lit(en if english(locale) else zh)
+
+
+def _fmt(locale: str | None, zh: str, en: str, *args: pl.Expr) -> pl.Expr:
+    return pl.format(en if english(locale) else zh, *args)
+
+
+def _value_columns(text: pl.Expr, locale: str | None) -> list[pl.Expr]:
     """value, below_dl, detection_limit and a problem text for each raw value cell."""
     s = text.str.normalize("NFKC").str.strip_chars().str.replace_all(" ", "")
     missing = s.is_null() | s.str.to_lowercase().is_in(_MISSING)
@@ -167,11 +189,16 @@ def _value_columns(text: pl.Expr) -> list[pl.Expr]:
     dl = dl_text.cast(pl.Float64, strict=False)
     number = s.str.extract(rf"^({_NUMBER})$").cast(pl.Float64, strict=False)
     value = pl.when(missing).then(None).when(dl.is_not_null()).then(dl).otherwise(number)
+    # 1e309 reads as +inf; Infinity and NaN are words float() would take: all refused.
+    non_finite = s.str.contains(NON_FINITE_TEXT) | (value.is_not_null() & ~value.is_finite())
     problem = (
         pl.when(missing).then(None)
-        .when(bare_nd).then(pl.lit("below detection limit without the limit, write ND(0.002)"))
-        .when(dl.is_not_null() & (dl <= 0)).then(pl.lit("detection limit must be positive"))
-        .when(value.is_null()).then(pl.format("not a number: {}", text))
+        .when(bare_nd).then(_say(locale, "低于检出限但未给出检出限，请写成 ND(0.002)",
+                                 "below detection limit without the limit, write ND(0.002)"))
+        .when(non_finite).then(_fmt(locale, "不是有限数字：{}", "not a finite number: {}", text))
+        .when(dl.is_not_null() & (dl <= 0)).then(_say(locale, "检出限必须大于 0",
+                                                      "detection limit must be positive"))
+        .when(value.is_null()).then(_fmt(locale, "不是数字：{}", "not a number: {}", text))
     )
     return [
         value.alias("value"),
@@ -184,7 +211,7 @@ def _value_columns(text: pl.Expr) -> list[pl.Expr]:
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
-def _time_columns(text: pl.Expr, year: int | None) -> list[pl.Expr]:
+def _time_columns(text: pl.Expr, year: int | None, locale: str | None) -> list[pl.Expr]:
     s = text.str.normalize("NFKC").str.strip_chars().str.replace_all("/", "-")
     yearless = s.str.contains(r"^\d{1,2}-\d{1,2}(\s+\d{1,2}:\d{2}(:\d{2})?)?$")
     month_only = s.str.contains(r"^\d{4}-\d{1,2}$")
@@ -196,10 +223,11 @@ def _time_columns(text: pl.Expr, year: int | None) -> list[pl.Expr]:
     # chrono accepts unpadded fields such as 2019-7-1 8:00 with these formats.
     parsed = pl.coalesce([full.str.to_datetime(f, strict=False, time_unit="us") for f in _FORMATS])
     problem = (
-        pl.when(s.is_null() | (s == "")).then(pl.lit("time is empty"))
+        pl.when(s.is_null() | (s == "")).then(_say(locale, "时间为空", "time is empty"))
         .when(yearless & (year is None))
-        .then(pl.format("time {} has no year: give the year (--year)", text))
-        .when(parsed.is_null()).then(pl.format("not a time: {}", text))
+        .then(_fmt(locale, "时间 {} 没有年份：请给出年份（--year）",
+                   "time {} has no year: give the year (--year)", text))
+        .when(parsed.is_null()).then(_fmt(locale, "不是时间：{}", "not a time: {}", text))
     )
     return [parsed.alias("time"), problem.alias("_time_problem")]
 
@@ -209,12 +237,14 @@ def _time_columns(text: pl.Expr, year: int | None) -> list[pl.Expr]:
 # --------------------------------------------------------------------------------------
 
 
-def _to_long(raw: pl.DataFrame) -> tuple[pl.DataFrame, str, str, str, str]:
+def _to_long(raw: pl.DataFrame, locale: str | None = None
+             ) -> tuple[pl.DataFrame, str, str, str, str]:
     """Long frame (_row, section, time, item, raw value, value column) plus headers."""
     headers = raw.columns
     section = _find(headers, _SECTION)
     time = _find(headers, _TIME)
-    errors = [(1, name, "column not found") for name, h in
+    not_found = "column not found" if english(locale) else "找不到该列"
+    errors = [(1, name, not_found) for name, h in
               (("断面名称/section", section), ("监测时间/time", time)) if h is None]
     if section is None or time is None:
         raise FileRejected("?", errors)
@@ -229,7 +259,9 @@ def _to_long(raw: pl.DataFrame) -> tuple[pl.DataFrame, str, str, str, str]:
         return long, section, time, item_col, value_col
     items = {h: code for h in headers if h not in (section, time) and (code := _item_code(h))}
     if not items:
-        raise FileRejected("?", [(1, "", "no Table-1 item columns and no item/value columns")])
+        raise FileRejected("?", [(1, "", "no Table-1 item columns and no item/value columns"
+                                  if english(locale) else
+                                  "没有《地表水环境质量标准》表 1 的项目列，也没有项目/数值列")])
     long = numbered.select(
         "_row", pl.col(section).alias("section"), pl.col(time).alias("_time"), *items
     ).unpivot(index=["_row", "section", "_time"], variable_name="_value_col",
@@ -238,7 +270,7 @@ def _to_long(raw: pl.DataFrame) -> tuple[pl.DataFrame, str, str, str, str]:
     return long, section, time, "", ""
 
 
-def _parse(long: pl.DataFrame, year: int | None) -> pl.DataFrame:
+def _parse(long: pl.DataFrame, year: int | None, locale: str | None = None) -> pl.DataFrame:
     texts = long["_item_text"].drop_nulls().unique().to_list()
     codes = pl.DataFrame(
         {"_item_text": texts, "item": [_item_code(t) for t in texts]},
@@ -246,36 +278,55 @@ def _parse(long: pl.DataFrame, year: int | None) -> pl.DataFrame:
     )
     return (
         long.with_columns(pl.col("_value_text").cast(pl.String))
-        .join(codes, on="_item_text", how="left")
+        .join(codes, on="_item_text", how="left", maintain_order="left")
         .with_columns(
+            *bounds_columns(pl.col("item")),
             pl.col("section").str.strip_chars(),
-            *_time_columns(pl.col("_time"), year),
-            *_value_columns(pl.col("_value_text")),
+            *_time_columns(pl.col("_time"), year, locale),
+            *_value_columns(pl.col("_value_text"), locale),
         )
+        .with_columns(local_time_suspect(pl.col("time")).alias("_local_bad"))
     )
 
 
-def _collect_errors(df: pl.DataFrame, section: str, time: str, item_col: str) -> pl.DataFrame:
+def _collect_errors(df: pl.DataFrame, section: str, time: str, item_col: str,
+                    locale: str | None = None,
+                    window: ReadingWindow | None = None) -> pl.DataFrame:
     """One row per problem: _row, column, reason."""
     value = pl.col("value")
+    plausible = pl.col("_value_problem").is_null() & pl.col("item").is_not_null()
     checks: list[tuple[pl.Expr, pl.Expr, pl.Expr]] = [
         (pl.col("section").is_null() | (pl.col("section") == ""), pl.lit(section),
-         pl.lit("section is empty")),
+         _say(locale, "断面为空", "section is empty")),
         (pl.col("_time_problem").is_not_null(), pl.lit(time), pl.col("_time_problem")),
         (pl.col("item").is_null(), pl.lit(item_col),
-         pl.format("unknown item: {}", pl.col("_item_text"))),
+         _fmt(locale, "未知项目：{}", "unknown item: {}", pl.col("_item_text"))),
         (pl.col("_value_problem").is_not_null(), pl.col("_value_col"), pl.col("_value_problem")),
-        (value.is_not_null() & (value < 0) & ~pl.col("item").is_in(list(_MAY_BE_NEGATIVE)),
-         pl.col("_value_col"), pl.format("negative value: {}", pl.col("_value_text"))),
+        (plausible & out_of_bounds(value), pl.col("_value_col"),
+         bounds_reason(value, pl.col("_value_text"), locale)),
     ]
     parts = [
         df.filter(cond).select("_row", col.alias("column"), reason.alias("reason"))
         for cond, col, reason in checks
     ]
-    return pl.concat([*parts, _duplicates(df)], how="vertical_relaxed")
+    parts.append(_local_time_errors(df, time, locale))
+    if window is not None:
+        dated = df.filter(~pl.col("_local_bad"))
+        parts.append(window_problems(dated, window, pl.lit(time), locale, row="_row"))
+    return pl.concat([*parts, _duplicates(df, locale)], how="vertical_relaxed")
 
 
-def _duplicates(df: pl.DataFrame) -> pl.DataFrame:
+def _local_time_errors(df: pl.DataFrame, time: str, locale: str | None) -> pl.DataFrame:
+    """Times that cannot be read as Asia/Shanghai wall-clock times (DST gap or fold, years
+    outside 1900–2199), each with :func:`coopzone.kit.times.localize`'s reason."""
+    suspect = df.filter(pl.col("_local_bad")).select("_row", "time")
+    reasons = {t: local_time_reason(t, locale) for t in suspect["time"].unique().to_list()}
+    rows = [(int(r), time, reasons[t]) for r, t in suspect.iter_rows() if reasons[t]]
+    return pl.DataFrame(rows, schema={"_row": pl.Int64, "column": pl.String,
+                                      "reason": pl.String}, orient="row")
+
+
+def _duplicates(df: pl.DataFrame, locale: str | None = None) -> pl.DataFrame:
     """Rows repeating (section, time, item) of an earlier row with a different value."""
     keyed = df.filter(pl.col("time").is_not_null() & pl.col("item").is_not_null()
                       & pl.col("value").is_not_null())
@@ -288,28 +339,34 @@ def _duplicates(df: pl.DataFrame) -> pl.DataFrame:
         .filter((pl.col("_row") != pl.col("_first")) & (pl.col("value") != pl.col("_first_value")))
         .select(
             "_row", pl.col("_value_col").alias("column"),
-            pl.format("duplicate of row {} (same section, time and item) with a different value",
-                      pl.col("_first")).alias("reason"),
+            _fmt(locale, "与第 {} 行重复（断面、时间、项目相同）但数值不同",
+                 "duplicate of row {} (same section, time and item) with a different value",
+                 pl.col("_first")).alias("reason"),
         )
     )
 
 
-def read_water_file(path: str | Path, *, year: int | None = None) -> pl.DataFrame:
+def read_water_file(path: str | Path, *, year: int | None = None, locale: str | None = None,
+                    window: ReadingWindow | None = None) -> pl.DataFrame:
     """Read one file into long readings (:data:`OUTPUT_SCHEMA`), or raise FileRejected.
 
     ``year`` completes times published without a year (``07-01 20:00``); such times are
-    refused when it is not given.
+    refused when it is not given. Values must be finite and within the item's plausible
+    range, times readable as Asia/Shanghai wall-clock times and, with ``window``, inside it
+    (see :mod:`coopzone.ecology.plausibility`). Reasons are Chinese unless ``locale`` is
+    English (``en``).
     """
     path = Path(path)
     try:
         raw = _load(path)
-        long, section, time, item_col, _ = _to_long(raw)
+        long, section, time, item_col, _ = _to_long(raw, locale)
     except FileRejected as exc:
         raise FileRejected(str(path), exc.errors) from None
     except (pl.exceptions.ComputeError, OSError, ValueError) as exc:
         raise FileRejected(str(path), [(1, "", f"cannot read file: {exc}")]) from None
-    df = _parse(long, year)
-    errors = _collect_errors(df, section, time, item_col).unique().sort("_row", "column")
+    df = _parse(long, year, locale)
+    errors = (_collect_errors(df, section, time, item_col, locale, window)
+              .unique().sort("_row", "column", "reason"))
     if errors.height:
         rows = [(int(r), str(c), str(m)) for r, c, m in errors.iter_rows()]
         raise FileRejected(str(path), rows)
@@ -321,7 +378,8 @@ def read_water_file(path: str | Path, *, year: int | None = None) -> pl.DataFram
     ).cast(OUTPUT_SCHEMA)
 
 
-def read_water_files(paths: Sequence[str | Path], *, year: int | None = None) -> pl.DataFrame:
+def read_water_files(paths: Sequence[str | Path], *, year: int | None = None,
+                     locale: str | None = None) -> pl.DataFrame:
     """Read several files; every bad file is reported, none is partly accepted.
 
     Raises FileRejected whose ``errors`` hold the problems of all files in order and whose
@@ -331,7 +389,7 @@ def read_water_files(paths: Sequence[str | Path], *, year: int | None = None) ->
     per_file: dict[str, list[tuple[int, str, str]]] = {}
     for p in paths:
         try:
-            frames.append(read_water_file(p, year=year))
+            frames.append(read_water_file(p, year=year, locale=locale))
         except FileRejected as exc:
             per_file[str(p)] = exc.errors
     if per_file:
