@@ -185,13 +185,27 @@ class Watch:
         assert links.count() == 0, f"a javascript: link on {where}"
 
 
-@pytest.fixture
-def xss_page(browser: Browser) -> Iterator[tuple[Page, Watch]]:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+def _context_page(browser: Browser, bypass_csp: bool = False) -> tuple[Page, Watch]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000},
+                                  bypass_csp=bypass_csp)
     context.add_init_script(WATCH)
     pg = context.new_page()
-    yield pg, Watch(pg)
-    context.close()
+    return pg, Watch(pg)
+
+
+@pytest.fixture
+def xss_page(browser: Browser) -> Iterator[tuple[Page, Watch]]:
+    pg, watch = _context_page(browser)
+    yield pg, watch
+    pg.context.close()
+
+
+@pytest.fixture
+def no_csp_page(browser: Browser) -> Iterator[tuple[Page, Watch]]:
+    """A browser that ignores the CSP: escaping alone must keep the payloads inert."""
+    pg, watch = _context_page(browser, bypass_csp=True)
+    yield pg, watch
+    pg.context.close()
 
 
 def _log_in(page: Page, base: str, username: str) -> None:
@@ -241,6 +255,27 @@ def _show_every_tip(page: Page, selector: str) -> int:
            }""", selector))
 
 
+def _hover_the_payload_section(page: Page, watch: Watch) -> None:
+    """Hover the payload section's point on /ecology; its tooltip shows the name as text."""
+    point: Any = page.evaluate(
+        """name => {
+             const chart = echarts.getInstanceByDom(document.getElementById("zone-map"));
+             const data = chart.getOption().series[0].data;
+             const i = data.findIndex(d => d.name === name);
+             return chart.convertToPixel({seriesIndex: 0}, data[i].value);
+           }""", PAYLOAD)
+    box = page.locator("#zone-map").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('#zone-map div'))"
+        ".some(d => d.style.zIndex === '9999999' && d.style.display !== 'none'"
+        " && d.innerHTML.length > 0)")
+    page.wait_for_timeout(200)  # an image's onerror fires after the tooltip is drawn
+    watch.check("/ecology tooltip")
+    assert PAYLOAD + " · I" in _tooltip_text(page, "#zone-map")
+
+
 def _visit(page: Page, watch: Watch, url: str, shows: str | None = PAYLOAD) -> None:
     response = page.goto(url)
     assert response is not None and response.status == 200, url
@@ -259,21 +294,7 @@ def test_payloads_never_run_on_any_page_tooltip_or_chart(
     # The public map of sections: hover the payload section's point and read its tooltip.
     _visit(page, watch, f"{base}/ecology")
     expect(page.locator("#zone-map")).to_have_attribute("data-sections", re.compile(r"^\d+$"))
-    point: Any = page.evaluate(
-        """name => {
-             const chart = echarts.getInstanceByDom(document.getElementById("zone-map"));
-             const data = chart.getOption().series[0].data;
-             const i = data.findIndex(d => d.name === name);
-             return chart.convertToPixel({seriesIndex: 0}, data[i].value);
-           }""", PAYLOAD)
-    box = page.locator("#zone-map").bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
-    page.wait_for_function(
-        "p => Array.from(document.querySelectorAll('#zone-map div'))"
-        ".some(d => d.style.zIndex === '9999999' && d.textContent.includes(p))", arg=PAYLOAD)
-    assert PAYLOAD + " · I" in _tooltip_text(page, "#zone-map")
-    watch.check("/ecology tooltip")
+    _hover_the_payload_section(page, watch)
     assert _show_every_tip(page, "#zone-map") >= 13
     _sweep(page, "#zone-map")
     watch.check("/ecology map")
@@ -330,6 +351,22 @@ def test_payloads_never_run_on_any_page_tooltip_or_chart(
     _visit(page, watch, f"{base}/api/v1/docs", shows=None)
     expect(page.locator(".swagger-ui .info")).to_be_visible()
     watch.check("swagger")
+
+
+def test_escaping_alone_keeps_payloads_inert_without_the_csp(
+    xss_server: tuple[str, Seeded], no_csp_page: tuple[Page, Watch]
+) -> None:
+    base, seeded = xss_server
+    page, watch = no_csp_page
+    _visit(page, watch, f"{base}/ecology")
+    _hover_the_payload_section(page, watch)
+    _show_every_tip(page, "#zone-map")
+    watch.check("/ecology map without CSP")
+    _visit(page, watch, f"{base}/dashboard")
+    page.locator(f"button[data-unit='{COUNTY}']").click()
+    expect(page.locator("#unit-panel")).to_contain_text(PAYLOAD)
+    watch.check("dashboard unit panel without CSP")
+    _visit(page, watch, f"{base}/cooperation/agreements/{seeded.agreement_id}")
 
 
 def _cells(content: bytes) -> list[Any]:
