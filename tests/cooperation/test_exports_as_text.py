@@ -66,6 +66,7 @@ def test_an_uploaded_file_downloads_under_its_name_and_no_other(
                                 headers=token_for(session, coop.office_editor))
     assert response.status_code == 200 and response.content == b"%PDF-1.4 demo"
     assert "x-evil" not in response.headers
+    assert response.headers["content-type"] == "application/pdf"
     match = re.fullmatch(r"attachment; filename=\"([ !#-\[\]-~]*)\"; "
                          r"filename\*=UTF-8''([A-Za-z0-9!#$&+.^_`|~%-]+)",
                          response.headers["content-disposition"])

@@ -368,6 +368,30 @@ def test_escaping_alone_keeps_payloads_inert_without_the_csp(
     watch.check("dashboard unit panel without CSP")
     _visit(page, watch, f"{base}/cooperation/agreements/{seeded.agreement_id}")
 
+    # ECharts' own tooltips (no formatter: the readings chart, the dashboard's bars) encode
+    # names themselves; this pins that for the vendored version.
+    _visit(page, watch, f"{base}/map", shows=None)
+    shown = page.evaluate(
+        """name => {
+             const texts = [];
+             for (const trigger of ["axis", "item"]) {
+               const el = document.createElement("div");
+               el.style.cssText = "width:400px;height:300px";
+               document.body.appendChild(el);
+               const chart = echarts.init(el, null, {renderer: "svg"});
+               chart.setOption({animation: false, tooltip: {trigger: trigger},
+                 xAxis: {type: "category", data: [name]}, yAxis: {type: "value"},
+                 series: [{type: "bar", name: name, data: [{name: name, value: 3}]}]});
+               chart.dispatchAction({type: "showTip", seriesIndex: 0, dataIndex: 0});
+               texts.push(Array.from(el.querySelectorAll("div"))
+                 .filter(d => d.style.zIndex === "9999999").map(d => d.textContent).join(""));
+             }
+             return texts;
+           }""", PAYLOAD)
+    page.wait_for_timeout(200)
+    watch.check("ECharts default tooltips")
+    assert len(shown) == 2 and all(PAYLOAD in text for text in shown), shown
+
 
 def _cells(content: bytes) -> list[Any]:
     book = load_workbook(io.BytesIO(content))

@@ -8,6 +8,7 @@ are included first, so that ``/cooperation/agreements/new`` is matched before
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -139,7 +140,8 @@ def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
              sha256: str) -> Response:
     doc = service.get_document(session, sha256)
     path = service.document_path(settings.data_dir / "files", doc)
-    return FileResponse(path, headers=attachment_headers(doc.filename))
+    media = mimetypes.guess_type(doc.filename)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media, headers=attachment_headers(doc.filename))
 
 
 # ---- meetings, projects ------------------------------------------------------------------------
