@@ -8,11 +8,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.orm import Session
 
@@ -44,7 +46,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         load_demo(session, PASSWORD)
         session.commit()
     # The demo zone is as of 30 September 2025, the date of the article's figures.
-    app = create_app(make_settings(url, as_of=date(2025, 9, 30)), factory)
+    with serve(create_app(make_settings(url, as_of=date(2025, 9, 30)), factory)) as base:
+        yield base
+    engine.dispose()
+
+
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -53,10 +62,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

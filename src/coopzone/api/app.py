@@ -6,7 +6,6 @@ from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -16,7 +15,8 @@ from starlette.middleware.sessions import SessionMiddleware
 import coopzone
 from coopzone.accounts.api import router as accounts_router
 from coopzone.accounts.audit import install_audit_hook
-from coopzone.api import errors
+from coopzone.api import errors, security_headers
+from coopzone.api.docs import swagger_page
 from coopzone.config import Settings, get_settings
 from coopzone.cooperation.api import router as cooperation_router
 from coopzone.cooperation.pages import router as cooperation_pages
@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None,
         https_only=settings.cookie_secure,
     )
     errors.install(app)
+    security_headers.install(app, production=settings.env == "production")
 
     static_dir = resources.files("coopzone.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
@@ -86,11 +87,6 @@ def create_app(settings: Settings | None = None,
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=f"{API_PREFIX}/openapi.json", title="coopzone API",
-            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
-        )
+        return swagger_page(f"{API_PREFIX}/openapi.json", "coopzone API")
 
     return app

@@ -41,6 +41,7 @@ from coopzone.cooperation.schemas import (
     TaskRead,
 )
 from coopzone.errors import InvalidInput, RowError
+from coopzone.kit.exporting import attachment_headers
 
 router = APIRouter(prefix="/cooperation", tags=["cooperation"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,7 +109,7 @@ def export_agreements(session: SessionDep, f: AgreementFilterDep) -> Response:
 
 def _xlsx(name: str, content: bytes) -> Response:
     return Response(content, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=attachment_headers(name))
 
 
 @router.post("/agreements", response_model=AgreementRead, status_code=201)

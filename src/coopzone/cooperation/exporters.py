@@ -11,6 +11,8 @@ from io import BytesIO
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from coopzone.kit.exporting import append_row
+
 Cell = str | int | float | Decimal | date | datetime | None
 
 
@@ -19,13 +21,13 @@ def workbook(sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence[C
     sheet = book.active
     assert sheet is not None
     sheet.title = sheet_title[:31]
-    sheet.append(list(headers))
+    append_row(sheet, headers)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     widths = [len(h) * 2 + 2 for h in headers]
     for row in rows:
         values = [float(v) if isinstance(v, Decimal) else v for v in row]
-        sheet.append(values)
+        append_row(sheet, values)
         for i, v in enumerate(values):
             if isinstance(v, date):
                 sheet.cell(sheet.max_row, i + 1).number_format = "yyyy-mm-dd"

@@ -8,6 +8,7 @@ are included first, so that ``/cooperation/agreements/new`` is matched before
 
 from __future__ import annotations
 
+import mimetypes
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,7 @@ from coopzone.cooperation.presentation import (
 from coopzone.cooperation.project_forms import project_page
 from coopzone.db import now
 from coopzone.errors import NotFound, Unauthorized
+from coopzone.kit.exporting import attachment_headers
 from coopzone.web.i18n import translations
 from coopzone.web.templating import N_, locale_of, render
 
@@ -138,7 +140,8 @@ def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
              sha256: str) -> Response:
     doc = service.get_document(session, sha256)
     path = service.document_path(settings.data_dir / "files", doc)
-    return FileResponse(path, filename=doc.filename)
+    media = mimetypes.guess_type(doc.filename)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media, headers=attachment_headers(doc.filename))
 
 
 # ---- meetings, projects ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
 from coopzone.cooperation import service
+from coopzone.kit.exporting import attachment_headers
 from coopzone.web.templating import N_
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,4 +82,4 @@ def page_context(session: Session, principal: Principal | None, **extra: Any
 
 def xlsx_response(name: str, content: bytes) -> Response:
     return Response(content, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=attachment_headers(name))

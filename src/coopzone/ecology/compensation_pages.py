@@ -29,6 +29,7 @@ from coopzone.engines.eco_compensation import (
     class_name,
 )
 from coopzone.errors import Forbidden, InvalidInput, NotFound, RowError
+from coopzone.kit.exporting import attachment_headers
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, render
 
@@ -256,7 +257,7 @@ def _download(session: Session, ref: str, series: str | None, ext: str) -> Respo
         media = "application/pdf"
     name = statements.filename(statement, ext)
     return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=attachment_headers(name))
 
 
 @router.get("/{ref}/statement.xlsx")

@@ -21,6 +21,7 @@ from coopzone.ecology.models import Section
 from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError
+from coopzone.kit.exporting import append_row, attachment_headers
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
 
@@ -105,10 +106,10 @@ def section_export(request: Request, session: SessionDep, code: str) -> Response
     sheet = book.active
     assert sheet is not None
     sheet.title = "月度评价"
-    sheet.append(["断面", "月份", "类别", "水质状况", "是否达标", "主要污染物",
+    append_row(sheet, ["断面", "月份", "类别", "水质状况", "是否达标", "主要污染物",
                   *[item_spec(i).name_zh for i in TABLE_ITEMS]])
     for row in sorted(_monthly_rows(section, ev), key=lambda r: r["period"]):
-        sheet.append([section.name, row["period"], row["class_name"], row["status"],
+        append_row(sheet, [section.name, row["period"], row["class_name"], row["status"],
                       {True: "达标", False: "不达标"}.get(row["compliant"], ""),
                       "、".join(row["main_pollutants"]),
                       *[row.get(i) for i in TABLE_ITEMS]])
@@ -116,7 +117,7 @@ def section_export(request: Request, session: SessionDep, code: str) -> Response
     book.save(buffer)
     return Response(buffer.getvalue(), media_type=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        headers={"Content-Disposition": f"attachment; filename={section.code}-monthly.xlsx"})
+        headers=attachment_headers(f"{section.code}-monthly.xlsx"))
 
 
 @router.get("/basins/{basin}", response_class=HTMLResponse)

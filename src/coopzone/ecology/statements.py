@@ -25,6 +25,7 @@ from coopzone.db import SHANGHAI
 from coopzone.ecology import ledger
 from coopzone.ecology.models import Statement, StatementChange
 from coopzone.engines.eco_compensation import CLASS_NAMES
+from coopzone.kit.exporting import set_cell
 
 FONT_FILE = "CoopzoneSansSC-Regular.ttf"
 FONT_FAMILY = "CoopzoneSansSC"
@@ -152,26 +153,26 @@ def statement_xlsx(session: Session, statement_id: int) -> bytes:
     ws = wb.active
     assert ws is not None  # a new workbook always has a sheet
     ws.title = "结算单"
-    ws["A1"] = doc.title
+    set_cell(ws, 1, 1, doc.title)
     ws["A1"].font = Font(size=14, bold=True)
     row = 3
     for label, value in doc.header_rows():
-        ws.cell(row, 1, label).font = Font(bold=True)
-        ws.cell(row, 2, value)
+        set_cell(ws, row, 1, label).font = Font(bold=True)
+        set_cell(ws, row, 2, value)
         row += 1
-    ws.cell(3 + [k for k, _v in doc.header_rows()].index("净额（元）"), 2,
-            doc.statement.amount).number_format = "#,##0.00"
+    set_cell(ws, 3 + [k for k, _v in doc.header_rows()].index("净额（元）"), 2,
+             doc.statement.amount).number_format = "#,##0.00"
     row += 1
     header_row = row
     for col, name in enumerate(HEADERS, 1):
-        ws.cell(row, col, name).font = Font(bold=True)
+        set_cell(ws, row, col, name).font = Font(bold=True)
     for ln, values in zip(doc.statement.lines, doc.line_rows(), strict=True):
         row += 1
         for col, value in enumerate(values, 1):
-            cell = ws.cell(row, col, value)
+            cell = set_cell(ws, row, col, value)
             if col == 11:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.cell(row, 9, ln.amount).number_format = "#,##0.00"
+        set_cell(ws, row, 9, ln.amount).number_format = "#,##0.00"
     row += 2
     s = doc.statement
     payer, payee = doc.name(s.payer_code), doc.name(s.payee_code)
@@ -179,20 +180,20 @@ def statement_xlsx(session: Session, statement_id: int) -> bytes:
                                          (f"{payee}→{payer}", s.gross_payee_to_payer),
                                          ("净额", s.amount)]
     for total_label, total in totals:
-        ws.cell(row, 8, total_label).font = Font(bold=True)
-        ws.cell(row, 9, total).number_format = "#,##0.00"
+        set_cell(ws, row, 8, total_label).font = Font(bold=True)
+        set_cell(ws, row, 9, total).number_format = "#,##0.00"
         row += 1
-    ws.cell(row, 1, doc.net_text)
+    set_cell(ws, row, 1, doc.net_text)
     for letter, width in zip("ABCDEFGHIJK", (10, 10, 10, 14, 8, 18, 10, 10, 16, 12, 90),
                              strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     changes = wb.create_sheet("重新核算与调整")
     for col, name in enumerate(CHANGE_HEADERS, 1):
-        changes.cell(1, col, name).font = Font(bold=True)
+        set_cell(changes, 1, col, name).font = Font(bold=True)
     for r, values in enumerate(doc.change_rows(), 2):
         for col, value in enumerate(values, 1):
-            changes.cell(r, col, value)
+            set_cell(changes, r, col, value)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -22,7 +22,8 @@
                      itemStyle: { color: colours[p.cls] || "#888", borderColor: "#222" } }; }),
           label: { show: false, position: "bottom", formatter: "{b}", fontSize: 11 },
           emphasis: { label: { show: true } },
-          tooltip: { formatter: function (p) { return p.name + " · " + p.data.cls; } } }]
+          tooltip: { formatter: function (p) {
+            return window.coopzoneEscape(p.name) + " · " + window.coopzoneEscape(p.data.cls); } } }]
       }, true);
       chart.on("click", function (p) {
         if (p.seriesType === "scatter") { window.location = "/ecology/sections/" + p.data.code; }

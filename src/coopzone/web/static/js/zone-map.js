@@ -14,7 +14,7 @@
       });
     chart.setOption(Object.assign({
       tooltip: { trigger: "item", formatter: function (p) {
-        return p.name + " " + (p.data ? p.data.adcode : ""); } },
+        return window.coopzoneEscape(p.name + " " + (p.data ? p.data.adcode : "")); } },
       visualMap: { type: "piecewise", show: true, dimension: 0, left: 10, bottom: 10,
         pieces: [{ value: 1, label: hunan, color: "#f4b183" },
                  { value: 2, label: jiangxi, color: "#9dc3e6" }] },
