@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     # The date the platform treats as today (demos and replays of a past state); unset in
     # production. `make demo` sets it to 2025-09-30, the date of the article's figures.
     as_of: date | None = None
+    # Uploads (see coopzone.kit.uploads): bytes per uploaded file, and for spreadsheets the
+    # sum of the zip members' uncompressed sizes, their overall compression ratio and the
+    # data rows of a sheet or CSV file. Checked before anything is parsed or stored.
+    upload_max_bytes: int = 20 * 1024 * 1024
+    upload_max_unzipped_bytes: int = 200 * 1024 * 1024
+    upload_max_zip_ratio: int = 100
+    upload_max_rows: int = 1_000_000
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

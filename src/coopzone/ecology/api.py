@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 
-from coopzone.api.deps import CurrentUser, SessionDep
+from coopzone.accounts.service import require_any_write
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.ecology import readings, service
 from coopzone.ecology.schemas import SectionCreate, SectionRead
+from coopzone.kit import uploads
 
 router = APIRouter(prefix="/ecology", tags=["ecology"])
 
@@ -69,16 +69,15 @@ def push_readings(session: SessionDep, principal: CurrentUser, body: Push) -> Im
 
 
 @router.post("/imports", response_model=ImportRead)
-def import_file(session: SessionDep, principal: CurrentUser,
+def import_file(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
                 file: Annotated[UploadFile, File()],
                 source: Annotated[Literal["auto", "manual"], Form()] = "manual",
                 year: Annotated[int | None, Form()] = None,
                 confirm: Annotated[bool, Form()] = False) -> ImportRead:
     """Upload a CSV or Excel file as the bureaus send it; refused whole on any bad row."""
-    name = Path(file.filename or "upload.csv").name
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(file.file.read())
-        result = readings.import_file(session, principal, path, source=source, year=year,
-                                      confirm=confirm, filename=name)
+    require_any_write(principal, "监测数据")
+    with uploads.receive(file, settings, "upload.csv") as received:
+        result = readings.import_file(
+            session, principal, received.path, source=source, year=year, confirm=confirm,
+            filename=received.display, limits=uploads.Limits.of(settings))
     return _result(result)

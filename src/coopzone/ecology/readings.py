@@ -19,6 +19,7 @@ from coopzone.db import SHANGHAI
 from coopzone.ecology.models import ImportBatch, Reading, Section
 from coopzone.ecology.water_files import FileRejected, read_water_file
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError
+from coopzone.kit.uploads import UNLIMITED, Limits
 
 SOURCES = ("auto", "manual")
 
@@ -37,13 +38,15 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_file(path: Path, year: int | None = None) -> pl.DataFrame:
-    """Read a bureau's file; a bad file becomes InvalidInput with every row and column."""
+def read_file(path: Path, year: int | None = None, limits: Limits = UNLIMITED,
+              label: str | None = None) -> pl.DataFrame:
+    """Read a bureau's file; a bad file becomes InvalidInput with every row and column.
+    ``limits`` bound an uploaded file (rows, unzipped size); ``label`` names it."""
     try:
-        return read_water_file(path, year=year)
+        return read_water_file(path, year=year, limits=limits)
     except FileRejected as exc:
         raise InvalidInput(
-            f"文件 {path.name} 有 {len(exc.errors)} 处错误，整个文件未导入",
+            f"文件 {label or path.name} 有 {len(exc.errors)} 处错误，整个文件未导入",
             [RowError(row, column, reason) for row, column, reason in exc.errors],
         ) from None
 
@@ -98,11 +101,13 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
     """
     if source not in SOURCES:
         raise InvalidInput("来源必须为 auto 或 manual", [RowError(None, "source", source)])
+    # Rights first: a file already imported is answered as a duplicate only to those who
+    # may write its sections.
+    sections = _resolve_sections(session, frame)
+    _check_rights(principal, sections.values())
     old_batch = session.scalar(select(ImportBatch).where(ImportBatch.sha256 == sha256))
     if old_batch is not None:
         return ImportResult(old_batch.id, unchanged=frame.height, duplicate_file=True)
-    sections = _resolve_sections(session, frame)
-    _check_rights(principal, sections.values())
 
     rows = [
         _Row(sections[r["section"]].id, _aware(r["time"]), r["item"], r["value"],
@@ -168,8 +173,8 @@ def _existing(session: Session, rows: list[_Row]) -> dict[tuple[int, datetime, s
 
 def import_file(session: Session, principal: Principal, path: Path, *, source: str = "manual",
                 year: int | None = None, confirm: bool = False,
-                filename: str | None = None) -> ImportResult:
-    frame = read_file(path, year)
+                filename: str | None = None, limits: Limits = UNLIMITED) -> ImportResult:
+    frame = read_file(path, year, limits, filename)
     return import_frame(session, principal, frame, filename=filename or path.name,
                         sha256=file_sha256(path), source=source, confirm=confirm)
 
