@@ -614,7 +614,7 @@ def _party_codes_as_imported(session: Session, index: PlaceIndex, names: Sequenc
     stored code, else the code guessed from its name (as resolve_party will store it)."""
     wanted = [n.strip() for n in names]
     known = dict(session.execute(select(Party.name, Party.place_code)
-                                 .where(Party.name.in_(wanted))).tuples().all())
+                                 .where(Party.name.in_(wanted))).all())
     codes = [known[n] if n in known else index.guess(n)[0] for n in wanted]
     return [c for c in codes if c]
 
