@@ -155,7 +155,7 @@ Body = Callable[[World], dict[str, Any]]
 class Case:
     """How to call one write route, who it is for and what that caller gets."""
 
-    body: Body = lambda w: {}  # noqa: E731 - keyword arguments of client.request
+    body: Body = lambda w: {}  # keyword arguments of client.request
     allowed: str = "xiangdong"  # the user the route is for (Jiangxi 湘东区 editor)
     ok: int = 200
     other: str = "liling"  # an editor of another jurisdiction (Hunan 醴陵市)

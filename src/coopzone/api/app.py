@@ -18,6 +18,7 @@ from coopzone.accounts.api import router as accounts_router
 from coopzone.accounts.audit import install_audit_hook
 from coopzone.api import errors
 from coopzone.api.deps import enforce_token_scope
+from coopzone.api.limits import ContentLengthLimit
 from coopzone.config import Settings, get_settings
 from coopzone.cooperation.api import router as cooperation_router
 from coopzone.cooperation.pages import router as cooperation_pages
@@ -56,12 +57,11 @@ def create_app(settings: Settings | None = None,
                session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_audit_hook()
-    # Token scopes are enforced for every route in one place; a request body is cut off
-    # while it arrives once it passes the upload limit (plus room for the other fields).
+    # Token scopes are enforced for every route in one place. A request body over the
+    # upload limit (plus room for the other fields) is refused by ContentLengthLimit below.
     app = FastAPI(title="coopzone 湘赣边区域合作示范区平台", version=coopzone.__version__,
                   docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json",
-                  dependencies=[Depends(enforce_token_scope)],
-                  max_body_size=settings.upload_max_bytes + 1024 * 1024)
+                  dependencies=[Depends(enforce_token_scope)])
     # Whatever a process that died mid-upload left behind goes now.
     uploads.sweep(settings.data_dir, settings.data_dir / "files")
     app.state.settings = settings
@@ -75,6 +75,8 @@ def create_app(settings: Settings | None = None,
         https_only=settings.cookie_secure,
     )
     errors.install(app)
+    app.add_middleware(ContentLengthLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024,
+                       upload_bytes=settings.upload_max_bytes)
 
     static_dir = resources.files("coopzone.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

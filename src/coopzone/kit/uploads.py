@@ -182,7 +182,7 @@ def receive(upload: UploadLike, settings: Settings, default: str = "upload",
             size += len(chunk)
             if size > limits.max_bytes:
                 raise TooLarge(
-                    f"上传的文件超过 {_mib(limits.max_bytes)} 的上限，未保存",
+                    f"上传的文件超过 {size_text(limits.max_bytes)} 的上限，未保存",
                     detail=f"upload larger than {limits.max_bytes} bytes")
             digest.update(chunk)
             out.write(chunk)
@@ -191,8 +191,11 @@ def receive(upload: UploadLike, settings: Settings, default: str = "upload",
                        digest.hexdigest())
 
 
-def _mib(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n} 字节"
+def size_text(n: int) -> str:
+    """A byte count as people read it: 20 MB, 64 KB, 1000 字节."""
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):g} MB"
+    return f"{n / 1024:g} KB" if n >= 1024 else f"{n} 字节"
 
 
 def sweep(data_dir: Path, *more: Path) -> int:
@@ -247,7 +250,7 @@ def check_spreadsheet(source: Path | bytes, limits: Limits, label: str = "文件
     packed = sum(m.compress_size for m in members)
     if unzipped > limits.max_unzipped_bytes:
         raise InvalidInput(
-            f"{label} 解压后超过 {_mib(limits.max_unzipped_bytes)} 的上限，未导入",
+            f"{label} 解压后超过 {size_text(limits.max_unzipped_bytes)} 的上限，未导入",
             [RowError(None, None, f"uncompressed size {unzipped} bytes over the limit "
                                   f"{limits.max_unzipped_bytes}")],
             detail="uncompressed size over the limit")
