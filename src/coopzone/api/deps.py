@@ -76,9 +76,11 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
 
 def enforce_token_scope(request: Request) -> None:
     """Applied to every route (create_app): an unsafe request (POST, PUT, PATCH, DELETE)
-    made with a token that lacks the ``write`` scope is refused here, before the route or
-    any of its dependencies runs: platform-admin routes, token minting and uploads alike.
-    An unknown token is left to the route, which answers 401."""
+    made with a token that lacks the ``write`` scope is refused here, before the route's
+    own dependencies and the route run: platform-admin routes, token minting and uploads
+    alike. (The framework has parsed a form body by then, in memory or an unnamed temporary
+    file; nothing of it is kept.) An unknown token is left to the route, which answers 401.
+    It reads the token in a session of its own and writes nothing."""
     if request.method in SAFE_METHODS:
         return
     token = _bearer(request)
