@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     # stamped at the end of their hour).
     readings_earliest_year: int = Field(default=1980, ge=1900, le=2199)
     readings_future_tolerance_hours: float = Field(default=2.0, ge=0, le=7 * 24)
+    # Uploads (see coopzone.kit.uploads): bytes per uploaded file, and for spreadsheets the
+    # sum of the zip members' uncompressed sizes, their overall compression ratio and the
+    # data rows of a sheet or CSV file. Checked before anything is parsed or stored.
+    upload_max_bytes: int = 20 * 1024 * 1024
+    upload_max_unzipped_bytes: int = 200 * 1024 * 1024
+    upload_max_zip_ratio: int = 100
+    upload_max_rows: int = 1_000_000
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

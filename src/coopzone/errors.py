@@ -94,3 +94,10 @@ class ServiceUnavailable(CoopzoneError):
 
     status_code = 503
     code = "service_unavailable"
+
+
+class TooLarge(CoopzoneError):
+    """An upload over a size limit (setting); refused while it was received, nothing kept."""
+
+    status_code = 413
+    code = "too_large"

@@ -16,6 +16,7 @@ from coopzone.accounts.schemas import (
     UserRead,
 )
 from coopzone.api.deps import CurrentUser, SessionDep
+from coopzone.errors import Forbidden
 
 router = APIRouter(tags=["accounts"])
 
@@ -54,9 +55,13 @@ def create_organisation(session: SessionDep, principal: CurrentUser,
 def create_token(session: SessionDep, principal: CurrentUser, body: TokenCreate) -> TokenCreated:
     user = session.get(User, principal.user_id)
     assert user is not None
-    # A token never carries more rights than the token that made it.
-    scopes = [s for s in body.scopes if principal.scopes is None or s in principal.scopes]
-    token, plain = service.create_token(session, user, body.name, scopes, body.days)
+    # A token never carries more rights than the token that made it (a read token makes
+    # none at all: refused with every other unsafe request by enforce_token_scope).
+    extra = sorted(set(body.scopes) - principal.scopes) if principal.scopes is not None else []
+    if extra:
+        raise Forbidden("令牌不能创建权限比自己多的令牌",
+                        detail=f"this token lacks the scopes {', '.join(extra)}")
+    token, plain = service.create_token(session, user, body.name, body.scopes, body.days)
     return TokenCreated(id=token.id, name=token.name, scopes=token.scopes.split(), token=plain,
                         expires_at=token.expires_at)
 

@@ -91,6 +91,16 @@ def require_write(principal: Principal, place_code: str, what: str = "记录") -
         )
 
 
+def require_any_write(principal: Principal, what: str = "数据") -> None:
+    """Refuse at once a caller who may write nowhere (a viewer, a read-only token): checked
+    before an upload is even received. Which records it may write is checked per record."""
+    if not principal.may_write_scope():
+        raise Forbidden("此令牌只有读取权限", detail="token lacks the write scope")
+    if not (principal.is_platform_admin or any(r.role in WRITE_ROLES for r in principal.roles)):
+        raise Forbidden(f"没有编辑权限，不能提交{what}",
+                        detail=f"{principal.username} has no write role")
+
+
 def require_platform_admin(principal: Principal) -> None:
     if not principal.is_platform_admin:
         raise Forbidden("需要平台管理员权限", detail="platform administrator only")
@@ -280,6 +290,17 @@ def principal_for_token(session: Session, plain: str) -> Principal:
         raise Unauthorized("令牌已过期", detail="expired token")
     token.last_used_at = at
     return principal_for(session, token.user_id, frozenset(token.scopes.split()))
+
+
+def token_scopes(session: Session, plain: str) -> frozenset[str] | None:
+    """The scopes of a live token (None for an unknown, revoked or expired one); reads only,
+    so it can vet a request before anything else runs."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now():
+        return None
+    return frozenset(token.scopes.split())
 
 
 def list_audit(session: Session, entity: str | None = None, limit: int = 200) -> list[AuditLog]:

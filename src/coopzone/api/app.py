@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -16,7 +16,9 @@ import coopzone
 from coopzone.accounts.api import router as accounts_router
 from coopzone.accounts.audit import install_audit_hook
 from coopzone.api import errors, security_headers
+from coopzone.api.deps import enforce_token_scope
 from coopzone.api.docs import swagger_page
+from coopzone.api.limits import ContentLengthLimit
 from coopzone.config import Settings, get_settings
 from coopzone.cooperation.api import router as cooperation_router
 from coopzone.cooperation.pages import router as cooperation_pages
@@ -25,6 +27,7 @@ from coopzone.ecology.api import router as ecology_router
 from coopzone.ecology.compensation_api import router as compensation_router
 from coopzone.ecology.compensation_pages import router as compensation_pages
 from coopzone.ecology.pages import router as ecology_pages
+from coopzone.kit import uploads
 from coopzone.places.api import router as places_router
 from coopzone.web.pages import router as pages_router
 
@@ -54,8 +57,13 @@ def create_app(settings: Settings | None = None,
                session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_audit_hook()
+    # Token scopes are enforced for every route in one place. A request body over the
+    # upload limit (plus room for the other fields) is refused by ContentLengthLimit below.
     app = FastAPI(title="coopzone 湘赣边区域合作示范区平台", version=coopzone.__version__,
-                  docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json",
+                  dependencies=[Depends(enforce_token_scope)])
+    # Whatever a process that died mid-upload left behind goes now.
+    uploads.sweep(settings.data_dir, settings.data_dir / "files")
     app.state.settings = settings
     if session_factory is None:
         session_factory = make_session_factory(make_engine(settings.effective_database_url))
@@ -68,6 +76,8 @@ def create_app(settings: Settings | None = None,
     )
     errors.install(app)
     security_headers.install(app, production=settings.env == "production")
+    app.add_middleware(ContentLengthLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024,
+                       upload_bytes=settings.upload_max_bytes)
 
     static_dir = resources.files("coopzone.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

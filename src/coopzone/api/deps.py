@@ -6,11 +6,16 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from coopzone.accounts.audit import set_actor
 from coopzone.accounts.security import same_token
-from coopzone.accounts.service import Principal, principal_for, principal_for_token
+from coopzone.accounts.service import (
+    Principal,
+    principal_for,
+    principal_for_token,
+    token_scopes,
+)
 from coopzone.config import Settings
 from coopzone.db import transaction
 from coopzone.errors import Forbidden, Unauthorized
@@ -50,6 +55,9 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     token = _bearer(request)
     if token is not None:
         principal = principal_for_token(session, token)
+        if request.method not in SAFE_METHODS and not principal.may_write_scope():
+            raise Forbidden("此令牌只有读取权限，不能提交、修改或删除任何内容",
+                            detail="token lacks the write scope")
     elif "uid" in request.session:
         try:
             principal = principal_for(session, int(request.session["uid"]))
@@ -64,6 +72,26 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     set_actor(session, principal.user_id, principal.label)
     request.state.principal = principal
     return principal
+
+
+def enforce_token_scope(request: Request) -> None:
+    """Applied to every route (create_app): an unsafe request (POST, PUT, PATCH, DELETE)
+    made with a token that lacks the ``write`` scope is refused here, before the route's
+    own dependencies and the route run: platform-admin routes, token minting and uploads
+    alike. (The framework has parsed a form body by then, in memory or an unnamed temporary
+    file; nothing of it is kept.) An unknown token is left to the route, which answers 401.
+    It reads the token in a session of its own and writes nothing."""
+    if request.method in SAFE_METHODS:
+        return
+    token = _bearer(request)
+    if token is None:
+        return
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        scopes = token_scopes(session, token)
+    if scopes is not None and "write" not in scopes:
+        raise Forbidden("此令牌只有读取权限，不能提交、修改或删除任何内容",
+                        detail="token lacks the write scope")
 
 
 def require_principal(

@@ -14,6 +14,7 @@ from coopzone.accounts.audit import install_audit_hook, set_actor
 from coopzone.config import Settings, get_settings
 from coopzone.db import make_engine, make_session_factory, transaction
 from coopzone.errors import CoopzoneError
+from coopzone.kit import uploads
 
 console = Console()
 err_console = Console(stderr=True)
@@ -29,6 +30,7 @@ def command_session(actor: str | None = None) -> Iterator[Session]:
     install_audit_hook()
     cfg = settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    uploads.sweep(cfg.data_dir, cfg.data_dir / "files")  # left by a process that died
     factory = make_session_factory(make_engine(cfg.effective_database_url))
     try:
         with transaction(factory) as session:

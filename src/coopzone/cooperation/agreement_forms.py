@@ -23,7 +23,8 @@ from coopzone.cooperation.schemas import (
     ObligationReportCreate,
 )
 from coopzone.db import now
-from coopzone.errors import CoopzoneError, InvalidInput
+from coopzone.errors import CoopzoneError, InvalidInput, TooLarge
+from coopzone.kit import uploads
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, render
 
@@ -75,7 +76,8 @@ def agreement_create(request: Request, session: SessionDep, settings: SettingsDe
         data = parse(request, AgreementCreate, values | {
             "parties": [{"name": n} for n in lines(parties)]})
         agreement = service.create_agreement_with_document(
-            session, principal, data, settings.data_dir / "files", upload(document))
+            session, principal, data, settings.data_dir / "files",
+            upload(document, settings))
     except CoopzoneError as exc:
         session.rollback()
         return _agreement_form(request, session, principal, values, exc)
@@ -135,7 +137,7 @@ def obligation_report(request: Request, session: SessionDep, settings: SettingsD
         service.report_obligation_with_evidence(
             session, principal, obligation_id,
             parse(request, ObligationReportCreate, values | {"done": done == "yes"}),
-            settings.data_dir / "files", upload(evidence))
+            settings.data_dir / "files", upload(evidence, settings))
     except CoopzoneError as exc:
         session.rollback()
         return agreement_page(request, session, principal, agreement_id, obligation_id,
@@ -176,16 +178,21 @@ def import_form(request: Request, session: SessionDep, principal: CurrentUser) -
 def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
                    principal: CurrentUser, file: Annotated[UploadFile, File()]) -> Response:
     """Step one: check the workbook and show what would change. Nothing is written except the
-    uploaded file itself, kept by its hash for the confirmation."""
-    content = file.file.read()
+    uploaded file itself, kept by its hash for the confirmation, and only for a caller who
+    may import every row of it."""
+    service.require_may_import(principal)  # a viewer's upload stores nothing
     try:
-        rows = read_agreements(content, file.filename or "")
-    except InvalidInput as exc:
+        with uploads.receive(file, settings, "agreements.xlsx") as received:
+            content = received.read_bytes()
+        rows = read_agreements(content, received.display, uploads.Limits.of(settings))
+        service.check_import(session, principal, rows)
+    except (InvalidInput, TooLarge) as exc:
         return render(request, "cooperation/import.html",
-                      page_context(session, principal, refused=exc), status_code=422)
+                      page_context(session, principal, refused=exc),
+                      status_code=exc.status_code)
     preview = service.preview_agreements(session, rows)
-    doc = service.store_document(session, settings.data_dir / "files",
-                                 file.filename or "agreements.xlsx", content, principal.label)
+    doc = service.store_document(session, settings.data_dir / "files", received.name,
+                                 content, principal.label)
     return render(request, "cooperation/import.html", page_context(
         session, principal, preview=preview, sha256=doc.sha256, filename=doc.filename))
 
@@ -195,11 +202,12 @@ def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
 def import_confirm(request: Request, session: SessionDep, settings: SettingsDep,
                    principal: CurrentUser, sha256: Annotated[str, Form()]) -> Response:
     """Step two: apply the previewed workbook, all or nothing."""
+    service.require_may_import(principal)
     doc = service.get_document(session, sha256)
     content = service.document_path(settings.data_dir / "files", doc).read_bytes()
     try:
-        result = service.import_agreements(session, principal,
-                                           read_agreements(content, doc.filename))
+        result = service.import_agreements(session, principal, read_agreements(
+            content, doc.filename, uploads.Limits.of(settings)))
     except InvalidInput as exc:
         session.rollback()
         return render(request, "cooperation/import.html",

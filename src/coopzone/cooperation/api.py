@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
+from coopzone.config import Settings
 from coopzone.cooperation import service
 from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
@@ -41,6 +42,7 @@ from coopzone.cooperation.schemas import (
     TaskRead,
 )
 from coopzone.errors import InvalidInput, RowError
+from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
 
 router = APIRouter(prefix="/cooperation", tags=["cooperation"])
@@ -92,6 +94,14 @@ def agreement_filter(county: str | None = None, status: str | None = None,
 AgreementFilterDep = Annotated[service.AgreementFilter, Depends(agreement_filter)]
 
 
+def _upload(file: UploadFile | None, settings: Settings) -> service.Upload | None:
+    """An optional file field, received within the upload limit under a clean name."""
+    if file is None or not file.filename:
+        return None
+    with uploads.receive(file, settings, "document") as received:
+        return service.Upload(received.name, received.read_bytes())
+
+
 # ---- agreements -----------------------------------------------------------------------------
 
 
@@ -132,10 +142,11 @@ def update_agreement(session: SessionDep, principal: CurrentUser, agreement_id: 
 @router.post("/agreements/{agreement_id}/document", response_model=AgreementRead)
 def upload_document(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
                     agreement_id: int, file: Annotated[UploadFile, File()]) -> AgreementRead:
-    content = file.file.read()
+    service.require_agreement_write(principal, service.get_agreement(session, agreement_id))
+    with uploads.receive(file, settings, "document") as received:
+        content = received.read_bytes()
     agreement = service.attach_document(session, principal, agreement_id,
-                                        settings.data_dir / "files",
-                                        file.filename or "document", content)
+                                        settings.data_dir / "files", received.name, content)
     return agreement_read(agreement)
 
 
@@ -156,14 +167,12 @@ def report_obligation(session: SessionDep, settings: SettingsDep, principal: Cur
                       text: Annotated[str, Form(min_length=1)],
                       done: Annotated[bool, Form()] = False,
                       evidence: Annotated[UploadFile | None, File()] = None) -> Any:
-    """Progress on an obligation, with an optional evidence file (multipart form)."""
-    doc = None
-    if evidence is not None and evidence.filename:
-        doc = service.store_document(session, settings.data_dir / "files", evidence.filename,
-                                     evidence.file.read(), principal.label)
-    return service.report_obligation(session, principal, obligation_id,
-                                     ObligationReportCreate(reported_on=reported_on,
-                                                            text=text, done=done), doc)
+    """Progress on an obligation, with an optional evidence file (multipart form); the file
+    is stored only once the report has been accepted."""
+    data = ObligationReportCreate(reported_on=reported_on, text=text, done=done)
+    return service.report_obligation_with_evidence(
+        session, principal, obligation_id, data, settings.data_dir / "files",
+        _upload(evidence, settings))
 
 
 @router.post("/agreements/import", response_model=ImportPreviewRead)
@@ -174,14 +183,17 @@ def import_agreements(session: SessionDep, settings: SettingsDep, principal: Cur
 
     All or nothing: a workbook with any bad row is refused whole with every row, column and
     reason. Importing the same workbook twice adds nothing."""
-    content = file.file.read()
-    rows = read_agreements(content, file.filename or "")
+    service.require_may_import(principal)  # a viewer's or read token's upload stores nothing
+    with uploads.receive(file, settings, "agreements.xlsx") as received:
+        content = received.read_bytes()
+    rows = read_agreements(content, received.display, uploads.Limits.of(settings))
     if confirm:
         result = service.import_agreements(session, principal, rows)
     else:
+        service.check_import(session, principal, rows)
         result = service.preview_agreements(session, rows)
-    doc = service.store_document(session, settings.data_dir / "files",
-                                 file.filename or "agreements.xlsx", content, principal.label)
+    doc = service.store_document(session, settings.data_dir / "files", received.name,
+                                 content, principal.label)
     return ImportPreviewRead(
         sha256=doc.sha256, filename=doc.filename, applied=confirm, new=result.count("new"),
         changed=result.count("changed"), unchanged=result.count("unchanged"),

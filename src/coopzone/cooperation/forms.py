@@ -12,9 +12,11 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
+from coopzone.config import Settings
 from coopzone.cooperation import service
 from coopzone.cooperation.presentation import page_context
 from coopzone.errors import CoopzoneError, InvalidInput, RowError
+from coopzone.kit import uploads
 from coopzone.web.i18n import translations
 from coopzone.web.templating import N_, locale_of, render
 
@@ -68,11 +70,14 @@ def parse(request: Request, schema: type[M], raw: dict[str, Any]) -> M:
         raise InvalidInput(gettext(FORM_REFUSED), errors) from None
 
 
-def upload(file: UploadFile | None) -> service.Upload | None:
-    """A file input left empty sends no file name: no upload."""
+def upload(file: UploadFile | None, settings: Settings) -> service.Upload | None:
+    """A file input left empty sends no file name: no upload. The file is received within
+    the upload limit (413 past it) under a clean name; the services store it only once the
+    record it belongs to has been accepted."""
     if file is None or not file.filename:
         return None
-    return service.Upload(file.filename, file.file.read())
+    with uploads.receive(file, settings, "document") as received:
+        return service.Upload(received.name, received.read_bytes())
 
 
 def refusal(exc: CoopzoneError | None, file_field: str = "") -> dict[str, Any]:

@@ -8,6 +8,7 @@ column and reason.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -18,6 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from coopzone.errors import InvalidInput, RowError
+from coopzone.kit.uploads import Limits, check_rows, check_spreadsheet, not_readable
 
 # Chinese labels of the codes, used in workbooks and pages; the first label is canonical.
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
@@ -190,17 +192,31 @@ def _row(number: int, cells: tuple[Any, ...], cols: dict[str, int]
                         _text(cell("summary"))), []
 
 
-def read_agreements(content: bytes, filename: str = "") -> list[AgreementRow]:
-    """Read the first sheet of an agreements workbook; refuse it whole on any bad row."""
+def read_agreements(content: bytes, filename: str = "",
+                    limits: Limits | None = None) -> list[AgreementRow]:
+    """Read the first sheet of an agreements workbook; refuse it whole on any bad row.
+
+    Before parsing, the zip is checked (a non-zip, truncated or zip-bomb file is refused with
+    a reason, see :func:`coopzone.kit.uploads.check_spreadsheet`); the rows are counted as
+    they are read and the sheet is refused past ``limits.max_rows``."""
+    limits = limits or Limits()
+    label = filename or "文件"
+    check_spreadsheet(content, limits, label)
     try:
         book = load_workbook(BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InvalidInput(f"{filename or '文件'} 不是 Excel 工作簿（.xlsx）",
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, EOFError,
+            zlib.error) as exc:
+        raise InvalidInput(f"{label} 不是 Excel 工作簿（.xlsx）",
                            [RowError(None, None, "not an .xlsx workbook")],
                            detail=type(exc).__name__) from exc
+    rows: list[tuple[Any, ...]] = []
     try:
-        sheet = book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        for cells in book.worksheets[0].iter_rows(values_only=True):
+            rows.append(cells)
+            if len(rows) > limits.max_rows + 1:  # the header is not a data row
+                check_rows(len(rows) - 1, limits, label)
+    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as exc:
+        raise not_readable(label, exc) from exc
     finally:
         book.close()
     if not rows:

@@ -50,7 +50,7 @@ def indicator_report(request: Request, session: SessionDep, settings: SettingsDe
         service.report_value_with_evidence(
             session, principal, code,
             parse(request, ReportedValueIn, values | {"value": value.replace(",", "")}),
-            settings.data_dir / "files", upload(evidence))
+            settings.data_dir / "files", upload(evidence, settings))
     except CoopzoneError as exc:
         session.rollback()
         return indicator_page(request, session, principal, code, values, exc)

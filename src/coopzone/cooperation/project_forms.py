@@ -125,7 +125,7 @@ def project_report(request: Request, session: SessionDep, settings: SettingsDep,
     try:
         service.report_project_with_attachment(
             session, principal, project_id, parse(request, ProjectReportCreate, values),
-            settings.data_dir / "files", upload(attachment))
+            settings.data_dir / "files", upload(attachment, settings))
     except CoopzoneError as exc:
         session.rollback()
         return project_page(request, session, principal, project_id, REPORT_FORM, values, exc)

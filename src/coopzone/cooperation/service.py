@@ -68,6 +68,7 @@ from coopzone.db import now
 from coopzone.ecology.evaluation import headline_figures
 from coopzone.ecology.models import Section
 from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError, found
+from coopzone.kit.uploads import atomic_write, safe_name
 from coopzone.places.models import Place
 
 DUE_SOON_DAYS = 7
@@ -90,10 +91,8 @@ def store_document(session: Session, files_dir: Path, filename: str, content: by
     files_dir.mkdir(parents=True, exist_ok=True)
     path = files_dir / digest
     if not path.exists():
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-    doc = Document(filename=Path(filename).name[:255] or digest, sha256=digest,
+        atomic_write(path, content)  # whole or not at all: no .part is left behind
+    doc = Document(filename=safe_name(filename, digest)[:255], sha256=digest,
                    size=len(content), uploaded_by=uploaded_by)
     session.add(doc)
     session.flush()
@@ -245,6 +244,12 @@ def require_may_create_agreement(principal: Principal) -> None:
     require_write_role(principal, "登记合作协议")
 
 
+def require_may_import(principal: Principal) -> None:
+    """Checked before a workbook is even received: which rows are the principal's is
+    checked by :func:`check_import`."""
+    require_write_role(principal, "导入合作协议")
+
+
 def is_office(principal: Principal) -> bool:
     """Platform admins and editors of the cooperation office run the leading group's tasks."""
     if not principal.may_write_scope():
@@ -322,9 +327,15 @@ def _set_document(session: Session, agreement: Agreement, doc: Document) -> None
 
 def update_agreement(session: Session, principal: Principal, agreement_id: int,
                      data: AgreementUpdate) -> Agreement:
+    """Correct an agreement; its status only moves on (see :func:`require_status_move`)."""
     agreement = get_agreement(session, agreement_id)
     require_agreement_write(principal, agreement)
-    for key, value in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    if "status" in changes:
+        if changes["status"] is None:
+            raise InvalidInput("状态不能为空", [RowError(None, "status", "must not be null")])
+        require_status_move(agreement, changes["status"])
+    for key, value in changes.items():
         setattr(agreement, key, value)
     session.flush()
     return agreement
@@ -344,6 +355,32 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     "signed": ("in_force",), "in_force": ("expired", "terminated"), "expired": (),
     "terminated": (),
 }
+
+
+def later_statuses(status: str) -> tuple[str, ...]:
+    """Every status an agreement in ``status`` may still reach (one-way: never back)."""
+    found: list[str] = []
+    todo = list(NEXT_STATUSES.get(status, ()))
+    while todo:
+        nxt = todo.pop(0)
+        if nxt not in found:
+            found.append(nxt)
+            todo.extend(NEXT_STATUSES.get(nxt, ()))
+    return tuple(found)
+
+
+def status_move_allowed(current: str, new: str) -> bool:
+    return new == current or new in later_statuses(current)
+
+
+def require_status_move(agreement: Agreement, new: str) -> None:
+    """The status is a one-way state machine on every path (PATCH, form, import): a
+    terminated or expired agreement is never signed or in force again."""
+    if not status_move_allowed(agreement.status, new):
+        raise Conflict(f"协议当前状态为“{status_label(agreement.status)}”，不能改回"
+                       f"“{status_label(new)}”",
+                       detail=f"cannot move agreement {agreement.id} from {agreement.status} "
+                              f"to {new}")
 
 
 def change_agreement_status(session: Session, principal: Principal, agreement_id: int,
@@ -571,25 +608,65 @@ def preview_agreements(session: Session, rows: Sequence[AgreementRow]) -> Import
     return ImportPreview(results)
 
 
+def _party_codes_as_imported(session: Session, index: PlaceIndex, names: Sequence[str]
+                             ) -> list[str]:
+    """The place codes the parties named in a row will have once imported: a known party's
+    stored code, else the code guessed from its name (as resolve_party will store it)."""
+    wanted = [n.strip() for n in names]
+    known = dict(session.execute(select(Party.name, Party.place_code)
+                                 .where(Party.name.in_(wanted))).all())
+    codes = [known[n] if n in known else index.guess(n)[0] for n in wanted]
+    return [c for c in codes if c]
+
+
+def check_import(session: Session, principal: Principal, rows: Sequence[AgreementRow],
+                 index: PlaceIndex | None = None) -> None:
+    """Refuse the whole workbook (InvalidInput, every row listed, nothing written) unless the
+    principal may write every record it touches, as it is and as it will be: each row's
+    parties as imported must include one in the principal's jurisdiction, and a stored
+    agreement that the row would change must already be the principal's; a row may move an
+    agreement's status only on (never from terminated or expired back to signed)."""
+    if not principal.may_write_scope():
+        raise InvalidInput("此令牌只有读取权限，未导入任何记录",
+                           [RowError(r.row, "签署单位", "token lacks the write scope")
+                            for r in rows])
+    index = index or PlaceIndex.load(session)
+    existing = _existing_by_title(session, (r.title for r in rows))
+    refused: list[RowError] = []
+    moves: list[RowError] = []
+    for row in rows:
+        if not can_edit_agreement(principal, _party_codes_as_imported(session, index,
+                                                                      row.parties)):
+            refused.append(RowError(row.row, "签署单位",
+                                    "you are not party to this agreement (no signatory in "
+                                    "your jurisdiction)"))
+            continue
+        current = existing.get(row.title)
+        if current is None or _agreement_values(current) == _row_values(row):
+            continue
+        if not can_edit_agreement(principal, _party_codes(current)):
+            refused.append(RowError(
+                row.row, "协议名称",
+                "the stored agreement of this title is not yours to change (none of its "
+                "signatories " + "、".join(ap.party.name for ap in current.parties)
+                + " is in your jurisdiction)"))
+        elif not status_move_allowed(current.status, row.status):
+            moves.append(RowError(row.row, "状态",
+                                  f"the agreement is {status_label(current.status)}: it "
+                                  f"cannot go back to {status_label(row.status)}"))
+    if refused:
+        raise InvalidInput(f"有 {len(refused)} 行不在你的辖区内，未导入任何记录", refused)
+    if moves:
+        raise InvalidInput(f"有 {len(moves)} 行的协议状态不能改回（已签署→履行中→已到期或已终止，"
+                           "只能向前），未导入任何记录", moves)
+
+
 def import_agreements(session: Session, principal: Principal, rows: Sequence[AgreementRow]
                       ) -> ImportPreview:
     """Apply a validated workbook: new rows are added, changed rows updated, unchanged rows left
-    alone. Refused whole (nothing written) when the principal is party to none of a row's
-    signatories."""
+    alone. Refused whole (nothing written) unless :func:`check_import` passes."""
     index = PlaceIndex.load(session)
-    errors: list[RowError] = []
-    for row in rows:
-        codes = [code for code, _ in (index.guess(p) for p in row.parties) if code]
-        existing = session.scalar(select(Party.place_code).join(AgreementParty).join(Agreement)
-                                  .where(Agreement.title == row.title).limit(1))
-        if not principal.may_write_scope():
-            errors.append(RowError(row.row, "签署单位", "token lacks the write scope"))
-        elif not can_edit_agreement(principal, codes + ([existing] if existing else [])):
-            errors.append(RowError(row.row, "签署单位",
-                                   "you are not party to this agreement (no signatory in "
-                                   "your jurisdiction)"))
-    if errors:
-        raise InvalidInput(f"有 {len(errors)} 行不在你的辖区内，未导入任何记录", errors)
+    check_import(session, principal, rows, index)
     preview = preview_agreements(session, rows)
     existing_rows = _existing_by_title(session, (r.title for r in rows))
     for row, result in zip(rows, preview.rows, strict=True):

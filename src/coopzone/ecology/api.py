@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel
 
+from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.ecology import readings, service
 from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
+from coopzone.kit import uploads
 
 __all__ = ["Push", "PushedReading", "router"]
 
@@ -80,11 +80,10 @@ def import_file(request: Request, session: SessionDep, settings: SettingsDep,
                 year: Annotated[int | None, Form()] = None,
                 confirm: Annotated[bool, Form()] = False) -> ImportRead:
     """Upload a CSV or Excel file as the bureaus send it; refused whole on any bad row."""
-    name = Path(file.filename or "upload.csv").name
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(file.file.read())
-        result = readings.import_file(session, principal, path, source=source, year=year,
-                                      confirm=confirm, filename=name,
-                                      locale=_locale(request), settings=settings)
+    require_any_write(principal, "监测数据")
+    with uploads.receive(file, settings, "upload.csv") as received:
+        result = readings.import_file(
+            session, principal, received.path, source=source, year=year, confirm=confirm,
+            filename=received.display, limits=uploads.Limits.of(settings),
+            locale=_locale(request), settings=settings)
     return _result(result)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import math
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 import polars as pl
@@ -15,12 +13,14 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from openpyxl import Workbook
 
+from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
 from coopzone.ecology import evaluation, readings, service
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
-from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError
+from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError, TooLarge
+from coopzone.kit import uploads
 from coopzone.kit.exporting import append_row, attachment_headers
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
@@ -161,23 +161,24 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                   confirm: Annotated[str, Form()] = "") -> Response:
     """Upload a bureau's file. A refused file lists every row, column and reason; a file that
     would change stored values shows the changes and asks for confirmation."""
-    name = Path(file.filename or "upload.csv").name
-    data = file.file.read()
-    context: dict[str, Any] = {"result": None, "changes": [], "errors": [], "filename": name,
+    settings = request.app.state.settings
+    require_any_write(principal, "监测数据")  # before the file is received
+    context: dict[str, Any] = {"result": None, "changes": [], "errors": [],
+                               "filename": uploads.display_name(file.filename, "upload.csv"),
                                "source": source, "year": year}
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(data)
+        with uploads.receive(file, settings, "upload.csv") as received:
             context["result"] = readings.import_file(
-                session, principal, path, source=source, year=_form_year(year, request),
-                confirm=confirm == "yes", filename=name, locale=locale_of(request),
-                settings=request.app.state.settings)
+                session, principal, received.path, source=source,
+                year=_form_year(year, request),
+                confirm=confirm == "yes", filename=received.display,
+                limits=uploads.Limits.of(settings), locale=locale_of(request),
+                settings=settings)
     except NeedsConfirmation as exc:
         context["changes"] = exc.errors
         context["message"] = exc.message
         return render(request, "ecology/import.html", context, status_code=409)
-    except (InvalidInput, Forbidden) as exc:
+    except (InvalidInput, Forbidden, TooLarge) as exc:
         session.rollback()
         context["errors"] = getattr(exc, "errors", [])
         context["message"] = exc.message

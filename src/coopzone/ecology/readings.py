@@ -45,6 +45,7 @@ from coopzone.kit.times import EARLIEST_YEAR, LATEST_YEAR, LocalTimeError, local
 
 if TYPE_CHECKING:
     from coopzone.config import Settings
+from coopzone.kit.uploads import UNLIMITED, Limits
 
 SOURCES = ("auto", "manual")
 log = logging.getLogger(__name__)
@@ -82,14 +83,16 @@ def _default_window(sections: Iterable[Section] = ()) -> ReadingWindow:
     return reading_window(get_settings(), sections)
 
 
-def read_file(path: Path, year: int | None = None, *, locale: str | None = None,
+def read_file(path: Path, year: int | None = None, limits: Limits = UNLIMITED,
+              label: str | None = None, *, locale: str | None = None,
               window: ReadingWindow | None = None) -> pl.DataFrame:
-    """Read a bureau's file; a bad file becomes InvalidInput with every row and column."""
+    """Read a bureau's file; a bad file becomes InvalidInput with every row and column.
+    ``limits`` bound an uploaded file (rows, unzipped size); ``label`` names it."""
     try:
-        return read_water_file(path, year=year, locale=locale, window=window)
+        return read_water_file(path, year=year, limits=limits, locale=locale, window=window)
     except FileRejected as exc:
         raise InvalidInput(
-            f"文件 {path.name} 有 {len(exc.errors)} 处错误，整个文件未导入",
+            f"文件 {label or path.name} 有 {len(exc.errors)} 处错误，整个文件未导入",
             [RowError(row, column, reason) for row, column, reason in exc.errors],
             detail=f"file {path.name}: {len(exc.errors)} problem(s), nothing imported",
         ) from None
@@ -189,11 +192,13 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
     """
     if source not in SOURCES:
         raise InvalidInput("来源必须为 auto 或 manual", [RowError(None, "source", source)])
+    # Rights first: a file already imported is answered as a duplicate only to those who
+    # may write its sections.
+    sections = _resolve_sections(session, frame, locale)
+    _check_rights(principal, sections.values())
     old_batch = session.scalar(select(ImportBatch).where(ImportBatch.sha256 == sha256))
     if old_batch is not None:
         return ImportResult(old_batch.id, unchanged=frame.height, duplicate_file=True)
-    sections = _resolve_sections(session, frame, locale)
-    _check_rights(principal, sections.values())
     window = window or _default_window()
     starts = {**window.starts, **reading_window_starts(sections.values())}
     frame = _check_readings(frame, dataclasses.replace(window, starts=starts), locale)
@@ -272,13 +277,13 @@ def _existing(session: Session, rows: list[_Row]) -> dict[tuple[int, datetime, s
 
 def import_file(session: Session, principal: Principal, path: Path, *, source: str = "manual",
                 year: int | None = None, confirm: bool = False,
-                filename: str | None = None, locale: str | None = None,
-                settings: Settings | None = None) -> ImportResult:
+                filename: str | None = None, limits: Limits = UNLIMITED,
+                locale: str | None = None, settings: Settings | None = None) -> ImportResult:
     """Read and store one file (see :func:`import_frame`); ``settings`` give the window
     (default: the platform's settings), ``locale`` the language of the reasons."""
     sections = list(_sections_by_key(session).values())
     window = _default_window(sections) if settings is None else reading_window(settings, sections)
-    frame = read_file(path, year, locale=locale, window=window)
+    frame = read_file(path, year, limits, filename, locale=locale, window=window)
     return import_frame(session, principal, frame, filename=filename or path.name,
                         sha256=file_sha256(path), source=source, confirm=confirm,
                         window=window, locale=locale)

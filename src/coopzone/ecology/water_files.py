@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,6 +45,7 @@ from coopzone.ecology.plausibility import (
     window_problems,
 )
 from coopzone.engines.water_quality_gb3838 import ITEM_ALIASES
+from coopzone.kit.uploads import UNLIMITED, Limits, check_rows, check_spreadsheet, not_readable
 
 __all__ = ["OUTPUT_SCHEMA", "FileRejected", "read_water_file", "read_water_files"]
 
@@ -96,8 +99,9 @@ def _decode(data: bytes) -> str:
     raise FileRejected("?", [(1, "", "cannot decode: not UTF-8 or GBK text")])
 
 
-def _load_csv(path: Path) -> pl.DataFrame:
+def _load_csv(path: Path, limits: Limits) -> pl.DataFrame:
     text = _decode(path.read_bytes())
+    check_rows(max(text.count("\n") - 1, 0), limits)
     return pl.read_csv(
         io.BytesIO(text.encode("utf-8")), infer_schema=False, truncate_ragged_lines=False,
         raise_if_empty=False,
@@ -116,10 +120,17 @@ def _cell_text(cell: object) -> str | None:
     return str(cell)
 
 
-def _load_excel(path: Path) -> pl.DataFrame:
-    from python_calamine import CalamineWorkbook
+def _load_excel(path: Path, limits: Limits) -> pl.DataFrame:
+    from python_calamine import CalamineError, CalamineWorkbook
 
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    # A non-zip, truncated or zip-bomb .xlsx is refused before calamine inflates anything.
+    check_spreadsheet(path, limits, suffix=path.suffix)
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        check_rows(max(sheet.height - 1, 0), limits)
+        rows = sheet.to_python()
+    except (CalamineError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise not_readable("文件", exc) from exc
     if not rows:
         return pl.DataFrame()
     header = [str(h).strip() for h in rows[0]]
@@ -127,10 +138,10 @@ def _load_excel(path: Path) -> pl.DataFrame:
     return pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
 
 
-def _load(path: Path) -> pl.DataFrame:
+def _load(path: Path, limits: Limits) -> pl.DataFrame:
     if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}:
-        return _load_excel(path)
-    return _load_csv(path)
+        return _load_excel(path, limits)
+    return _load_csv(path, limits)
 
 
 # --------------------------------------------------------------------------------------
@@ -347,18 +358,20 @@ def _duplicates(df: pl.DataFrame, locale: str | None = None) -> pl.DataFrame:
 
 
 def read_water_file(path: str | Path, *, year: int | None = None, locale: str | None = None,
-                    window: ReadingWindow | None = None) -> pl.DataFrame:
+                    window: ReadingWindow | None = None,
+                    limits: Limits = UNLIMITED) -> pl.DataFrame:
     """Read one file into long readings (:data:`OUTPUT_SCHEMA`), or raise FileRejected.
 
     ``year`` completes times published without a year (``07-01 20:00``); such times are
     refused when it is not given. Values must be finite and within the item's plausible
     range, times readable as Asia/Shanghai wall-clock times and, with ``window``, inside it
     (see :mod:`coopzone.ecology.plausibility`). Reasons are Chinese unless ``locale`` is
-    English (``en``).
+    English (``en``). ``limits`` bound an upload's rows and unzipped size; a damaged or
+    zip-bomb spreadsheet raises InvalidInput with its reason in Chinese.
     """
     path = Path(path)
     try:
-        raw = _load(path)
+        raw = _load(path, limits)
         long, section, time, item_col, _ = _to_long(raw, locale)
     except FileRejected as exc:
         raise FileRejected(str(path), exc.errors) from None

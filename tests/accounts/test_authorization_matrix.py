@@ -1,0 +1,419 @@
+"""The access matrix: every write route (taken from ``app.routes``, so a new route without a
+case fails here), each kind of caller, the expected status, and on every refusal nothing
+written: the row count of every table and the files under the data directory unchanged.
+
+Callers: anonymous; a viewer (with a write-scope token, or logged in); the allowed user's
+own read-only token; an editor of another jurisdiction; the platform admin with a read
+token; and last the caller the route is for (the editor of the record's jurisdiction, the
+cooperation office, a finance bureau or the platform admin), who succeeds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from coopzone.accounts import service as accounts
+from coopzone.accounts.models import User
+from coopzone.api.app import create_app
+from coopzone.cooperation import service as coop
+from coopzone.cooperation.schemas import (
+    MeetingCreate,
+    MilestoneIn,
+    ObligationCreate,
+    ProjectCreate,
+    SiteIn,
+    TaskCreate,
+)
+from coopzone.db import Base
+from coopzone.ecology import ledger
+from coopzone.ecology.models import StatementChange
+from tests.conftest import PASSWORD, People, make_settings, token_for
+from tests.cooperation.conftest import HEADER, Coop, xiangdong_agreement, xlsx
+from tests.ecology.ledger_support import (
+    Finance,
+    load_agreements,
+    make_finance,
+    make_section,
+    months,
+    write_months,
+)
+
+# Routes that write no record of the platform: signing in and out.
+EXEMPT = {("POST", "/login"), ("POST", "/logout")}
+REFUSERS = ("anonymous", "viewer", "read_token", "other_editor", "admin_read_token")
+
+
+@dataclass
+class World:
+    people: People
+    coop: Coop
+    finance: Finance
+    users: dict[str, User]
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture
+def office(session: Session, people: People) -> Coop:
+    """The cooperation office (萍乡市, 360300) and its editor ``coop``."""
+    org = accounts.create_organisation(session, "萍乡市湘赣边区域合作发展事务中心",
+                                       "cooperation_office", "360300")
+    editor = accounts.create_user(session, "coop", PASSWORD, "合作中心编辑")
+    accounts.grant_role(session, editor, org, "editor")
+    session.commit()
+
+    def p(user: User) -> accounts.Principal:
+        return accounts.principal_for(session, user.id)
+
+    return Coop(people, org, editor, p(editor), p(people.hunan_editor),
+                p(people.jiangxi_editor), p(people.viewer), p(people.admin))
+
+
+def build_world(session: Session, people: People, coop_: Coop) -> World:
+    finance = make_finance(session)
+    scenic_org = accounts.create_organisation(session, "醴陵市某景区", "scenic_spot", "430281")
+    scenic = accounts.create_user(session, "scenic", PASSWORD, "景区编辑")
+    accounts.grant_role(session, scenic, scenic_org, "editor")
+    section = make_section(session)
+    write_months(session, section, months((2019, 7), (2019, 12)), frozenset({(2019, 9)}))
+    load_agreements(session)
+    statement_id = ledger.compute_statements(session, "lushui", date(2020, 1, 1)).created[0]
+    agreement_id = xiangdong_agreement(session, coop_.office)
+    obligation = coop.add_obligation(session, coop_.office, agreement_id, ObligationCreate(
+        description="建设跨界断面自动监测站", owner="萍乡市湘东区人民政府"))
+    meeting = coop.create_meeting(session, coop_.office, MeetingCreate(
+        title="湘赣边区域合作联席会议", kind="joint_meeting", held_on=date(2025, 9, 18),
+        host="萍乡市人民政府", resolutions=["共建跨界河流联合监测体系"]))
+    project = coop.create_project(session, coop_.office, ProjectCreate(
+        name="萍水河湘东段综合治理", field="ecology", owner="湘东区人民政府",
+        owner_place_code="360313", sites=[SiteIn(county_code="360313")],
+        milestones=[MilestoneIn(name="开工", due_on=date(2025, 12, 1))]))
+    task = coop.create_task(session, coop_.office, TaskCreate(
+        title="报送跨界断面监测方案", owner_org_id=people.jiangxi_county_org.id,
+        deadline=date(2030, 1, 1)))
+    coop.define_indicator(session, "xd_reported", "湘东填报指标", "个", "reported",
+                          reporter="湘东区生态环境分局")
+    session.commit()
+    users = {u.username: u for u in session.scalars(select(User))}
+    ids = {"statement": statement_id, "agreement": agreement_id, "obligation": obligation.id,
+           "resolution": meeting.resolutions[0].id, "project": project.id,
+           "milestone": project.milestones[0].id, "task": task.id,
+           "jiangxi_org": people.jiangxi_county_org.id}
+    return World(people, coop_, finance, users, ids)
+
+
+def open_adjustment(session: Session, w: World) -> None:
+    """A paid statement's open difference (as a recomputation leaves it), Hunan to pay."""
+    change = StatementChange(
+        statement_id=w.ids["statement"], kind="adjustment", state="open", revision=1,
+        old_payer_code="430000", old_amount=Decimal("4000000.00"), new_payer_code="430000",
+        new_amount=Decimal("5000000.00"), payer_code="430000", payee_code="360000",
+        amount=Decimal("1000000.00"), lines=[], created_by="test")
+    session.add(change)
+    session.commit()
+    w.ids["change"] = change.id
+
+
+def confirm_both(session: Session, w: World) -> None:
+    for username in ("hn-finance", "jx-finance"):
+        ledger.confirm(session, accounts.principal_for(session, w.users[username].id),
+                       w.ids["statement"])
+    session.commit()
+
+
+def pay(session: Session, w: World) -> None:
+    confirm_both(session, w)
+    ledger.record_payment(session, accounts.principal_for(session, w.users["hn-finance"].id),
+                          w.ids["statement"], date(2020, 4, 20), "湘财付001")
+    session.commit()
+
+
+def my_token(session: Session, w: World) -> None:
+    _token, _plain = accounts.create_token(session, w.users["xiangdong"], "自动站", ["read"])
+    session.commit()
+    w.ids["token"] = _token.id
+
+
+LONG_CSV = "断面,时间,项目,数值\n金鱼石,2025-08-01 08:00,氨氮,0.31\n".encode()
+AGREEMENT_BOOK = xlsx([HEADER, (1, "湘东区—萍乡市生态共保协议", "萍乡市湘东区人民政府",
+                                "2024-05-01", "生态", "已签署")])
+Body = Callable[[World], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call one write route, who it is for and what that caller gets."""
+
+    body: Body = lambda w: {}  # keyword arguments of client.request
+    allowed: str = "xiangdong"  # the user the route is for (Jiangxi 湘东区 editor)
+    ok: int = 200
+    other: str = "liling"  # an editor of another jurisdiction (Hunan 醴陵市)
+    prepare: Callable[[Session, World], None] | None = None
+    expect: dict[str, int] = field(default_factory=dict)  # per-caller exceptions
+
+
+def files(name: str, content: bytes) -> dict[str, Any]:
+    return {"files": {"file": (name, content)}}
+
+
+CASES: dict[tuple[str, str], Case] = {
+    # ---- accounts -------------------------------------------------------------------------
+    ("POST", "/api/v1/organisations"): Case(
+        lambda w: {"json": {"name": "新机构", "kind": "other", "place_code": "360313"}},
+        allowed="admin", ok=201),
+    ("POST", "/api/v1/tokens"): Case(
+        lambda w: {"json": {"name": "自动站", "scopes": ["read"]}}, ok=201,
+        # Anyone signed in may make a token for themselves (never with more scopes).
+        expect={"viewer": 201, "other_editor": 201}),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Case(ok=204, prepare=my_token),
+    ("POST", "/account/tokens"): Case(lambda w: {"data": {"name": "自动站"}}, ok=303,
+                                      expect={"viewer": 303, "other_editor": 303}),
+    ("POST", "/account/tokens/{token_id}/revoke"): Case(ok=303, prepare=my_token),
+    # ---- ecology --------------------------------------------------------------------------
+    ("POST", "/api/v1/ecology/sections"): Case(lambda w: {"json": {
+        "code": "XD2", "name": "湘东二号", "river": "萍水河", "basin": "渌水",
+        "county_code": "360313", "level": "provincial", "target_class": 3}}, ok=201),
+    ("POST", "/api/v1/ecology/readings"): Case(lambda w: {"json": {"readings": [
+        {"section": "金鱼石", "time": "2025-08-01T08:00", "item": "nh3n", "value": 0.31}]}}),
+    ("POST", "/api/v1/ecology/imports"): Case(lambda w: files("long.csv", LONG_CSV)),
+    ("POST", "/ecology/import"): Case(lambda w: files("long.csv", LONG_CSV)),
+    # ---- compensation ledger ----------------------------------------------------------------
+    ("POST", "/api/v1/ecology/compensation/agreements"): Case(lambda w: {"json": {
+        "text": (ledger.BUILTIN_DIR / "lushui-2019.toml").read_text("utf-8")
+        + "\n# 管理员更正\n"}}, allowed="admin", ok=201),
+    ("POST", "/api/v1/ecology/compensation/statements/{statement_id}/confirm"): Case(
+        allowed="hn-finance"),
+    ("POST", "/api/v1/ecology/compensation/statements/{statement_id}/pay"): Case(
+        lambda w: {"json": {"paid_on": "2020-04-20", "voucher_no": "湘财付001"}},
+        allowed="hn-finance", prepare=confirm_both),
+    ("POST", "/api/v1/ecology/compensation/statements/{statement_id}/close"): Case(
+        allowed="jx-finance", prepare=pay),
+    ("POST", "/api/v1/ecology/compensation/recompute"): Case(
+        lambda w: {"json": {"series": "lushui", "as_of": "2020-01-01"}},
+        allowed="jx-finance", other="scenic"),
+    ("POST", "/api/v1/ecology/compensation/adjustments/{change_id}/settle"): Case(
+        lambda w: {"json": {"paid_on": "2020-06-01", "voucher_no": "湘财付009"}},
+        allowed="hn-finance", prepare=open_adjustment),
+    ("POST", "/ecology/compensation/recompute"): Case(
+        lambda w: {"data": {"series": "lushui"}}, allowed="jx-finance", other="scenic",
+        ok=303),
+    ("POST", "/ecology/compensation/adjustments/{change_id}/settle"): Case(
+        lambda w: {"data": {"paid_on": "2020-06-01", "voucher_no": "湘财付009"}},
+        allowed="hn-finance", prepare=open_adjustment, ok=303),
+    ("POST", "/ecology/compensation/{statement_id}/confirm"): Case(
+        allowed="hn-finance", ok=303),
+    ("POST", "/ecology/compensation/{statement_id}/pay"): Case(
+        lambda w: {"data": {"paid_on": "2020-04-20", "voucher_no": "湘财付001"}},
+        allowed="hn-finance", prepare=confirm_both, ok=303),
+    ("POST", "/ecology/compensation/{statement_id}/close"): Case(
+        allowed="jx-finance", prepare=pay, ok=303),
+    # ---- cooperation API ----------------------------------------------------------------------
+    ("POST", "/api/v1/cooperation/agreements"): Case(lambda w: {"json": {
+        "title": "湘东区生态共保协议", "parties": [{"name": "萍乡市湘东区人民政府"}],
+        "field": "ecology", "signed_on": "2024-05-01"}}, ok=201),
+    ("PATCH", "/api/v1/cooperation/agreements/{agreement_id}"): Case(
+        lambda w: {"json": {"summary": "共建监测站"}}),
+    ("POST", "/api/v1/cooperation/agreements/{agreement_id}/document"): Case(
+        lambda w: files("协议.pdf", b"%PDF-1.4 signed")),
+    ("POST", "/api/v1/cooperation/agreements/{agreement_id}/obligations"): Case(
+        lambda w: {"json": {"description": "联合执法", "owner": "萍乡市湘东区人民政府"}}, ok=201),
+    ("POST", "/api/v1/cooperation/obligations/{obligation_id}/reports"): Case(
+        lambda w: {"data": {"reported_on": "2025-09-01", "text": "已开工"},
+                   "files": {"evidence": ("照片.jpg", b"\xff\xd8jpeg")}}, ok=201),
+    # A workbook naming no party of the caller's is refused whole, row by row (422).
+    ("POST", "/api/v1/cooperation/agreements/import"): Case(
+        lambda w: files("agreements.xlsx", AGREEMENT_BOOK), expect={"other_editor": 422}),
+    ("POST", "/api/v1/cooperation/meetings"): Case(lambda w: {"json": {
+        "title": "第二次联席会议", "kind": "joint_meeting", "held_on": "2025-10-01",
+        "host": "萍乡市人民政府"}}, allowed="coop", ok=201),
+    ("POST", "/api/v1/cooperation/resolutions/{resolution_id}/task"): Case(
+        lambda w: {"json": {"owner_org_id": w.ids["jiangxi_org"], "deadline": "2030-06-01",
+                            "title": "落实联合监测"}}, allowed="coop", ok=201),
+    ("POST", "/api/v1/cooperation/projects"): Case(lambda w: {"json": {
+        "name": "湘东新项目", "field": "ecology", "owner": "湘东区人民政府",
+        "owner_place_code": "360313"}}, ok=201),
+    ("POST", "/api/v1/cooperation/projects/{project_id}/reports"): Case(
+        lambda w: {"json": {"reported_on": "2025-09-01", "percent_complete": 10}}, ok=201),
+    ("POST", "/api/v1/cooperation/tasks"): Case(lambda w: {"json": {
+        "title": "新的督办事项", "owner_org_id": w.ids["jiangxi_org"],
+        "deadline": "2030-06-01"}}, allowed="coop", ok=201),
+    ("POST", "/api/v1/cooperation/tasks/{task_id}/{action}"): Case(),
+    ("POST", "/api/v1/cooperation/indicators/{code}/values"): Case(
+        lambda w: {"json": {"period": "2025", "value": "3"}}, ok=201),
+    ("POST", "/api/v1/cooperation/indicators/snapshot"): Case(
+        lambda w: {"params": {"period": "2025"}}, allowed="coop"),
+    # ---- cooperation pages --------------------------------------------------------------------
+    ("POST", "/cooperation/tasks/new"): Case(lambda w: {"data": {
+        "title": "新的督办事项", "owner_org_id": str(w.ids["jiangxi_org"]),
+        "deadline": "2030-06-01"}}, allowed="coop", ok=303),
+    ("POST", "/cooperation/tasks/{task_id}/{action}"): Case(ok=303),
+    ("POST", "/cooperation/meetings/new"): Case(lambda w: {"data": {
+        "title": "第二次联席会议", "kind": "joint_meeting", "held_on": "2025-10-01",
+        "host": "萍乡市人民政府"}}, allowed="coop", ok=303),
+    ("POST", "/cooperation/agreements/new"): Case(lambda w: {"data": {
+        "title": "湘东区生态共保协议", "parties": "萍乡市湘东区人民政府", "field": "ecology",
+        "signed_on": "2024-05-01"}, "files": {"document": ("协议.pdf", b"%PDF-1.4")}},
+        ok=303),
+    ("POST", "/cooperation/agreements/{agreement_id}/status"): Case(
+        lambda w: {"data": {"status": "terminated", "effective_on": "2025-09-01"}}, ok=303),
+    ("POST", "/cooperation/obligations/{obligation_id}/reports"): Case(
+        lambda w: {"data": {"reported_on": "2025-09-01", "text": "已开工"},
+                   "files": {"evidence": ("照片.jpg", b"\xff\xd8jpeg")}}, ok=303),
+    ("POST", "/cooperation/agreements/{agreement_id}/obligations"): Case(
+        lambda w: {"data": {"description": "联合执法", "owner": "萍乡市湘东区人民政府"}},
+        ok=303),
+    ("POST", "/cooperation/agreements/import"): Case(
+        lambda w: files("agreements.xlsx", AGREEMENT_BOOK), expect={"other_editor": 422}),
+    ("POST", "/cooperation/agreements/import/confirm"): Case(
+        lambda w: {"data": {"sha256": w.ids["book"]}}, prepare=lambda s, w: stored_book(s, w),
+        expect={"other_editor": 422}),
+    ("POST", "/cooperation/projects/new"): Case(lambda w: {"data": {
+        "name": "湘东新项目", "field": "ecology", "owner": "湘东区人民政府",
+        "owner_place_code": "360313"}}, ok=303),
+    ("POST", "/cooperation/projects/{project_id}/reports"): Case(
+        lambda w: {"data": {"reported_on": "2025-09-01", "percent_complete": "10"},
+                   "files": {"attachment": ("进度.pdf", b"%PDF-1.4 progress")}}, ok=303),
+    ("POST", "/cooperation/projects/{project_id}/milestones"): Case(
+        lambda w: {"data": {"name": "竣工", "due_on": "2026-12-01"}}, ok=303),
+    ("POST", "/cooperation/milestones/{milestone_id}/done"): Case(
+        lambda w: {"data": {"done_on": "2025-09-01"}}, ok=303),
+    ("POST", "/cooperation/milestones/{milestone_id}/edit"): Case(
+        lambda w: {"data": {"name": "开工仪式", "due_on": "2025-12-01"}}, ok=303),
+    ("POST", "/cooperation/milestones/{milestone_id}/delete"): Case(ok=303),
+    ("POST", "/cooperation/projects/{project_id}/sites"): Case(
+        lambda w: {"data": {"sites": ["360313", "430281"]}}, ok=303),
+    ("POST", "/cooperation/indicators/{code}/values"): Case(
+        lambda w: {"data": {"period": "2025", "value": "3"},
+                   "files": {"evidence": ("统计表.pdf", b"%PDF-1.4 figures")}}, ok=303),
+}
+
+
+def stored_book(session: Session, w: World) -> None:
+    """The workbook as a preview leaves it: stored by its hash for the confirmation."""
+    doc = coop.store_document(session, w.ids["files_dir"], "agreements.xlsx", AGREEMENT_BOOK)
+    session.commit()
+    w.ids["book"] = doc.sha256
+
+
+def write_routes(app: FastAPI) -> list[tuple[str, str]]:
+    def walk(routes: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for r in routes:
+            if hasattr(r, "effective_candidates"):  # an included router
+                out.extend(walk(r.effective_candidates()))
+            else:
+                out.append(r)
+        return out
+
+    found = []
+    for route in walk(list(app.routes)):
+        for method in sorted((getattr(route, "methods", None) or set())
+                             - {"GET", "HEAD", "OPTIONS"}):
+            found.append((method, route.path))
+    return sorted(found)
+
+
+def test_every_write_route_has_a_case(app: FastAPI) -> None:
+    routes = write_routes(app)
+    assert len(routes) >= 50
+    missing = [r for r in routes if r not in CASES and r not in EXEMPT]
+    assert missing == [], f"write routes without an access-matrix case: {missing}"
+    assert sorted(set(CASES) - set(routes)) == [], "cases for routes that no longer exist"
+
+
+def _path(template: str, w: World) -> str:
+    values = {"token_id": w.ids.get("token"), "statement_id": w.ids["statement"],
+              "change_id": w.ids.get("change"), "agreement_id": w.ids["agreement"],
+              "obligation_id": w.ids["obligation"], "resolution_id": w.ids["resolution"],
+              "project_id": w.ids["project"], "milestone_id": w.ids["milestone"],
+              "task_id": w.ids["task"], "action": "start", "code": "xd_reported"}
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
+
+
+def snapshot(session: Session, data_dir: Path) -> tuple[dict[str, int], list[str]]:
+    session.expire_all()
+    counts = {t.name: int(session.scalar(select(func.count()).select_from(t)) or 0)
+              for t in Base.metadata.sorted_tables}
+    on_disk = sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*") if p.is_file())
+    return counts, on_disk
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+class Caller:
+    """One kind of caller: headers for the API, a logged-in cookie client for pages."""
+
+    def __init__(self, app: FastAPI, session: Session, user: User | None,
+                 scopes: list[str] | None, page: bool) -> None:
+        self.client = TestClient(app)
+        self.headers: dict[str, str] = {}
+        self.csrf = ""
+        if user is not None and (scopes == ["read"] or not page):
+            self.headers = token_for(session, user, scopes)
+        elif page:
+            self.csrf = csrf_of(self.client.get("/login").text)
+            if user is not None:
+                response = self.client.post("/login", data={
+                    "username": user.username, "password": PASSWORD, "csrf_token": self.csrf},
+                    follow_redirects=False)
+                assert response.status_code == 303
+                self.csrf = csrf_of(self.client.get("/account").text)
+
+    def call(self, method: str, path: str, kwargs: dict[str, Any]) -> Any:
+        kwargs = dict(kwargs)
+        if not path.startswith("/api/"):
+            kwargs["data"] = {**kwargs.get("data", {}), "csrf_token": self.csrf}
+        return self.client.request(method, path, headers=self.headers,
+                                   follow_redirects=False, **kwargs)
+
+
+@pytest.mark.parametrize(("method", "template"), sorted(CASES), ids=lambda v: str(v))
+def test_access_matrix(engine: Engine, session_factory: sessionmaker[Session],
+                       session: Session, people: People, office: Coop, tmp_path: Path,
+                       method: str, template: str) -> None:
+    case = CASES[(method, template)]
+    app = create_app(make_settings(str(engine.url), data_dir=tmp_path), session_factory)
+    w = build_world(session, people, office)
+    w.ids["files_dir"] = tmp_path / "files"
+    if case.prepare is not None:
+        case.prepare(session, w)
+    path = _path(template, w)
+    page = not path.startswith("/api/")
+    allowed = w.users[case.allowed]
+    callers = {
+        "anonymous": Caller(app, session, None, None, page),
+        "viewer": Caller(app, session, w.users["viewer"], None, page),
+        "read_token": Caller(app, session, allowed, ["read"], page),
+        "other_editor": Caller(app, session, w.users[case.other], None, page),
+        "admin_read_token": Caller(app, session, w.users["admin"], ["read"], page),
+    }
+    refusal = {"anonymous": 303 if page else 401}
+    before = snapshot(session, tmp_path)
+    for name in REFUSERS:
+        response = callers[name].call(method, path, case.body(w))
+        expected = case.expect.get(name, refusal.get(name, 403))
+        assert response.status_code == expected, (name, response.text[:300])
+        if name not in case.expect or expected >= 400:  # refused: nothing written
+            assert snapshot(session, tmp_path) == before, f"{name} wrote something"
+        if expected == 403 and not page:
+            assert response.json()["error"] == "forbidden"
+        if name == "anonymous" and page:
+            assert response.headers["location"].startswith("/login")
+        before = snapshot(session, tmp_path)
+    response = Caller(app, session, allowed, None, page).call(method, path, case.body(w))
+    assert response.status_code == case.ok, response.text[:500]
