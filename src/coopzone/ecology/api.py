@@ -10,15 +10,18 @@ from pydantic import BaseModel, Field
 from coopzone.api.deps import CurrentUser, SessionDep
 from coopzone.ecology import readings, service
 from coopzone.ecology.schemas import SectionCreate, SectionRead
+from coopzone.kit.validation import FiniteFloat, Key, Str, Year
 
 router = APIRouter(prefix="/ecology", tags=["ecology"])
 
 
 class PushedReading(BaseModel):
-    section: str = Field(description="Section code or name, e.g. jinyushi / 金鱼石")
-    time: str = Field(description="ISO 8601; without an offset it is Asia/Shanghai time")
-    item: str = Field(description="Item code (nh3n) or Chinese name (氨氮)")
-    value: str | float = Field(description="Number, or 0.002L / <0.002 / ND(0.002)")
+    section: Str = Field(max_length=60, description="Section code or name, e.g. jinyushi / 金鱼石")
+    time: Str = Field(max_length=40,
+                      description="ISO 8601; without an offset it is Asia/Shanghai time")
+    item: Str = Field(max_length=40, description="Item code (nh3n) or Chinese name (氨氮)")
+    value: Annotated[Str, Field(max_length=40)] | FiniteFloat = Field(
+        description="Number, or 0.002L / <0.002 / ND(0.002)")
 
 
 class Push(BaseModel):
@@ -41,7 +44,7 @@ def _result(result: readings.ImportResult) -> ImportRead:
 
 
 @router.get("/sections", response_model=list[SectionRead])
-def list_sections(session: SessionDep, basin: str | None = None) -> list[Any]:
+def list_sections(session: SessionDep, basin: Key | None = None) -> list[Any]:
     return list(service.list_sections(session, basin))
 
 
@@ -51,7 +54,7 @@ def create_section(session: SessionDep, principal: CurrentUser, body: SectionCre
 
 
 @router.get("/sections/{code}", response_model=SectionRead)
-def get_section(session: SessionDep, code: str) -> Any:
+def get_section(session: SessionDep, code: Key) -> Any:
     return service.get_section(session, code)
 
 
@@ -72,7 +75,7 @@ def push_readings(session: SessionDep, principal: CurrentUser, body: Push) -> Im
 def import_file(session: SessionDep, principal: CurrentUser,
                 file: Annotated[UploadFile, File()],
                 source: Annotated[Literal["auto", "manual"], Form()] = "manual",
-                year: Annotated[int | None, Form()] = None,
+                year: Annotated[Year | None, Form()] = None,
                 confirm: Annotated[bool, Form()] = False) -> ImportRead:
     """Upload a CSV or Excel file as the bureaus send it; refused whole on any bad row."""
     name = Path(file.filename or "upload.csv").name

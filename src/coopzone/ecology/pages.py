@@ -20,6 +20,7 @@ from coopzone.ecology.models import Section
 from coopzone.ecology.readings import readings_frame
 from coopzone.engines.water_quality import item_spec
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation
+from coopzone.kit.validation import Key, Year
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, render
 
@@ -79,8 +80,8 @@ def _monthly_rows(section: Section, ev: evaluation.Evaluation) -> list[dict[str,
 
 
 @router.get("/sections/{code}", response_class=HTMLResponse)
-def section_page(request: Request, session: SessionDep, principal: OptionalUser, code: str,
-                 item: str = "nh3n") -> Response:
+def section_page(request: Request, session: SessionDep, principal: OptionalUser, code: Key,
+                 item: Key = "nh3n") -> Response:
     section = service.get_section(session, code)
     item = item if item in CHART_ITEMS else "nh3n"
     ev = evaluation.evaluate_sections(session, [section])
@@ -94,7 +95,7 @@ def section_page(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 @router.get("/sections/{code}/monthly.xlsx")
-def section_export(request: Request, session: SessionDep, code: str) -> Response:
+def section_export(request: Request, session: SessionDep, code: Key) -> Response:
     section = service.get_section(session, code)
     ev = evaluation.evaluate_sections(session, [section])
     book = Workbook()
@@ -117,7 +118,7 @@ def section_export(request: Request, session: SessionDep, code: str) -> Response
 
 @router.get("/basins/{basin}", response_class=HTMLResponse)
 def basin_page(request: Request, session: SessionDep, principal: OptionalUser,
-               basin: str) -> Response:
+               basin: Key) -> Response:
     sections = service.list_sections(session, basin)
     if not sections:
         service.get_section(session, basin)  # raises NotFound with a clear message
@@ -138,21 +139,21 @@ def import_form(request: Request, principal: CurrentUser) -> Response:
 @router.post("/import", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                   file: Annotated[UploadFile, File()],
-                  source: Annotated[str, Form()] = "manual",
-                  year: Annotated[str, Form()] = "",
+                  source: Annotated[Key, Form()] = "manual",
+                  year: Annotated[Year | None, Form()] = None,
                   confirm: Annotated[str, Form()] = "") -> Response:
     """Upload a bureau's file. A refused file lists every row, column and reason; a file that
     would change stored values shows the changes and asks for confirmation."""
     name = Path(file.filename or "upload.csv").name
     data = file.file.read()
     context: dict[str, Any] = {"result": None, "changes": [], "errors": [], "filename": name,
-                               "source": source, "year": year}
+                               "source": source, "year": year or ""}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             path.write_bytes(data)
             context["result"] = readings.import_file(
-                session, principal, path, source=source, year=int(year) if year else None,
+                session, principal, path, source=source, year=year,
                 confirm=confirm == "yes", filename=name)
     except NeedsConfirmation as exc:
         context["changes"] = exc.errors

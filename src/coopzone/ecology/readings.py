@@ -19,6 +19,7 @@ from coopzone.db import SHANGHAI
 from coopzone.ecology.models import ImportBatch, Reading, Section
 from coopzone.ecology.water_files import FileRejected, read_water_file
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError
+from coopzone.kit.times import LocalTimeError, localize
 
 SOURCES = ("auto", "manual")
 
@@ -250,14 +251,17 @@ def push_frame(pushed: list[dict[str, object]]) -> pl.DataFrame:
 
 def _push_time(raw: object, n: int, errors: list[RowError]) -> datetime | None:
     """ISO 8601 time; with an offset it is converted to Asia/Shanghai, without it is taken
-    as Asia/Shanghai local time."""
+    as Asia/Shanghai local time (refused when it never existed or happened twice)."""
     try:
         moment = datetime.fromisoformat(str(raw))
     except ValueError:
         errors.append(RowError(n, "time", f"not an ISO 8601 time: {raw!r}"))
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(SHANGHAI)
+    try:  # refuses times outside the supported years and those a DST change skipped
+        moment = localize(moment)
+    except LocalTimeError as exc:
+        errors.append(RowError(n, "time", exc.zh))
+        return None
     return moment.replace(tzinfo=None)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from coopzone.api.deps import SessionDep
+from coopzone.kit.validation import Key
 from coopzone.places import service
 from coopzone.places.schemas import PlaceRead
 
@@ -12,7 +13,7 @@ router = APIRouter(prefix="/places", tags=["places"])
 
 
 @router.get("", response_model=list[PlaceRead])
-def list_places(session: SessionDep, level: str | None = None,
+def list_places(session: SessionDep, level: Key | None = None,
                 in_zone: bool | None = None) -> list[Any]:
     return list(service.list_places(session, level, in_zone))
 
@@ -24,5 +25,5 @@ def zone_map() -> dict[str, Any]:
 
 
 @router.get("/{code}", response_model=PlaceRead)
-def get_place(session: SessionDep, code: str) -> Any:
+def get_place(session: SessionDep, code: Key) -> Any:
     return service.get_place(session, code)
