@@ -79,8 +79,8 @@ def seeded(session: Session, people: People) -> Seeded:
     obligation = coop.add_obligation(session, office, agreement.id, ObligationCreate(
         description="建设连接公路", owner="萍乡市人民政府"))
     meeting = coop.create_meeting(session, office, MeetingCreate(
-        title="湘赣边区域合作联席会议", kind="joint_meeting", held_on=date(2025, 3, 1), host="萍乡市",
-        resolutions=["推进交通互联"]))
+        title="湘赣边区域合作联席会议", kind="joint_meeting", held_on=date(2025, 3, 1),
+        host="萍乡市", resolutions=["推进交通互联"]))
     project = coop.create_project(session, office, ProjectCreate(
         name="萍醴快速通道", field="transport", owner="萍乡市交通运输局",
         owner_place_code="360300"))
