@@ -97,8 +97,13 @@ def test_an_id_beyond_a_bigint_is_refused_on_writes_and_pages(
     assert refused(client.post("/api/v1/cooperation/tasks", json=body, headers=office)) == [
         (None, "owner_org_id")]
     assert count(session, Task) == 0
-    # The largest id is valid: not found, not refused.
-    assert client.get(f"/api/v1/cooperation/agreements/{ID_MAX}").status_code == 404
+    # The largest id passes the edge. SQLite's ids are 64-bit: not found. PostgreSQL's
+    # INTEGER ids stop at 2**31-1: the database's "out of range" is answered as a 422.
+    largest = client.get(f"/api/v1/cooperation/agreements/{ID_MAX}")
+    if session.get_bind().dialect.name == "sqlite":
+        assert largest.status_code == 404
+    else:
+        assert refused(largest) == []
     for page in (f"/cooperation/agreements/{ID_MAX + 1}", f"/cooperation/projects/{2**64}",
                  f"/ecology/compensation/{2**64}"):
         response = client.get(page)

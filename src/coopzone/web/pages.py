@@ -20,7 +20,7 @@ from coopzone.accounts.service import (
     revoke_token,
 )
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, check_csrf
-from coopzone.kit.validation import Id, Key
+from coopzone.kit.validation import Id, Key, Str
 from coopzone.places import service as places
 from coopzone.web.i18n import translations
 from coopzone.web.templating import N_, locale_of, render
@@ -105,7 +105,7 @@ def account(request: Request, session: SessionDep, principal: CurrentUser,
 
 @router.post("/account/tokens", dependencies=[CsrfChecked])
 def account_create_token(request: Request, session: SessionDep, principal: CurrentUser,
-                         name: Annotated[str, Form()],
+                         name: Annotated[Str, Form(max_length=120)],
                          write: Annotated[str, Form()] = "") -> Response:
     user = session.get(User, principal.user_id)
     assert user is not None
