@@ -54,7 +54,7 @@ SCHEMA = schemathesis.openapi.from_dict(create_app(make_settings("sqlite://")).o
 OPERATIONS = {op.label: op for op in (r.ok() for r in SCHEMA.get_all_operations())}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
-EXAMPLES = {"positive": 12, "negative": 12, "seeded": 8, "anonymous": 4}
+EXAMPLES = {"positive": 10, "negative": 8, "seeded": 6, "anonymous": 3}
 
 
 @dataclass
