@@ -18,12 +18,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from coopzone.accounts import service as accounts
-from coopzone.accounts.models import User
+from coopzone.accounts.models import Organisation, User
 from coopzone.api.app import create_app
+from coopzone.api.deps import SessionDep
 from coopzone.api.errors import INTERNAL_ERROR_ZH
 from coopzone.db import make_engine, make_session_factory
 from coopzone.migrate import upgrade
@@ -216,6 +217,31 @@ def test_an_unreachable_database_answers_503(tmp_path: Path) -> None:
     pg = make_engine(f"postgresql+psycopg://coopzone@127.0.0.1:{_free_port()}/coopzone",
                      connect_args={"connect_timeout": 2})
     _assert_503(_app_on(pg).get("/api/v1/cooperation/agreements"), "无法连接数据库")
+
+
+def test_database_errors_below_the_edge_are_4xx(app: FastAPI, session: Session) -> None:
+    """The nets under the edge's bounds: a unique clash (two requests racing) is a 409, a
+    value the database cannot hold a 422; what they tried to write is rolled back."""
+    def duplicate(db: SessionDep) -> None:
+        db.add(Organisation(name="重复的单位", kind="other", place_code="360300"))
+        db.flush()
+        db.add(Organisation(name="重复的单位", kind="other", place_code="360300"))
+        db.flush()
+
+    def divide(db: SessionDep) -> None:
+        db.execute(text("SELECT 1 / 0"))
+
+    app.add_api_route("/api/v1/test/duplicate", duplicate, methods=["POST"])
+    app.add_api_route("/api/v1/test/divide", divide, methods=["POST"])
+    client = TestClient(app)
+    clash = client.post("/api/v1/test/duplicate")
+    assert clash.status_code == 409 and set(clash.json()) == ERROR_KEYS
+    assert clash.json()["error"] == "conflict"
+    assert session.scalar(select(func.count()).select_from(Organisation)) == 0
+    if session.get_bind().dialect.name == "postgresql":  # SQLite answers NULL
+        out_of_range = client.post("/api/v1/test/divide")
+        assert out_of_range.status_code == 422
+        assert out_of_range.json()["error"] == "invalid_input"
 
 
 # ---- the schema documents what is sent ------------------------------------------------------

@@ -22,12 +22,18 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from coopzone.api.middleware import RequestIdAndCatchAll, request_id_of
-from coopzone.errors import CoopzoneError, ServiceUnavailable, Unauthorized
+from coopzone.errors import (
+    Conflict,
+    CoopzoneError,
+    InvalidInput,
+    ServiceUnavailable,
+    Unauthorized,
+)
 
 logger = logging.getLogger("coopzone.api")
 
@@ -163,21 +169,17 @@ async def database_error(request: Request, exc: Exception) -> Response:
         return await coopzone_error(request, refused)
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     message = str(exc.orig)
-    if sqlstate == "23505" or "UNIQUE constraint failed" in message:
+    if isinstance(exc, IntegrityError) and (sqlstate == "23505"
+                                            or "UNIQUE constraint failed" in message):
         # Services check uniqueness first; this is the race between two requests.
-        return await coopzone_error(request, _conflict())
-    if sqlstate.startswith("22"):  # data exception: a value the column cannot hold
-        from coopzone.errors import InvalidInput
-
+        return await coopzone_error(request, Conflict(
+            "与已有记录重复，未保存", detail="unique constraint violated"))
+    if isinstance(exc, DataError) or sqlstate.startswith("22"):
+        # A value the column cannot hold (out of range, too long, a NUL on PostgreSQL):
+        # the edge bounds inputs first, this is the net below it.
         return await coopzone_error(request, InvalidInput(
             "输入的数值或文字超出了允许的范围", detail=message.splitlines()[0]))
     raise exc
-
-
-def _conflict() -> CoopzoneError:
-    from coopzone.errors import Conflict
-
-    return Conflict("与已有记录重复，未保存", detail="unique constraint violated")
 
 
 # ---- the unexpected -------------------------------------------------------------------------
