@@ -17,7 +17,8 @@ from coopzone.accounts.models import ApiToken
 from coopzone.cooperation.models import Agreement, Party, Project, Task
 from coopzone.ecology.models import Reading, Section
 from coopzone.kit.validation import ID_MAX
-from tests.conftest import People, token_for
+from tests.accounts.test_access import csrf_of, login
+from tests.conftest import PASSWORD, People, token_for
 from tests.cooperation.conftest import GOOD_ROWS, HEADER, Coop, xiangdong_agreement, xlsx
 
 ERROR_KEYS = {"error", "detail", "errors", "request_id"}
@@ -294,3 +295,22 @@ def test_valid_bounded_inputs_still_pass(client: TestClient, session: Session,
     assert created.status_code == 201, created.text
     listed = client.get("/api/v1/cooperation/agreements", params={"year": 1949}).json()
     assert [a["signed_on"] for a in listed] == [date(1949, 10, 1).isoformat()]
+
+
+# ---- page forms -----------------------------------------------------------------------------
+
+
+def test_a_form_with_out_of_range_values_comes_back_with_the_reasons(
+    client: TestClient, session: Session, coop: Coop
+) -> None:
+    assert login(client, "coop", PASSWORD) == 303
+    token = csrf_of(client.get("/cooperation/tasks/new").text)
+    response = client.post("/cooperation/tasks/new", data={
+        "csrf_token": token, "title": "编制联合监测方案", "owner_org_id": str(2**64),
+        "deadline": "9999-12-31"}, follow_redirects=False)
+    assert response.status_code == 422
+    assert "1949–2199" in response.text and "Value error" not in response.text
+    budget = client.post("/cooperation/projects/new", data={
+        "csrf_token": token, **PROJECT, "budget": "1e30"}, follow_redirects=False)
+    assert budget.status_code == 422
+    assert count(session, Task) == 0 and count(session, Project) == 0
