@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from coopzone.accounts import service
@@ -17,13 +17,14 @@ from coopzone.accounts.schemas import (
 )
 from coopzone.api.deps import CurrentUser, SessionDep
 from coopzone.errors import Forbidden
+from coopzone.kit.validation import Id, Key, Str
 
 router = APIRouter(tags=["accounts"])
 
 
 class TokenCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
-    scopes: list[str] = ["read"]
+    name: Str = Field(min_length=1, max_length=120)
+    scopes: list[Annotated[Str, Field(max_length=20)]] = Field(default=["read"], max_length=10)
     days: int | None = Field(default=None, ge=1, le=3650)
 
 
@@ -67,12 +68,12 @@ def create_token(session: SessionDep, principal: CurrentUser, body: TokenCreate)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(session: SessionDep, principal: CurrentUser, token_id: int) -> None:
+def revoke_token(session: SessionDep, principal: CurrentUser, token_id: Id) -> None:
     service.revoke_token(session, token_id, principal)
 
 
 @router.get("/audit", response_model=list[AuditRead])
-def audit(session: SessionDep, principal: CurrentUser, entity: str | None = None,
-          limit: int = 200) -> list[Any]:
+def audit(session: SessionDep, principal: CurrentUser, entity: Key | None = None,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[Any]:
     service.require_platform_admin(principal)
     return list(service.list_audit(session, entity, min(limit, 1000)))

@@ -4,10 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coopzone.kit.validation import Str
+
 
 class OrganisationCreate(BaseModel):
-    name: str = Field(min_length=2, max_length=120)
-    kind: str
+    name: Str = Field(min_length=2, max_length=120)
+    kind: Str = Field(min_length=1, max_length=30)
     place_code: str = Field(pattern=r"^\d{6}$")
 
 

@@ -25,6 +25,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.db import now
 from coopzone.errors import CoopzoneError, InvalidInput, TooLarge
 from coopzone.kit import uploads
+from coopzone.kit.validation import Id
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, render
 
@@ -109,7 +110,7 @@ def agreement_page(request: Request, session: Session, principal: Principal | No
 @router.post("/cooperation/agreements/{agreement_id}/status", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def agreement_status(request: Request, session: SessionDep, principal: CurrentUser,
-                     agreement_id: int, status: Annotated[str, Form()] = "",
+                     agreement_id: Id, status: Annotated[str, Form()] = "",
                      effective_on: Annotated[str, Form()] = "") -> Response:
     """signed -> in force -> expired or terminated, as of a date."""
     values = {"status": status, "effective_on": effective_on}
@@ -126,7 +127,7 @@ def agreement_status(request: Request, session: SessionDep, principal: CurrentUs
 @router.post("/cooperation/obligations/{obligation_id}/reports", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def obligation_report(request: Request, session: SessionDep, settings: SettingsDep,
-                      principal: CurrentUser, obligation_id: int,
+                      principal: CurrentUser, obligation_id: Id,
                       reported_on: Annotated[str, Form()] = "",
                       text: Annotated[str, Form()] = "", done: Annotated[str, Form()] = "",
                       evidence: Annotated[UploadFile | None, File()] = None) -> Response:
@@ -149,7 +150,7 @@ def obligation_report(request: Request, session: SessionDep, settings: SettingsD
 @router.post("/cooperation/agreements/{agreement_id}/obligations", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def obligation_add(request: Request, session: SessionDep, principal: CurrentUser,
-                   agreement_id: int, description: Annotated[str, Form()] = "",
+                   agreement_id: Id, description: Annotated[str, Form()] = "",
                    owner: Annotated[str, Form()] = "",
                    due_on: Annotated[str, Form()] = "") -> Response:
     """What one party promised under the agreement, by when."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
+from pydantic import Field
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.config import Settings
@@ -44,6 +44,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.errors import InvalidInput, RowError
 from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.validation import Day, Id, Key, LongText, Str, Year
 
 router = APIRouter(prefix="/cooperation", tags=["cooperation"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -81,11 +82,11 @@ def project_read(p: Project) -> ProjectRead:
     )
 
 
-def agreement_filter(county: str | None = None, status: str | None = None,
-                     field: str | None = None, party: str | None = None,
-                     year: int | None = None, signed_to: date | None = None,
-                     q: str | None = None,
-                     in_force_at: date | None = None) -> service.AgreementFilter:
+def agreement_filter(county: Key | None = None, status: Key | None = None,
+                     field: Key | None = None, party: Key | None = None,
+                     year: Year | None = None, signed_to: Day | None = None,
+                     q: Key | None = None,
+                     in_force_at: Day | None = None) -> service.AgreementFilter:
     """The agreement list's query parameters (empty strings from forms count as unset)."""
     return service.AgreementFilter(county or None, status or None, field or None,
                                    party or None, year, signed_to, q or None, in_force_at)
@@ -129,19 +130,19 @@ def create_agreement(session: SessionDep, principal: CurrentUser,
 
 
 @router.get("/agreements/{agreement_id}", response_model=AgreementRead)
-def get_agreement(session: SessionDep, agreement_id: int) -> AgreementRead:
+def get_agreement(session: SessionDep, agreement_id: Id) -> AgreementRead:
     return agreement_read(service.get_agreement(session, agreement_id, full=True), full=True)
 
 
 @router.patch("/agreements/{agreement_id}", response_model=AgreementRead)
-def update_agreement(session: SessionDep, principal: CurrentUser, agreement_id: int,
+def update_agreement(session: SessionDep, principal: CurrentUser, agreement_id: Id,
                      body: AgreementUpdate) -> AgreementRead:
     return agreement_read(service.update_agreement(session, principal, agreement_id, body))
 
 
 @router.post("/agreements/{agreement_id}/document", response_model=AgreementRead)
 def upload_document(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
-                    agreement_id: int, file: Annotated[UploadFile, File()]) -> AgreementRead:
+                    agreement_id: Id, file: Annotated[UploadFile, File()]) -> AgreementRead:
     service.require_agreement_write(principal, service.get_agreement(session, agreement_id))
     with uploads.receive(file, settings, "document") as received:
         content = received.read_bytes()
@@ -152,7 +153,7 @@ def upload_document(session: SessionDep, settings: SettingsDep, principal: Curre
 
 @router.post("/agreements/{agreement_id}/obligations", response_model=ObligationRead,
              status_code=201)
-def add_obligation(session: SessionDep, principal: CurrentUser, agreement_id: int,
+def add_obligation(session: SessionDep, principal: CurrentUser, agreement_id: Id,
                    body: ObligationCreate) -> Any:
     obligation = service.add_obligation(session, principal, agreement_id, body)
     session.refresh(obligation)
@@ -163,8 +164,8 @@ def add_obligation(session: SessionDep, principal: CurrentUser, agreement_id: in
 @router.post("/obligations/{obligation_id}/reports", response_model=ObligationReportRead,
              status_code=201)
 def report_obligation(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
-                      obligation_id: int, reported_on: Annotated[date, Form()],
-                      text: Annotated[str, Form(min_length=1)],
+                      obligation_id: Id, reported_on: Annotated[Day, Form()],
+                      text: Annotated[LongText, Form(min_length=1)],
                       done: Annotated[bool, Form()] = False,
                       evidence: Annotated[UploadFile | None, File()] = None) -> Any:
     """Progress on an obligation, with an optional evidence file (multipart form); the file
@@ -205,8 +206,8 @@ def import_agreements(session: SessionDep, settings: SettingsDep, principal: Cur
 
 
 @router.get("/meetings", response_model=list[MeetingRead])
-def list_meetings(session: SessionDep, kind: str | None = None, series: str | None = None,
-                  our_role: str | None = None, year: int | None = None) -> list[MeetingRead]:
+def list_meetings(session: SessionDep, kind: Key | None = None, series: Key | None = None,
+                  our_role: Key | None = None, year: Year | None = None) -> list[MeetingRead]:
     f = service.MeetingFilter(kind, series, our_role, year)
     return [meeting_read(m) for m in service.list_meetings(session, f)]
 
@@ -219,13 +220,13 @@ def create_meeting(session: SessionDep, principal: CurrentUser,
 
 
 class _ResolutionTask(TaskAction):
-    owner_org_id: int
-    deadline: date
-    title: str | None = None
+    owner_org_id: Id
+    deadline: Day
+    title: Str | None = Field(default=None, min_length=2, max_length=200)
 
 
 @router.post("/resolutions/{resolution_id}/task", response_model=TaskRead, status_code=201)
-def resolution_to_task(session: SessionDep, principal: CurrentUser, resolution_id: int,
+def resolution_to_task(session: SessionDep, principal: CurrentUser, resolution_id: Id,
                        body: _ResolutionTask) -> Any:
     return service.resolution_to_task(session, principal, resolution_id, body.owner_org_id,
                                       body.deadline, body.title)
@@ -235,7 +236,7 @@ def resolution_to_task(session: SessionDep, principal: CurrentUser, resolution_i
 
 
 @router.get("/projects", response_model=list[ProjectRead])
-def list_projects(session: SessionDep, county: str | None = None) -> list[ProjectRead]:
+def list_projects(session: SessionDep, county: Key | None = None) -> list[ProjectRead]:
     return [project_read(p) for p in service.list_projects(session, county)]
 
 
@@ -246,7 +247,7 @@ def create_project(session: SessionDep, principal: CurrentUser,
 
 
 @router.post("/projects/{project_id}/reports", response_model=ProjectRead, status_code=201)
-def report_project(session: SessionDep, principal: CurrentUser, project_id: int,
+def report_project(session: SessionDep, principal: CurrentUser, project_id: Id,
                    body: ProjectReportCreate) -> ProjectRead:
     service.report_project(session, principal, project_id, body)
     return project_read(service.get_project(session, project_id))
@@ -256,7 +257,7 @@ def report_project(session: SessionDep, principal: CurrentUser, project_id: int,
 
 
 @router.get("/tasks", response_model=list[TaskRead])
-def list_tasks(session: SessionDep, principal: CurrentUser, state: str | None = None,
+def list_tasks(session: SessionDep, principal: CurrentUser, state: Key | None = None,
                overdue: bool = False, due_soon: bool = False, mine: bool = False) -> list[Any]:
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
     return list(service.list_tasks(session, service.TaskFilter(state, org_ids, overdue,
@@ -269,12 +270,12 @@ def create_task(session: SessionDep, principal: CurrentUser, body: TaskCreate) -
 
 
 @router.get("/tasks/{task_id}/events", response_model=list[TaskEventRead])
-def task_events(session: SessionDep, principal: CurrentUser, task_id: int) -> list[Any]:
+def task_events(session: SessionDep, principal: CurrentUser, task_id: Id) -> list[Any]:
     return list(service.get_task(session, task_id).events)
 
 
 @router.post("/tasks/{task_id}/{action}", response_model=TaskRead)
-def move_task(session: SessionDep, principal: CurrentUser, task_id: int, action: str,
+def move_task(session: SessionDep, principal: CurrentUser, task_id: Id, action: Key,
               body: TaskAction | None = None) -> Any:
     """``start``, ``submit`` (owner organisation's editors), ``accept`` or ``return`` (the
     cooperation office; a return needs a note)."""
@@ -290,19 +291,19 @@ def list_indicators(session: SessionDep) -> list[Any]:
 
 
 @router.get("/indicators/{code}/values", response_model=list[IndicatorValueRead])
-def indicator_values(session: SessionDep, code: str) -> list[Any]:
+def indicator_values(session: SessionDep, code: Key) -> list[Any]:
     return list(service.history(session, service.get_indicator(session, code).id))
 
 
 @router.post("/indicators/{code}/values", response_model=IndicatorValueRead, status_code=201)
-def report_indicator(session: SessionDep, principal: CurrentUser, code: str,
+def report_indicator(session: SessionDep, principal: CurrentUser, code: Key,
                      body: ReportedValueIn) -> Any:
     return service.report_value(session, principal, code, body.period, body.value)
 
 
 @router.post("/indicators/snapshot", response_model=list[IndicatorValueRead])
-def snapshot(session: SessionDep, principal: CurrentUser, period: str,
-             as_of: date | None = None) -> list[Any]:
+def snapshot(session: SessionDep, principal: CurrentUser, period: Key,
+             as_of: Day | None = None) -> list[Any]:
     """Compute and store every computed indicator for a period (office only)."""
     service.require_office(principal, "生成指标快照")
     if not service.valid_period(period):
@@ -318,7 +319,7 @@ def _jsonable(value: Any) -> Any:
 
 
 @router.get("/dashboard")
-def dashboard(session: SessionDep, as_of: date | None = None) -> dict[str, Any]:
+def dashboard(session: SessionDep, as_of: Day | None = None) -> dict[str, Any]:
     """The public figures of the dashboard, each with a link to its records."""
     d = service.dashboard(session, as_of)
     return {

@@ -62,7 +62,8 @@ def parse(request: Request, schema: type[M], raw: dict[str, Any]) -> M:
         for e in exc.errors():
             loc = list(e["loc"])
             reason_id = REASONS.get(e["type"])
-            reason = gettext(reason_id) % dict(e.get("ctx") or {}) if reason_id else e["msg"]
+            reason = (gettext(reason_id) % dict(e.get("ctx") or {}) if reason_id
+                      else e["msg"].removeprefix("Value error, "))
             row = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
             if row is not None:
                 reason = gettext("line %(n)s: %(reason)s") % {"n": row, "reason": reason}

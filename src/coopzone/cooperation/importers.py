@@ -160,6 +160,8 @@ def _row(number: int, cells: tuple[Any, ...], cols: dict[str, int]
         bad("parties", "no party named (separate several with 、 or ；)")
     elif any(len(p) > 120 or len(p) < 2 for p in parties):
         bad("parties", "each party name must be 2 to 120 characters")
+    elif len(set(parties)) < len(parties):
+        bad("parties", "the same party is named twice")
     signed_on = parse_date(cell("signed_on"))
     if signed_on is None:
         bad("signed_on", f"not a date: {_text(cell('signed_on'))!r}")

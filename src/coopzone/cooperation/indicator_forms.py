@@ -15,6 +15,7 @@ from coopzone.cooperation import service
 from coopzone.cooperation.forms import parse, render_form, upload
 from coopzone.cooperation.schemas import ReportedValueIn
 from coopzone.errors import CoopzoneError
+from coopzone.kit.validation import Key
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_
 
@@ -41,7 +42,7 @@ def indicator_page(request: Request, session: Session, principal: Principal | No
 @router.post("/cooperation/indicators/{code}/values", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def indicator_report(request: Request, session: SessionDep, settings: SettingsDep,
-                     principal: CurrentUser, code: str, period: Annotated[str, Form()] = "",
+                     principal: CurrentUser, code: Key, period: Annotated[str, Form()] = "",
                      value: Annotated[str, Form()] = "",
                      evidence: Annotated[UploadFile | None, File()] = None) -> Response:
     """A reported indicator's value for a period; reporting it again replaces it."""

@@ -15,6 +15,7 @@ from coopzone.cooperation import service
 from coopzone.cooperation.forms import lines, parse, render_form
 from coopzone.cooperation.schemas import MeetingCreate, TaskCreate
 from coopzone.errors import CoopzoneError
+from coopzone.kit.validation import Id, Key
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_
 
@@ -38,7 +39,7 @@ def _task_form(request: Request, session: Session, principal: Principal,
 
 @router.get("/cooperation/tasks/new", response_class=HTMLResponse)
 def task_new(request: Request, session: SessionDep, principal: CurrentUser,
-             resolution: int | None = None) -> Response:
+             resolution: Id | None = None) -> Response:
     """The assignment form; from a resolution's button it comes filled in from the resolution."""
     service.require_office(principal, "交办督办事项")
     values: dict[str, Any] = {}
@@ -65,7 +66,7 @@ def task_create(request: Request, session: SessionDep, principal: CurrentUser,
 
 
 @router.post("/cooperation/tasks/{task_id}/{action}", dependencies=[CsrfChecked])
-def move_task(session: SessionDep, principal: CurrentUser, task_id: int, action: str,
+def move_task(session: SessionDep, principal: CurrentUser, task_id: Id, action: Key,
               note: Annotated[str, Form()] = "") -> Response:
     service.move_task(session, principal, task_id, action, note)
     return RedirectResponse(f"/cooperation/tasks#task-{task_id}", status_code=303)

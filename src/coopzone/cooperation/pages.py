@@ -9,7 +9,6 @@ are included first, so that ``/cooperation/agreements/new`` is matched before
 from __future__ import annotations
 
 import mimetypes
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +39,7 @@ from coopzone.cooperation.project_forms import project_page
 from coopzone.db import now
 from coopzone.errors import NotFound, Unauthorized
 from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
 from coopzone.web.templating import N_, locale_of, render
 
@@ -75,7 +75,7 @@ def ecology_rows(figures: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep, principal: OptionalUser,
-              as_of: date | None = None) -> Response:
+              as_of: Day | None = None) -> Response:
     d = service.dashboard(session, as_of, with_tasks=principal is not None)
     english = locale_of(request) == "en"
     chart = {
@@ -96,7 +96,7 @@ def dashboard(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/dashboard/unit/{code}", response_class=HTMLResponse)
 def unit_panel(request: Request, session: SessionDep, principal: OptionalUser,
-               code: str) -> Response:
+               code: Key) -> Response:
     """The panel shown when a unit of the map is clicked (an htmx fragment)."""
     return render(request, "cooperation/unit_panel.html",
                   page_context(session, principal, u=service.unit_panel(session, code)))
@@ -113,7 +113,7 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
 
 @router.get("/cooperation/agreements", response_class=HTMLResponse)
 def agreements(request: Request, session: SessionDep, principal: OptionalUser,
-               f: AgreementFilterDep, view: str | None = None) -> Response:
+               f: AgreementFilterDep, view: Key | None = None) -> Response:
     rows = service.list_agreements(session, f)
     counties = service.unit_names(session)
     by_county = sorted(service.agreements_by_county(session, f).items(),
@@ -131,13 +131,13 @@ def agreements_xlsx(session: SessionDep, f: AgreementFilterDep) -> Response:
 
 @router.get("/cooperation/agreements/{agreement_id}", response_class=HTMLResponse)
 def agreement(request: Request, session: SessionDep, principal: OptionalUser,
-              agreement_id: int) -> Response:
+              agreement_id: Id) -> Response:
     return agreement_page(request, session, principal, agreement_id)
 
 
 @router.get("/cooperation/files/{sha256}")
 def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
-             sha256: str) -> Response:
+             sha256: Key) -> Response:
     doc = service.get_document(session, sha256)
     path = service.document_path(settings.data_dir / "files", doc)
     media = mimetypes.guess_type(doc.filename)[0] or "application/octet-stream"
@@ -149,8 +149,8 @@ def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
 
 @router.get("/cooperation/meetings", response_class=HTMLResponse)
 def meetings(request: Request, session: SessionDep, principal: OptionalUser,
-             kind: str | None = None, series: str | None = None, our_role: str | None = None,
-             year: int | None = None) -> Response:
+             kind: Key | None = None, series: Key | None = None, our_role: Key | None = None,
+             year: Year | None = None) -> Response:
     f = service.MeetingFilter(kind or None, series or None, our_role or None, year)
     return render(request, "cooperation/meetings.html", page_context(
         session, principal, rows=service.list_meetings(session, f), f=f,
@@ -159,7 +159,7 @@ def meetings(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/projects", response_class=HTMLResponse)
 def projects(request: Request, session: SessionDep, principal: OptionalUser,
-             county: str | None = None) -> Response:
+             county: Key | None = None) -> Response:
     rows = [(p, service.percent_complete(p)) for p in service.list_projects(session, county)]
     return render(request, "cooperation/projects.html", page_context(
         session, principal, rows=rows, county=county, counties=service.unit_names(session)))
@@ -167,7 +167,7 @@ def projects(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/projects/{project_id}", response_class=HTMLResponse)
 def project(request: Request, session: SessionDep, principal: OptionalUser,
-            project_id: int) -> Response:
+            project_id: Id) -> Response:
     return project_page(request, session, principal, project_id)
 
 
@@ -176,7 +176,7 @@ def project(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/tasks", response_class=HTMLResponse)
 def tasks(request: Request, session: SessionDep, principal: CurrentUser,
-          state: str | None = None, overdue: bool = False, due_soon: bool = False,
+          state: Key | None = None, overdue: bool = False, due_soon: bool = False,
           mine: bool = False) -> Response:
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
     rows = service.list_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
@@ -197,7 +197,7 @@ def tasks(request: Request, session: SessionDep, principal: CurrentUser,
 
 @router.get("/cooperation/indicators", response_class=HTMLResponse)
 def indicators(request: Request, session: SessionDep, principal: OptionalUser,
-               as_of: date | None = None) -> Response:
+               as_of: Day | None = None) -> Response:
     cards = service.indicator_cards(session, as_of or service.data_as_of(session))
     return render(request, "cooperation/indicators.html",
                   page_context(session, principal, cards=cards))
@@ -205,7 +205,7 @@ def indicators(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/indicators/{code}", response_class=HTMLResponse)
 def indicator(request: Request, session: SessionDep, principal: OptionalUser,
-              code: str) -> Response:
+              code: Key) -> Response:
     return indicator_page(request, session, principal, code)
 
 
@@ -250,7 +250,7 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
 
 
 @router.get("/cooperation/export/{kind}.xlsx")
-def export(session: SessionDep, principal: OptionalUser, kind: str) -> Response:
+def export(session: SessionDep, principal: OptionalUser, kind: Key) -> Response:
     if kind == "tasks" and principal is None:
         raise Unauthorized("请先登录", detail="authentication required")
     title, headers, rows = _export_rows(session, kind)

@@ -25,6 +25,7 @@ from coopzone.cooperation.schemas import (
 )
 from coopzone.db import now
 from coopzone.errors import CoopzoneError
+from coopzone.kit.validation import Id
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_
 
@@ -115,7 +116,7 @@ def project_page(request: Request, session: Session, principal: Principal | None
 @router.post("/cooperation/projects/{project_id}/reports", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def project_report(request: Request, session: SessionDep, settings: SettingsDep,
-                   principal: CurrentUser, project_id: int,
+                   principal: CurrentUser, project_id: Id,
                    reported_on: Annotated[str, Form()] = "",
                    percent_complete: Annotated[str, Form()] = "",
                    text: Annotated[str, Form()] = "",
@@ -135,7 +136,7 @@ def project_report(request: Request, session: SessionDep, settings: SettingsDep,
 @router.post("/cooperation/projects/{project_id}/milestones", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def milestone_add(request: Request, session: SessionDep, principal: CurrentUser,
-                  project_id: int, name: Annotated[str, Form()] = "",
+                  project_id: Id, name: Annotated[str, Form()] = "",
                   due_on: Annotated[str, Form()] = "") -> Response:
     values = {"name": name, "due_on": due_on}
     try:
@@ -168,7 +169,7 @@ def _change_milestone(request: Request, session: Session, principal: Principal,
 @router.post("/cooperation/milestones/{milestone_id}/done", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def milestone_done(request: Request, session: SessionDep, principal: CurrentUser,
-                   milestone_id: int, done_on: Annotated[str, Form()] = "") -> Response:
+                   milestone_id: Id, done_on: Annotated[str, Form()] = "") -> Response:
     values = {"done_on": done_on}
     return _change_milestone(
         request, session, principal, milestone_id, milestone_id, values,
@@ -179,7 +180,7 @@ def milestone_done(request: Request, session: SessionDep, principal: CurrentUser
 @router.post("/cooperation/milestones/{milestone_id}/edit", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def milestone_edit(request: Request, session: SessionDep, principal: CurrentUser,
-                   milestone_id: int, name: Annotated[str, Form()] = "",
+                   milestone_id: Id, name: Annotated[str, Form()] = "",
                    due_on: Annotated[str, Form()] = "",
                    done_on: Annotated[str, Form()] = "") -> Response:
     """Correct a milestone; a blank done date leaves it (or makes it again) not done."""
@@ -193,7 +194,7 @@ def milestone_edit(request: Request, session: SessionDep, principal: CurrentUser
 @router.post("/cooperation/milestones/{milestone_id}/delete", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def milestone_delete(request: Request, session: SessionDep, principal: CurrentUser,
-                     milestone_id: int) -> Response:
+                     milestone_id: Id) -> Response:
     return _change_milestone(
         request, session, principal, milestone_id, delete_form(milestone_id), None,
         lambda: service.delete_milestone(session, principal, milestone_id), "milestones")
@@ -202,7 +203,7 @@ def milestone_delete(request: Request, session: SessionDep, principal: CurrentUs
 @router.post("/cooperation/projects/{project_id}/sites", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def project_sites(request: Request, session: SessionDep, principal: CurrentUser,
-                  project_id: int,
+                  project_id: Id,
                   sites: Annotated[list[str] | None, Form()] = None) -> Response:
     """The counties the project touches; none chosen leaves it without sites."""
     values = {"sites": sites or []}

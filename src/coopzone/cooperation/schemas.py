@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from coopzone.cooperation.models import (
     AGREEMENT_STATUSES,
@@ -14,6 +14,7 @@ from coopzone.cooperation.models import (
     PARTY_KINDS,
     PROJECT_STATUSES,
 )
+from coopzone.kit.validation import TEXT_MAX, Day, Id, Money, Quantity, Str
 
 
 def _one_of(values: tuple[str, ...]) -> str:
@@ -21,7 +22,7 @@ def _one_of(values: tuple[str, ...]) -> str:
 
 
 class PartyIn(BaseModel):
-    name: str = Field(min_length=2, max_length=120)
+    name: Str = Field(min_length=2, max_length=120)
     kind: str | None = Field(default=None, pattern=_one_of(PARTY_KINDS))
     place_code: str | None = Field(default=None, pattern=r"^\d{6}$")
 
@@ -36,28 +37,38 @@ class PartyRead(BaseModel):
 
 
 class AgreementCreate(BaseModel):
-    title: str = Field(min_length=2, max_length=200)
-    parties: list[PartyIn] = Field(min_length=1)
+    title: Str = Field(min_length=2, max_length=200)
+    parties: list[PartyIn] = Field(min_length=1, max_length=100)
     field: str = Field(pattern=_one_of(FIELDS))
-    signed_on: date
-    signed_at: str = Field(default="", max_length=120)
+    signed_on: Day
+    signed_at: Str = Field(default="", max_length=120)
     term_years: int | None = Field(default=None, ge=1, le=50)
-    expires_on: date | None = None
+    expires_on: Day | None = None
     status: str = Field(default="signed", pattern=_one_of(AGREEMENT_STATUSES))
-    summary: str = ""
+    summary: Str = Field(default="", max_length=TEXT_MAX)
 
 
 class AgreementStatusChange(BaseModel):
     """signed -> in force -> expired or terminated, as of a date."""
 
     status: str = Field(pattern=_one_of(AGREEMENT_STATUSES))
-    effective_on: date
+    effective_on: Day
 
 
 class AgreementUpdate(BaseModel):
+    """Only the fields sent are changed; ``expires_on`` may be cleared with null, the status
+    and the summary may not."""
+
     status: str | None = Field(default=None, pattern=_one_of(AGREEMENT_STATUSES))
-    expires_on: date | None = None
-    summary: str | None = None
+    expires_on: Day | None = None
+    summary: Str | None = Field(default=None, max_length=TEXT_MAX)
+
+    @field_validator("status", "summary", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("不能为空 (may not be null)")
+        return value
 
 
 class DocumentRead(BaseModel):
@@ -70,14 +81,14 @@ class DocumentRead(BaseModel):
 
 
 class ObligationCreate(BaseModel):
-    description: str = Field(min_length=2)
-    owner: str = Field(min_length=2, max_length=120, description="name of a party")
-    due_on: date | None = None
+    description: Str = Field(min_length=2, max_length=TEXT_MAX)
+    owner: Str = Field(min_length=2, max_length=120, description="name of a party")
+    due_on: Day | None = None
 
 
 class ObligationReportCreate(BaseModel):
-    reported_on: date
-    text: str = Field(min_length=1)
+    reported_on: Day
+    text: Str = Field(min_length=1, max_length=TEXT_MAX)
     done: bool = False
 
 
@@ -119,20 +130,21 @@ class AgreementRead(BaseModel):
 
 
 class MemberIn(BaseModel):
-    name: str = Field(min_length=2, max_length=120)
+    name: Str = Field(min_length=2, max_length=120)
     role: str = Field(default="member", pattern=_one_of(MEMBER_ROLES))
 
 
 class MeetingCreate(BaseModel):
-    title: str = Field(min_length=2, max_length=200)
+    title: Str = Field(min_length=2, max_length=200)
     kind: str = Field(pattern=_one_of(MEETING_KINDS))
-    series: str = Field(default="", max_length=120)
-    held_on: date
-    place: str = Field(default="", max_length=120)
-    host: str = Field(min_length=2, max_length=120)
+    series: Str = Field(default="", max_length=120)
+    held_on: Day
+    place: Str = Field(default="", max_length=120)
+    host: Str = Field(min_length=2, max_length=120)
     our_role: str = Field(default="member", pattern=_one_of(MEMBER_ROLES))
-    members: list[MemberIn] = []
-    resolutions: list[str] = []
+    members: list[MemberIn] = Field(default=[], max_length=500)
+    resolutions: list[Annotated[Str, Field(max_length=TEXT_MAX)]] = Field(default=[],
+                                                                          max_length=500)
 
 
 class ResolutionRead(BaseModel):
@@ -158,7 +170,7 @@ class MeetingRead(BaseModel):
 
 class SiteIn(BaseModel):
     # Left blank, the site is named after its county (a form chooses counties only).
-    name: str = Field(default="", max_length=120)
+    name: Str = Field(default="", max_length=120)
     county_code: str = Field(pattern=r"^\d{6}$")
 
 
@@ -169,35 +181,35 @@ class SitesChoice(BaseModel):
 
 
 class MilestoneIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    due_on: date
-    done_on: date | None = None
+    name: Str = Field(min_length=1, max_length=200)
+    due_on: Day
+    done_on: Day | None = None
 
 
 class MilestoneDone(BaseModel):
-    done_on: date
+    done_on: Day
 
 
 class ProjectCreate(BaseModel):
     # Left out, the platform numbers the project (see service.create_project).
-    code: str | None = Field(default=None, min_length=1, max_length=40)
-    name: str = Field(min_length=2, max_length=200)
+    code: Str | None = Field(default=None, min_length=1, max_length=40)
+    name: Str = Field(min_length=2, max_length=200)
     field: str = Field(pattern=_one_of(FIELDS))
-    owner: str = Field(min_length=2, max_length=120)
+    owner: Str = Field(min_length=2, max_length=120)
     owner_place_code: str = Field(pattern=r"^\d{6}$")
-    budget: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    budget: Money | None = None
     status: str = Field(default="planned", pattern=_one_of(PROJECT_STATUSES))
-    started_on: date | None = None
-    planned_finish: date | None = None
-    summary: str = ""
-    sites: list[SiteIn] = []
-    milestones: list[MilestoneIn] = []
+    started_on: Day | None = None
+    planned_finish: Day | None = None
+    summary: Str = Field(default="", max_length=TEXT_MAX)
+    sites: list[SiteIn] = Field(default=[], max_length=500)
+    milestones: list[MilestoneIn] = Field(default=[], max_length=500)
 
 
 class ProjectReportCreate(BaseModel):
-    reported_on: date
+    reported_on: Day
     percent_complete: int = Field(ge=0, le=100)
-    text: str = ""
+    text: Str = Field(default="", max_length=TEXT_MAX)
 
 
 class ProjectRead(BaseModel):
@@ -217,15 +229,15 @@ class ProjectRead(BaseModel):
 
 
 class TaskCreate(BaseModel):
-    title: str = Field(min_length=2, max_length=200)
-    description: str = ""
-    owner_org_id: int
-    deadline: date
-    resolution_id: int | None = None
+    title: Str = Field(min_length=2, max_length=200)
+    description: Str = Field(default="", max_length=TEXT_MAX)
+    owner_org_id: Id
+    deadline: Day
+    resolution_id: Id | None = None
 
 
 class TaskAction(BaseModel):
-    note: str = ""
+    note: Str = Field(default="", max_length=TEXT_MAX)
 
 
 class TaskEventRead(BaseModel):
@@ -281,8 +293,8 @@ class IndicatorRead(BaseModel):
 
 class ReportedValueIn(BaseModel):
     # Checked against the indicator's period (year, quarter or month) by the service.
-    period: str = Field(min_length=4, max_length=10)
-    value: Decimal
+    period: Str = Field(min_length=4, max_length=10)
+    value: Quantity
 
 
 class ImportRowRead(BaseModel):

@@ -292,7 +292,21 @@ def _set_parties(session: Session, agreement: Agreement, parties: Sequence[Party
                          for i, p in enumerate(parties)]
 
 
+def _refuse_repeated_parties(names: Sequence[str]) -> None:
+    """An agreement names each party once (the parties are its primary key)."""
+    first: dict[str, int] = {}
+    errors = []
+    for n, name in enumerate((name.strip() for name in names), start=1):
+        if name in first:
+            errors.append(RowError(n, "parties", f"{name} 与第 {first[name]} 个签署单位重复"))
+        first.setdefault(name, n)
+    if errors:
+        raise InvalidInput("同一签署单位在协议中出现了不止一次", errors,
+                           detail="the same party is named twice")
+
+
 def create_agreement(session: Session, principal: Principal, data: AgreementCreate) -> Agreement:
+    _refuse_repeated_parties([p.name for p in data.parties])
     index = PlaceIndex.load(session)
     parties = [resolve_party(session, p, index) for p in data.parties]
     codes = [p.place_code for p in parties if p.place_code]

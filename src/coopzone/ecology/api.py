@@ -10,6 +10,7 @@ from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.ecology import readings, service
 from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
 from coopzone.kit import uploads
+from coopzone.kit.validation import Key, Year
 
 __all__ = ["Push", "PushedReading", "router"]
 
@@ -39,7 +40,7 @@ def _result(result: readings.ImportResult) -> ImportRead:
 
 
 @router.get("/sections", response_model=list[SectionRead])
-def list_sections(session: SessionDep, basin: str | None = None) -> list[Any]:
+def list_sections(session: SessionDep, basin: Key | None = None) -> list[Any]:
     return list(service.list_sections(session, basin))
 
 
@@ -49,7 +50,7 @@ def create_section(session: SessionDep, principal: CurrentUser, body: SectionCre
 
 
 @router.get("/sections/{code}", response_model=SectionRead)
-def get_section(session: SessionDep, code: str) -> Any:
+def get_section(session: SessionDep, code: Key) -> Any:
     return service.get_section(session, code)
 
 
@@ -77,7 +78,7 @@ def import_file(request: Request, session: SessionDep, settings: SettingsDep,
                 principal: CurrentUser,
                 file: Annotated[UploadFile, File()],
                 source: Annotated[Literal["auto", "manual"], Form()] = "manual",
-                year: Annotated[int | None, Form()] = None,
+                year: Annotated[Year | None, Form()] = None,
                 confirm: Annotated[bool, Form()] = False) -> ImportRead:
     """Upload a CSV or Excel file as the bureaus send it; refused whole on any bad row."""
     require_any_write(principal, "监测数据")

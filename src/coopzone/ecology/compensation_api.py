@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from coopzone.api.deps import CurrentUser, SessionDep
 from coopzone.ecology import compensation_pages, ledger
 from coopzone.ecology.models import Statement, StatementChange
+from coopzone.kit.validation import Day, Id, Key, Str, Year
 
 router = APIRouter(prefix="/ecology/compensation", tags=["ecology compensation"])
 
@@ -94,18 +95,19 @@ def _read(s: Statement) -> StatementRead:
 
 
 class Confirm(BaseModel):
-    party_code: str | None = Field(default=None, description="430000 or 360000; optional "
-                                   "when the caller acts for one side only")
+    party_code: Str | None = Field(default=None, max_length=6,
+                                   description="430000 or 360000; optional when the caller "
+                                   "acts for one side only")
 
 
 class Payment(BaseModel):
-    paid_on: date
-    voucher_no: str = Field(min_length=1, max_length=60)
+    paid_on: Day
+    voucher_no: Str = Field(min_length=1, max_length=60)
 
 
 class Recompute(BaseModel):
-    series: str = "lushui"
-    as_of: date | None = Field(default=None, description="settle months before this day; "
+    series: Str = Field(default="lushui", max_length=60)
+    as_of: Day | None = Field(default=None, description="settle months before this day; "
                                "default today")
 
 
@@ -129,7 +131,7 @@ class AgreementRead(BaseModel):
 
 
 class AgreementText(BaseModel):
-    text: str = Field(min_length=1, max_length=200_000, description="agreement TOML")
+    text: Str = Field(min_length=1, max_length=200_000, description="agreement TOML")
 
 
 @router.get("/agreements", response_model=list[AgreementRead])
@@ -152,28 +154,28 @@ def save_agreement(session: SessionDep, principal: CurrentUser,
 
 
 @router.get("/statements", response_model=list[StatementSummary])
-def list_statements(session: SessionDep, series: str | None = None,
-                    year: int | None = None) -> list[StatementSummary]:
+def list_statements(session: SessionDep, series: Key | None = None,
+                    year: Year | None = None) -> list[StatementSummary]:
     return [_summary(s) for s in ledger.list_statements(session, series, year)]
 
 
 @router.get("/statements/{statement_id}", response_model=StatementRead)
-def get_statement(session: SessionDep, statement_id: int) -> StatementRead:
+def get_statement(session: SessionDep, statement_id: Id) -> StatementRead:
     return _read(ledger.get_statement(session, statement_id))
 
 
 @router.get("/statements/{statement_id}/statement.xlsx")
-def statement_xlsx(session: SessionDep, statement_id: int) -> Response:
+def statement_xlsx(session: SessionDep, statement_id: Id) -> Response:
     return compensation_pages.statement_xlsx(session, str(statement_id), None)
 
 
 @router.get("/statements/{statement_id}/statement.pdf")
-def statement_pdf(session: SessionDep, statement_id: int) -> Response:
+def statement_pdf(session: SessionDep, statement_id: Id) -> Response:
     return compensation_pages.statement_pdf(session, str(statement_id), None)
 
 
 @router.post("/statements/{statement_id}/confirm", response_model=StatementRead)
-def confirm(session: SessionDep, principal: CurrentUser, statement_id: int,
+def confirm(session: SessionDep, principal: CurrentUser, statement_id: Id,
             body: Confirm | None = None) -> StatementRead:
     statement = ledger.confirm(session, principal, statement_id,
                                body.party_code if body else None)
@@ -181,14 +183,14 @@ def confirm(session: SessionDep, principal: CurrentUser, statement_id: int,
 
 
 @router.post("/statements/{statement_id}/pay", response_model=StatementRead)
-def pay(session: SessionDep, principal: CurrentUser, statement_id: int,
+def pay(session: SessionDep, principal: CurrentUser, statement_id: Id,
         body: Payment) -> StatementRead:
     return _read(ledger.record_payment(session, principal, statement_id, body.paid_on,
                                        body.voucher_no))
 
 
 @router.post("/statements/{statement_id}/close", response_model=StatementRead)
-def close(session: SessionDep, principal: CurrentUser, statement_id: int) -> StatementRead:
+def close(session: SessionDep, principal: CurrentUser, statement_id: Id) -> StatementRead:
     return _read(ledger.close(session, principal, statement_id))
 
 
@@ -203,7 +205,7 @@ def recompute(session: SessionDep, principal: CurrentUser, body: Recompute) -> R
 
 
 @router.post("/adjustments/{change_id}/settle", response_model=ChangeRead)
-def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: int,
+def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: Id,
                       body: Payment) -> ChangeRead:
     change: StatementChange = ledger.settle_adjustment(session, principal, change_id,
                                                        body.paid_on, body.voucher_no)
@@ -230,7 +232,7 @@ class SeriesRead(BaseModel):
 
 
 @router.get("/series/{series}", response_model=SeriesRead)
-def series(session: SessionDep, series: str) -> SeriesRead:
+def series(session: SessionDep, series: Key) -> SeriesRead:
     """Each month's class and pass/fail, consecutive compliant months, balances and totals."""
     view = compensation_pages.series_overview(session, series)
     return SeriesRead(
@@ -246,7 +248,7 @@ def series(session: SessionDep, series: str) -> SeriesRead:
 
 
 @router.get("/total-paid")
-def total_paid(session: SessionDep, payer: str, payee: str) -> dict[str, str]:
+def total_paid(session: SessionDep, payer: Key, payee: Key) -> dict[str, str]:
     """What ``payer`` has paid ``payee`` (division codes, e.g. 430000 → 360000)."""
     return {"payer": payer, "payee": payee,
             "amount": str(ledger.total_paid(session, payer, payee))}

@@ -30,6 +30,7 @@ from coopzone.engines.eco_compensation import (
 )
 from coopzone.errors import Forbidden, InvalidInput, NotFound, RowError
 from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.validation import EARLIEST_YEAR, LATEST_YEAR, Id, Key, Str
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, render
 
@@ -194,7 +195,7 @@ def _can_recompute(session: Session, principal: Principal, series: list[dict[str
 
 def resolve(session: Session, ref: str, series: str | None = None) -> Statement | list[Statement]:
     """A statement by id, or the statements of a settlement year (1900–2999 are years)."""
-    if not ref.isdigit():
+    if not (ref.isascii() and ref.isdigit()) or len(ref) > 18:
         raise NotFound(f"没有结算单 {ref}", detail=f"unknown statement {ref}")
     number = int(ref)
     if 1900 <= number <= 2999:
@@ -236,8 +237,8 @@ def _versions(session: Session, statement: Statement) -> list[AgreementVersion]:
 
 
 @router.get("/{ref}", response_class=HTMLResponse)
-def statement_page(request: Request, session: SessionDep, principal: OptionalUser, ref: str,
-                   series: str | None = None) -> Response:
+def statement_page(request: Request, session: SessionDep, principal: OptionalUser, ref: Key,
+                   series: Key | None = None) -> Response:
     found = resolve(session, ref, series)
     if isinstance(found, list):
         return render(request, "ecology/compensation_year.html",
@@ -261,12 +262,12 @@ def _download(session: Session, ref: str, series: str | None, ext: str) -> Respo
 
 
 @router.get("/{ref}/statement.xlsx")
-def statement_xlsx(session: SessionDep, ref: str, series: str | None = None) -> Response:
+def statement_xlsx(session: SessionDep, ref: Key, series: Key | None = None) -> Response:
     return _download(session, ref, series, "xlsx")
 
 
 @router.get("/{ref}/statement.pdf")
-def statement_pdf(session: SessionDep, ref: str, series: str | None = None) -> Response:
+def statement_pdf(session: SessionDep, ref: Key, series: Key | None = None) -> Response:
     return _download(session, ref, series, "pdf")
 
 
@@ -276,43 +277,48 @@ def _back(statement_id: int) -> RedirectResponse:
 
 def parse_day(value: str, column: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput("日期格式应为 YYYY-MM-DD", [RowError(None, column, value)]) from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise InvalidInput(f"日期应在 {EARLIEST_YEAR}–{LATEST_YEAR} 年之间",
+                           [RowError(None, column, value)])
+    return day
 
 
 @router.post("/recompute", dependencies=[CsrfChecked])
 def recompute(session: SessionDep, principal: CurrentUser,
-              series: Annotated[str, Form()]) -> Response:
+              series: Annotated[Str, Form(max_length=60)]) -> Response:
     ledger.recompute(session, principal, series)
     return RedirectResponse("/ecology/compensation", status_code=303)
 
 
 @router.post("/adjustments/{change_id}/settle", dependencies=[CsrfChecked])
-def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: int,
+def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: Id,
                       paid_on: Annotated[str, Form()],
-                      voucher_no: Annotated[str, Form()]) -> Response:
+                      voucher_no: Annotated[Str, Form(max_length=60)]) -> Response:
     change = ledger.settle_adjustment(session, principal, change_id,
                                       parse_day(paid_on, "paid_on"), voucher_no)
     return _back(change.statement_id)
 
 
 @router.post("/{statement_id}/confirm", dependencies=[CsrfChecked])
-def confirm(session: SessionDep, principal: CurrentUser, statement_id: int,
-            party_code: Annotated[str, Form()] = "") -> Response:
+def confirm(session: SessionDep, principal: CurrentUser, statement_id: Id,
+            party_code: Annotated[Str, Form(max_length=6)] = "") -> Response:
     ledger.confirm(session, principal, statement_id, party_code or None)
     return _back(statement_id)
 
 
 @router.post("/{statement_id}/pay", dependencies=[CsrfChecked])
-def pay(session: SessionDep, principal: CurrentUser, statement_id: int,
-        paid_on: Annotated[str, Form()], voucher_no: Annotated[str, Form()]) -> Response:
+def pay(session: SessionDep, principal: CurrentUser, statement_id: Id,
+        paid_on: Annotated[str, Form()],
+        voucher_no: Annotated[Str, Form(max_length=60)]) -> Response:
     ledger.record_payment(session, principal, statement_id, parse_day(paid_on, "paid_on"),
                           voucher_no)
     return _back(statement_id)
 
 
 @router.post("/{statement_id}/close", dependencies=[CsrfChecked])
-def close(session: SessionDep, principal: CurrentUser, statement_id: int) -> Response:
+def close(session: SessionDep, principal: CurrentUser, statement_id: Id) -> Response:
     ledger.close(session, principal, statement_id)
     return _back(statement_id)

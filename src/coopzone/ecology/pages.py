@@ -22,6 +22,7 @@ from coopzone.engines.water_quality import item_spec
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError, TooLarge
 from coopzone.kit import uploads
 from coopzone.kit.exporting import append_row, attachment_headers
+from coopzone.kit.validation import Key, Str
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
 
@@ -83,8 +84,8 @@ def _monthly_rows(section: Section, ev: evaluation.Evaluation) -> list[dict[str,
 
 
 @router.get("/sections/{code}", response_class=HTMLResponse)
-def section_page(request: Request, session: SessionDep, principal: OptionalUser, code: str,
-                 item: str = "nh3n") -> Response:
+def section_page(request: Request, session: SessionDep, principal: OptionalUser, code: Key,
+                 item: Key = "nh3n") -> Response:
     section = service.get_section(session, code)
     item = item if item in CHART_ITEMS else "nh3n"
     ev = evaluation.evaluate_sections(session, [section])
@@ -99,7 +100,7 @@ def section_page(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 @router.get("/sections/{code}/monthly.xlsx")
-def section_export(request: Request, session: SessionDep, code: str) -> Response:
+def section_export(request: Request, session: SessionDep, code: Key) -> Response:
     section = service.get_section(session, code)
     ev = evaluation.evaluate_sections(session, [section])
     book = Workbook()
@@ -122,7 +123,7 @@ def section_export(request: Request, session: SessionDep, code: str) -> Response
 
 @router.get("/basins/{basin}", response_class=HTMLResponse)
 def basin_page(request: Request, session: SessionDep, principal: OptionalUser,
-               basin: str) -> Response:
+               basin: Key) -> Response:
     sections = service.list_sections(session, basin)
     if not sections:
         service.get_section(session, basin)  # raises NotFound with a clear message
@@ -156,8 +157,8 @@ def _form_year(text: str, request: Request) -> int | None:
 @router.post("/import", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                   file: Annotated[UploadFile, File()],
-                  source: Annotated[str, Form()] = "manual",
-                  year: Annotated[str, Form()] = "",
+                  source: Annotated[Key, Form()] = "manual",
+                  year: Annotated[Str, Form()] = "",
                   confirm: Annotated[str, Form()] = "") -> Response:
     """Upload a bureau's file. A refused file lists every row, column and reason; a file that
     would change stored values shows the changes and asks for confirmation."""

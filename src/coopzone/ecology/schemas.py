@@ -5,16 +5,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
 
+from coopzone.kit.validation import Str
+
 
 class SectionCreate(BaseModel):
-    code: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1, max_length=60)
-    river: str = Field(min_length=1, max_length=60)
-    basin: str = Field(min_length=1, max_length=60)
+    code: Str = Field(min_length=1, max_length=40)
+    name: Str = Field(min_length=1, max_length=60)
+    river: Str = Field(min_length=1, max_length=60)
+    basin: Str = Field(min_length=1, max_length=60)
     water_body: str = Field(default="river", pattern="^(river|lake)$")
     county_code: str = Field(pattern=r"^\d{6}$")
-    upstream_code: str | None = None
-    downstream_code: str | None = None
+    upstream_code: Str | None = Field(default=None, max_length=40)
+    downstream_code: Str | None = Field(default=None, max_length=40)
     level: str = Field(default="provincial", pattern="^(national|provincial|municipal)$")
     target_class: int = Field(default=3, ge=1, le=5)
     is_border: bool = False
@@ -33,13 +35,14 @@ class SectionRead(SectionCreate):
 
 
 class PushedReading(BaseModel):
-    section: str = Field(description="Section code or name, e.g. jinyushi / 金鱼石")
-    time: str = Field(description="ISO 8601; without an offset it is Asia/Shanghai time")
-    item: str = Field(description="Item code (nh3n) or Chinese name (氨氮)")
+    section: Str = Field(max_length=60, description="Section code or name, e.g. jinyushi / 金鱼石")
+    time: Str = Field(max_length=40,
+                      description="ISO 8601; without an offset it is Asia/Shanghai time")
+    item: Str = Field(max_length=40, description="Item code (nh3n) or Chinese name (氨氮)")
     # Any JSON number is taken here so that the service can refuse a non-finite one (a JSON
     # Infinity/NaN literal, or 1e309 which JSON parsers read as +inf) with its row, column
     # and a reason, like every other implausible value. Strict: true/false are not numbers.
-    value: str | Annotated[float, Strict()] = Field(
+    value: Annotated[Str, Field(max_length=40)] | Annotated[float, Strict()] = Field(
         description="Finite number within the item's plausible range, or 0.002L / <0.002 / "
                     "ND(0.002); Infinity, NaN and 1e309 are refused")
 

@@ -20,6 +20,7 @@ from coopzone.accounts.service import (
     revoke_token,
 )
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, check_csrf
+from coopzone.kit.validation import Id, Key, Str
 from coopzone.places import service as places
 from coopzone.web.i18n import translations
 from coopzone.web.templating import N_, locale_of, render
@@ -94,7 +95,7 @@ def logout(request: Request) -> Response:
 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, session: SessionDep, principal: CurrentUser,
-            created: str | None = None) -> Response:
+            created: Key | None = None) -> Response:
     """The user's roles and API tokens (for automatic stations and other machine clients)."""
     return render(request, "account.html", {
         "tokens": list_tokens(session, principal.user_id),
@@ -104,7 +105,7 @@ def account(request: Request, session: SessionDep, principal: CurrentUser,
 
 @router.post("/account/tokens", dependencies=[CsrfChecked])
 def account_create_token(request: Request, session: SessionDep, principal: CurrentUser,
-                         name: Annotated[str, Form()],
+                         name: Annotated[Str, Form(max_length=120)],
                          write: Annotated[str, Form()] = "") -> Response:
     user = session.get(User, principal.user_id)
     assert user is not None
@@ -117,14 +118,14 @@ def account_create_token(request: Request, session: SessionDep, principal: Curre
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
 def account_revoke_token(session: SessionDep, principal: CurrentUser,
-                         token_id: int) -> Response:
+                         token_id: Id) -> Response:
     revoke_token(session, token_id, principal)
     return RedirectResponse("/account", status_code=303)
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(request: Request, session: SessionDep, principal: CurrentUser,
-               entity: str | None = None) -> Response:
+               entity: Key | None = None) -> Response:
     """Every write, newest first: who, when, what, before and after (platform admins)."""
     require_platform_admin(principal)
     return render(request, "audit.html", {"rows": list_audit(session, entity or None, 300),
