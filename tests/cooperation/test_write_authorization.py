@@ -131,7 +131,8 @@ def test_patch_moves_the_status_on_and_refuses_null(client: TestClient, session:
     headers = token_for(session, coop.people.jiangxi_editor)
     url = f"/api/v1/cooperation/agreements/{agreement_id}"
     refused = client.patch(url, json={"status": None}, headers=headers)
-    assert refused.status_code == 422 and refused.json()["detail"] == "状态不能为空"
+    assert refused.status_code == 422
+    assert [e["column"] for e in refused.json()["errors"]] == ["status"]
     assert client.patch(url, json={"status": "signed"}, headers=headers).status_code == 409
     moved = client.patch(url, json={"status": "expired"}, headers=headers)
     assert moved.status_code == 200 and moved.json()["status"] == "expired"

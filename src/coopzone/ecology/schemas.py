@@ -42,7 +42,7 @@ class PushedReading(BaseModel):
     # Any JSON number is taken here so that the service can refuse a non-finite one (a JSON
     # Infinity/NaN literal, or 1e309 which JSON parsers read as +inf) with its row, column
     # and a reason, like every other implausible value. Strict: true/false are not numbers.
-    value: Annotated[Str, Field(max_length=40)] | Annotated[float, Strict()] = Field(
+    value: str | Annotated[float, Strict()] = Field(
         description="Finite number within the item's plausible range, or 0.002L / <0.002 / "
                     "ND(0.002); Infinity, NaN and 1e309 are refused")
 
