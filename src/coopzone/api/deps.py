@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.audit import set_actor
 from coopzone.accounts.security import same_token
 from coopzone.accounts.service import Principal, principal_for, principal_for_token
+from coopzone.api.sessions import current_login, end_login
 from coopzone.config import Settings
 from coopzone.db import transaction
 from coopzone.errors import Forbidden, Unauthorized
@@ -50,11 +51,12 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
     token = _bearer(request)
     if token is not None:
         principal = principal_for_token(session, token)
-    elif "uid" in request.session:
+    elif (login := current_login(request)) is not None:
+        # The server-side session was found live by ServerSessionMiddleware.
         try:
-            principal = principal_for(session, int(request.session["uid"]))
+            principal = principal_for(session, login.user_id)
         except Unauthorized:
-            request.session.clear()
+            end_login(request)
             return None
         # Cookie-authenticated writes to the API must carry the CSRF header.
         if request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):
