@@ -97,8 +97,9 @@ class LoginSession(Base):
     """
 
     __tablename__ = "accounts_session"
-    __audit_exclude__ = ("last_seen_at",)
-    __audit_redact__ = ("key_hash", "csrf_secret")
+    # Not audited: the row is its own record (who, when, from where, how it ended), as a
+    # login's last_login_at is not audited either.
+    __audit_skip__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
