@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,14 +16,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from coopzone.accounts import service as accounts
 from coopzone.accounts import sessions
 from coopzone.accounts.models import LoginFailure, LoginSession, User
 from coopzone.accounts.security import verify_password
 from coopzone.api.app import create_app
-from coopzone.config import Settings
-from coopzone.db import now
+from coopzone.config import Settings, get_settings
+from coopzone.db import make_engine, now
 from coopzone.errors import Forbidden, InvalidInput, NotFound
 from tests.conftest import PASSWORD, SECRET, People, make_settings
 
@@ -450,3 +452,36 @@ def test_a_password_change_is_refused_while_throttled(
                                  address=ATTACKER[0], at=at)
     user = session.get(User, people.viewer.id)
     assert user is not None and verify_password(user.password_hash, PASSWORD)
+
+
+def test_the_deactivate_command_ends_the_sessions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coopzone.cli.main import app as cli
+
+    monkeypatch.setenv("COOPZONE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COOPZONE_DATABASE_URL", "")
+    monkeypatch.setenv("COOPZONE_ENV", "development")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+        made = runner.invoke(cli, ["user", "create", "zhou", "--password", PASSWORD])
+        assert made.exit_code == 0, made.output
+        settings = get_settings()
+        engine = make_engine(settings.effective_database_url)
+        with Session(engine) as db:
+            user = accounts.get_user_by_name(db, "zhou")
+            _row, key = sessions.start_session(db, user.id, settings)
+            db.commit()
+        result = runner.invoke(cli, ["user", "deactivate", "zhou"])
+        assert result.exit_code == 0, result.output
+        with Session(engine) as db:
+            assert sessions.resolve_session(db, key, settings) is None
+            [row] = db.scalars(select(LoginSession)).all()
+            assert row.end_reason == "deactivated"
+            assert accounts.get_user_by_name(db, "zhou").is_active is False
+        assert runner.invoke(cli, ["user", "deactivate", "nobody"]).exit_code == 2
+        engine.dispose()
+    finally:
+        get_settings.cache_clear()
