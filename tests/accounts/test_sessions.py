@@ -485,3 +485,16 @@ def test_the_deactivate_command_ends_the_sessions(
         engine.dispose()
     finally:
         get_settings.cache_clear()
+
+
+def test_a_new_api_token_is_shown_but_never_put_in_the_cookie(
+    app: FastAPI, people: People
+) -> None:
+    client = logged_in(app)
+    cookie = client.cookies[COOKIE]
+    csrf = csrf_of(client.get("/account").text)
+    response = client.post("/account/tokens", data={"name": "站", "csrf_token": csrf},
+                           follow_redirects=False)
+    plain = re.search(r'<code id="new-token">([^<]+)</code>', response.text)
+    assert response.status_code == 200 and plain
+    assert "set-cookie" not in response.headers and client.cookies[COOKIE] == cookie
