@@ -88,7 +88,7 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(engine: Engine) -> Settings:
-    return make_settings(str(engine.url), login_slow_after=3, login_lock_after=5)
+    return make_settings(str(engine.url), login_slow_after=3)
 
 
 @pytest.fixture

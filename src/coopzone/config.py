@@ -24,12 +24,26 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     default_locale: Literal["zh_CN", "en"] = "zh_CN"
-    # Login throttling: after `login_slow_after` failures each try waits longer;
-    # after `login_lock_after` failures the account is locked for `login_lock_minutes`.
+    # Login throttling (accounts/sessions.py): failures are counted over a sliding window of
+    # `login_window_minutes`; past a free allowance each further try must wait twice as long
+    # (1 s, 2 s, 4 s ... capped), answered 429 + Retry-After when too early. Never a lock:
+    # - per (name, address): `login_slow_after` free failures, waits up to the cap;
+    # - per address, over all names: `login_address_slow_after`, waits up to the cap;
+    # - per name, over all addresses: `login_account_slow_after`, waits up to
+    #   `login_account_max_delay_seconds`, and only for addresses that have failed in the
+    #   window, so the owner on a clean address is never kept out by an attack from elsewhere.
+    login_window_minutes: int = 15
     login_slow_after: int = 3
-    login_lock_after: int = 10
-    login_lock_minutes: int = 15
+    login_address_slow_after: int = 20
+    login_account_slow_after: int = 10
+    login_max_delay_seconds: int = 15 * 60
+    login_account_max_delay_seconds: int = 60
+    # Server-side sessions: an absolute lifetime, an idle timeout, and how seldom a request
+    # records that the session was seen (a GET does not write every time).
     session_max_age_seconds: int = 8 * 3600
+    session_idle_minutes: int = 30
+    session_touch_seconds: int = 60
+    # Secure cookies; defaults to True when env is production (set explicitly to override).
     cookie_secure: bool = False
     # The date the platform treats as today (demos and replays of a past state); unset in
     # production. `make demo` sets it to 2025-09-30, the date of the article's figures.
@@ -56,6 +70,12 @@ class Settings(BaseSettings):
             )
         if len(self.secret_key) < 16:
             raise ValueError("COOPZONE_SECRET_KEY must be at least 16 characters long")
+        return self
+
+    @model_validator(mode="after")
+    def _secure_cookies_in_production(self) -> Settings:
+        if "cookie_secure" not in self.model_fields_set:
+            self.cookie_secure = self.env == "production"
         return self
 
     def today(self) -> date:

@@ -74,6 +74,8 @@ def _rows(session: Session) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
 
     def add(obj: Any, action: str, before: Any, after: Any) -> None:
+        if getattr(obj, "__audit_skip__", False):
+            return  # bookkeeping that keeps its own record (login sessions)
         rows.append({
             "at": at, "actor_user_id": user_id, "actor": label, "action": action,
             "entity": type(obj).__tablename__, "entity_id": _identity(obj),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopzone.db import AwareDateTime, Base, now
@@ -34,7 +34,7 @@ class Organisation(Base):
 
 class User(Base):
     __tablename__ = "accounts_user"
-    __audit_exclude__ = ("failed_logins", "locked_until", "last_login_at")
+    __audit_exclude__ = ("last_login_at",)
     __audit_redact__ = ("password_hash",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,8 +44,6 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str | None] = mapped_column(String(10), default=None)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
 
@@ -88,6 +86,53 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+
+
+class LoginSession(Base):
+    """A browser's login: the cookie carries only a random key, stored here as its SHA-256.
+
+    Ended by logout, a password change, an administrator deactivating the user, the idle
+    timeout (``last_seen_at``) or the absolute lifetime (``expires_at``); an ended or expired
+    row is never accepted again, so a replayed cookie is worthless.
+    """
+
+    __tablename__ = "accounts_session"
+    # Not audited: the row is its own record (who, when, from where, how it ended), as a
+    # login's last_login_at is not audited either.
+    __audit_skip__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("accounts_user.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    expires_at: Mapped[datetime] = mapped_column(AwareDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    # logout | password | deactivated | ended (from the account page) | replaced (new login)
+    end_reason: Mapped[str | None] = mapped_column(String(20), default=None)
+    csrf_secret: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class LoginFailure(Base):
+    """One failed password try, keyed by the name typed (known or not) and the client address.
+
+    Read over a sliding window by the login throttle; rows older than the window are deleted.
+    Written with Core inserts, so failures do not flood the audit log.
+    """
+
+    __tablename__ = "accounts_login_failure"
+    __table_args__ = (
+        Index("ix_accounts_login_failure_account_at", "account", "at"),
+        Index("ix_accounts_login_failure_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), index=True)
+    account: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(64))
 
 
 class AuditLog(Base):

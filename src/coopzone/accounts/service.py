@@ -1,9 +1,10 @@
-"""Accounts rules: users, organisations, roles, login throttling, API tokens, permissions."""
+"""Accounts rules: users, organisations, roles, API tokens, permissions (login and sessions:
+sessions.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,9 +23,7 @@ from coopzone.accounts.security import (
     hash_password,
     hash_token,
     new_api_token,
-    verify_password,
 )
-from coopzone.config import Settings
 from coopzone.db import now
 from coopzone.errors import (
     Conflict,
@@ -202,46 +201,7 @@ def principal_for(session: Session, user_id: int,
                      roles, scopes)
 
 
-# ---- login with throttling -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    principal: Principal | None
-    reason: str = ""  # bad_credentials | locked
-    retry_after: int = 0  # seconds
-
-
-def _throttle(user: User, settings: Settings, at: datetime) -> None:
-    user.failed_logins += 1
-    n = user.failed_logins
-    if n >= settings.login_lock_after:
-        user.locked_until = at + timedelta(minutes=settings.login_lock_minutes)
-    elif n >= settings.login_slow_after:
-        # Slowed: each further failure doubles the wait before the next try.
-        user.locked_until = at + timedelta(seconds=2 ** (n - settings.login_slow_after))
-
-
-def authenticate(session: Session, username: str, password: str, settings: Settings,
-                 at: datetime | None = None) -> LoginResult:
-    """Check a password. Never raises for bad credentials: the failure count must be kept,
-    so the caller commits and then shows the refusal."""
-    at = at or now()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active:
-        verify_password(hash_password("timing-equaliser"), password)
-        return LoginResult(None, "bad_credentials")
-    if user.locked_until is not None and user.locked_until > at:
-        return LoginResult(None, "locked", int((user.locked_until - at).total_seconds()) + 1)
-    if not verify_password(user.password_hash, password):
-        _throttle(user, settings, at)
-        session.flush()
-        return LoginResult(None, "bad_credentials")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = at
-    session.flush()
-    return LoginResult(principal_for(session, user.id))
+# ---- login: see accounts/sessions.py (server-side sessions and the login throttle) ------------
 
 
 # ---- API tokens ------------------------------------------------------------------------------

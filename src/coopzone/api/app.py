@@ -10,15 +10,16 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.middleware.sessions import SessionMiddleware
 
 import coopzone
 from coopzone.accounts.api import router as accounts_router
 from coopzone.accounts.audit import install_audit_hook
+from coopzone.accounts.security import prepare_dummy_hash
 from coopzone.api import errors, security_headers
 from coopzone.api.deps import enforce_token_scope
 from coopzone.api.docs import swagger_page
 from coopzone.api.limits import ContentLengthLimit
+from coopzone.api.sessions import ServerSessionMiddleware
 from coopzone.config import Settings, get_settings
 from coopzone.cooperation.api import router as cooperation_router
 from coopzone.cooperation.pages import router as cooperation_pages
@@ -69,11 +70,10 @@ def create_app(settings: Settings | None = None,
         session_factory = make_session_factory(make_engine(settings.effective_database_url))
     app.state.session_factory = session_factory
 
-    app.add_middleware(
-        SessionMiddleware, secret_key=settings.secret_key, session_cookie="coopzone_session",
-        max_age=settings.session_max_age_seconds, same_site="lax",
-        https_only=settings.cookie_secure,
-    )
+    # Server-side sessions: the cookie carries a random key (or signed pre-login state).
+    app.add_middleware(ServerSessionMiddleware, settings=settings,
+                       session_factory=session_factory)
+    prepare_dummy_hash()  # unknown user names must not answer faster on their first try
     errors.install(app)
     security_headers.install(app, production=settings.env == "production")
     app.add_middleware(ContentLengthLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024,

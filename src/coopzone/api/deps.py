@@ -16,6 +16,7 @@ from coopzone.accounts.service import (
     principal_for_token,
     token_scopes,
 )
+from coopzone.api.sessions import current_login, end_login
 from coopzone.config import Settings
 from coopzone.db import transaction
 from coopzone.errors import Forbidden, Unauthorized
@@ -58,11 +59,12 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
         if request.method not in SAFE_METHODS and not principal.may_write_scope():
             raise Forbidden("此令牌只有读取权限，不能提交、修改或删除任何内容",
                             detail="token lacks the write scope")
-    elif "uid" in request.session:
+    elif (login := current_login(request)) is not None:
+        # The server-side session was found live by ServerSessionMiddleware.
         try:
-            principal = principal_for(session, int(request.session["uid"]))
+            principal = principal_for(session, login.user_id)
         except Unauthorized:
-            request.session.clear()
+            end_login(request)
             return None
         # Cookie-authenticated writes to the API must carry the CSRF header.
         if request.method not in SAFE_METHODS and request.url.path.startswith("/api/"):

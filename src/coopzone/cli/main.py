@@ -200,6 +200,26 @@ def user_grant(username: str, organisation: str, role: str = "viewer") -> None:
     console.print(f"{username}: {role} of {organisation}")
 
 
+@user_app.command("deactivate")
+def user_deactivate(username: str) -> None:
+    """Deactivate a user: no more logins, and every open session of theirs ends now."""
+    from coopzone.accounts.sessions import set_user_active
+
+    with command_session() as session:
+        set_user_active(session, accounts.Principal(0, "cli", "cli", True), username, False)
+    console.print(f"user {username} deactivated; their sessions ended")
+
+
+@user_app.command("activate")
+def user_activate(username: str) -> None:
+    """Let a deactivated user log in again (their old sessions stay ended)."""
+    from coopzone.accounts.sessions import set_user_active
+
+    with command_session() as session:
+        set_user_active(session, accounts.Principal(0, "cli", "cli", True), username, True)
+    console.print(f"user {username} activated")
+
+
 @token_app.command("create")
 def token_create(username: str, name: str = "cli",
                  scope: list[str] = typer.Option(["read"], "--scope"),

@@ -8,11 +8,11 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coopzone.accounts import sessions as login_sessions
 from coopzone.accounts.audit import set_actor
 from coopzone.accounts.models import User
-from coopzone.accounts.security import new_csrf_token
 from coopzone.accounts.service import (
-    authenticate,
+    Principal,
     create_token,
     list_audit,
     list_tokens,
@@ -20,6 +20,8 @@ from coopzone.accounts.service import (
     revoke_token,
 )
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, check_csrf
+from coopzone.api.sessions import begin_login, client_address, current_login, end_login
+from coopzone.errors import InvalidInput
 from coopzone.kit.validation import Id, Key, Str
 from coopzone.places import service as places
 from coopzone.web.i18n import translations
@@ -70,40 +72,69 @@ def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
-    result = authenticate(session, username.strip(), password, request.app.state.settings)
+    settings = request.app.state.settings
+    result = login_sessions.authenticate(session, username.strip(), password, settings,
+                          address=client_address(request))
     if result.principal is None:
         _ = translations(locale_of(request)).gettext
-        error = (_("Too many failed attempts. Try again in %(seconds)s seconds.")
-                 % {"seconds": result.retry_after} if result.reason == "locked"
-                 else _("Wrong user name or password."))
-        # The failure count is committed by the session dependency; the page says no.
-        return render(request, "login.html", {"next": _safe_next(next), "error": error},
-                      status_code=401 if result.reason != "locked" else 429)
+        # A known and an unknown name get the same page, status and headers.
+        if result.reason == "throttled":
+            error = (_("Too many failed attempts. Try again in %(seconds)s seconds.")
+                     % {"seconds": result.retry_after})
+            response = render(request, "login.html", {"next": _safe_next(next),
+                                                      "error": error}, status_code=429)
+            response.headers["Retry-After"] = str(result.retry_after)
+            return response
+        # The failure is committed by the session dependency; the page says no.
+        return render(request, "login.html", {"next": _safe_next(next),
+                                              "error": _("Wrong user name or password.")},
+                      status_code=401)
     principal = result.principal
     set_actor(session, principal.user_id, principal.label)
-    request.session.clear()
-    request.session["uid"] = principal.user_id
-    request.session["csrf"] = new_csrf_token()  # a new token after login
+    previous = current_login(request)
+    if previous is not None:
+        login_sessions.end_session(session, previous.id, "replaced")
+    row, key = login_sessions.start_session(
+        session, principal.user_id, settings, ip=client_address(request),
+        user_agent=request.headers.get("user-agent", ""))
+    begin_login(request, row, key)  # a new session key and a new CSRF token after login
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request) -> Response:
-    request.session.clear()
+def logout(request: Request, session: SessionDep) -> Response:
+    login = current_login(request)
+    if login is not None:
+        login_sessions.end_session(session, login.id, "logout")
+    end_login(request)
     return RedirectResponse("/", status_code=303)
+
+
+def _account_page(request: Request, session: SessionDep, principal: Principal,
+                  status_code: int = 200, **extra: object) -> Response:
+    login = current_login(request)
+    return render(request, "account.html", {
+        "tokens": list_tokens(session, principal.user_id),
+        "sessions": login_sessions.list_active_sessions(session, principal.user_id,
+                                                        request.app.state.settings),
+        "current_session_id": login.id if login is not None else None,
+        "new_token": None, "message": None, "password_error": None, **extra,
+    }, status_code=status_code)
 
 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, session: SessionDep, principal: CurrentUser,
-            created: Key | None = None) -> Response:
-    """The user's roles and API tokens (for automatic stations and other machine clients)."""
-    return render(request, "account.html", {
-        "tokens": list_tokens(session, principal.user_id),
-        "new_token": request.session.pop("new_token", None),
-    })
+            done: Key | None = None) -> Response:
+    """The user's roles, login sessions, password and API tokens (for automatic stations
+    and other machine clients)."""
+    _ = translations(locale_of(request)).gettext
+    messages = {"password": _("Password changed. Your other sessions were ended."),
+                "sessions": _("Your other sessions were ended."),
+                "session": _("The session was ended.")}
+    return _account_page(request, session, principal, message=messages.get(done or ""))
 
 
-@router.post("/account/tokens", dependencies=[CsrfChecked])
+@router.post("/account/tokens", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def account_create_token(request: Request, session: SessionDep, principal: CurrentUser,
                          name: Annotated[Str, Form(max_length=120)],
                          write: Annotated[str, Form()] = "") -> Response:
@@ -111,9 +142,51 @@ def account_create_token(request: Request, session: SessionDep, principal: Curre
     assert user is not None
     scopes = ["read", "write"] if write == "yes" else ["read"]
     _token, plain = create_token(session, user, name.strip() or "token", scopes)
-    # Shown once, on the next page, never stored in plain text.
-    request.session["new_token"] = plain
-    return RedirectResponse("/account", status_code=303)
+    # Shown once, on this page: never stored in plain text, never put in a cookie.
+    return _account_page(request, session, principal, new_token=plain)
+
+
+@router.post("/account/password", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def account_change_password(request: Request, session: SessionDep, principal: CurrentUser,
+                            current_password: Annotated[str, Form()],
+                            new_password: Annotated[str, Form()],
+                            new_password_again: Annotated[str, Form()]) -> Response:
+    """Change the password; every other session of the user ends, this one stays."""
+    _ = translations(locale_of(request)).gettext
+    if new_password != new_password_again:
+        return _account_page(request, session, principal, status_code=422,
+                             password_error=_("The two new passwords differ."))
+    login = current_login(request)
+    try:
+        login_sessions.change_password(
+            session, principal, current_password, new_password, request.app.state.settings,
+            keep_session_id=login.id if login is not None else None,
+            address=client_address(request))
+    except InvalidInput as exc:
+        # Committed all the same: a wrong current password counts as a failed try.
+        return _account_page(request, session, principal, status_code=422,
+                             password_error=exc.message)
+    return RedirectResponse("/account?done=password", status_code=303)
+
+
+@router.post("/account/sessions/end-others", dependencies=[CsrfChecked])
+def account_end_other_sessions(request: Request, session: SessionDep,
+                               principal: CurrentUser) -> Response:
+    login = current_login(request)
+    login_sessions.end_user_sessions(session, principal.user_id, "ended",
+                                     keep_session_id=login.id if login is not None else None)
+    return RedirectResponse("/account?done=sessions", status_code=303)
+
+
+@router.post("/account/sessions/{session_id}/end", dependencies=[CsrfChecked])
+def account_end_session(request: Request, session: SessionDep, principal: CurrentUser,
+                        session_id: int) -> Response:
+    login_sessions.end_own_session(session, principal, session_id)
+    login = current_login(request)
+    if login is not None and login.id == session_id:
+        end_login(request)
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/account?done=session", status_code=303)
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfChecked])

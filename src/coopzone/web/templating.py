@@ -77,5 +77,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     if request.query_params.get("lang") and normalise(request.query_params.get("lang")):
-        response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax", httponly=True)
+        response.set_cookie("lang", locale, max_age=365 * 86400, samesite="lax", httponly=True,
+                            secure=bool(getattr(request.app.state.settings, "cookie_secure",
+                                                False)))
     return response
