@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # The date the platform treats as today (demos and replays of a past state); unset in
     # production. `make demo` sets it to 2025-09-30, the date of the article's figures.
     as_of: date | None = None
+    # SQLite: how long a writer waits for another writer's lock before answering 503 (seconds).
+    sqlite_busy_timeout: float = 15.0
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

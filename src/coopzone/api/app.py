@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None,
                   docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json")
     app.state.settings = settings
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.effective_database_url))
+        session_factory = make_session_factory(make_engine(
+            settings.effective_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout))
     app.state.session_factory = session_factory
 
     app.add_middleware(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -107,6 +108,7 @@ class Statement(Base):
     ``payer_code``/``payee_code`` give the net's direction."""
 
     __tablename__ = "ecology_statement"
+    __audit_exclude__ = ("lock_version",)
     __table_args__ = (UniqueConstraint("series", "year", "party_a", "party_b"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,6 +138,10 @@ class Statement(Base):
     paid_recorded_by: Mapped[str | None] = mapped_column(String(120), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     closed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
+    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     lines: Mapped[list[StatementLine]] = relationship(
         back_populates="statement", lazy="raise", cascade="all, delete-orphan",
@@ -191,6 +197,7 @@ class StatementChange(Base):
     line (period, rule, old and new payer, amount, status)."""
 
     __tablename__ = "ecology_statement_change"
+    __audit_exclude__ = ("lock_version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(
@@ -211,5 +218,9 @@ class StatementChange(Base):
     settled_on: Mapped[date | None] = mapped_column(Date, default=None)
     voucher_no: Mapped[str | None] = mapped_column(String(60), default=None)
     settled_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
+    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     statement: Mapped[Statement] = relationship(back_populates="changes", lazy="raise")
