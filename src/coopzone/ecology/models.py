@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -62,7 +63,13 @@ class Reading(Base):
     """One measured value of one item at one section and time."""
 
     __tablename__ = "ecology_reading"
-    __table_args__ = (UniqueConstraint("section_id", "measured_at", "item"),)
+    __table_args__ = (
+        UniqueConstraint("section_id", "measured_at", "item"),
+        # A section's readings version (newest batch, newest reading) in two index look-ups:
+        # the key of the per-section caches (ecology/readings_cache.py).
+        Index("ix_ecology_reading_section_batch", "section_id", "batch_id"),
+        Index("ix_ecology_reading_section_newest", "section_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("ecology_section.id"), index=True)
