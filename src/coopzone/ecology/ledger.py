@@ -46,6 +46,7 @@ from coopzone.ecology.models import (
     StatementLine,
 )
 from coopzone.ecology.readings import readings_frame
+from coopzone.ecology.readings_cache import over_sections
 from coopzone.ecology.settle_command import period_results
 from coopzone.engines.eco_compensation import (
     Agreement,
@@ -159,18 +160,29 @@ def _section_names(agreements: Iterable[Agreement]) -> set[str]:
     return {name for a in agreements for s in a.sections for name in (s.name, *s.aliases)}
 
 
+def _section_ids(session: Session, agreements: Sequence[Agreement]) -> list[int]:
+    names = _section_names(agreements)
+    return list(session.scalars(select(Section.id).where(Section.name.in_(names))))
+
+
 def series_readings(session: Session, agreements: Sequence[Agreement]) -> pl.DataFrame:
     """Stored readings of the sections the agreements assess, named as they name them."""
-    names = _section_names(agreements)
-    ids = list(session.scalars(select(Section.id).where(Section.name.in_(names))))
-    return readings_frame(session, ids, key="name")
+    return readings_frame(session, _section_ids(session, agreements), key="name")
 
 
 def series_results(session: Session,
                    terms: Sequence[tuple[AgreementVersion, Agreement]]
                    ) -> list[tuple[Agreement, list[PeriodResult]]]:
-    frame = series_readings(session, [a for _v, a in terms])
-    return [(a, period_results(frame, a)) for _v, a in terms]
+    """Each agreement's period results on the stored readings; cached until the readings of
+    its sections change (or another agreement version is current). Read-only."""
+    ids = _section_ids(session, [a for _v, a in terms])
+
+    def compute() -> list[tuple[Agreement, list[PeriodResult]]]:
+        frame = readings_frame(session, ids, key="name")
+        return [(a, period_results(frame, a)) for _v, a in terms]
+
+    return over_sections(session, ("series results", tuple(v.id for v, _a in terms)), ids,
+                         compute)
 
 
 def month_before(as_of: date) -> str:
