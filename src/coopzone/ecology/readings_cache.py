@@ -39,10 +39,15 @@ _generation = 0
 _entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 
 
-def _changed(session: Session) -> None:
-    session.info[_CHANGED] = True
+def _changed(session: Session, edit: bool) -> None:
+    """This session changed readings: it is neither served nor stored until its transaction
+    ends. New readings (always in a new batch) change their section's version by themselves;
+    an *edit* (a changed or deleted reading, any change of a section) may not, so it forgets
+    every entry now and again when the transaction ends."""
+    session.info[_CHANGED] = session.info.get(_CHANGED, False) or edit
     session.info.pop(_MEMO, None)
-    invalidate()
+    if edit:
+        invalidate()
 
 
 def invalidate() -> None:
@@ -93,7 +98,7 @@ def over_sections(session: Session, kind: Hashable, section_ids: Iterable[int],
                   compute: Callable[[], T]) -> T:
     """``compute()`` of something made from several sections' readings, or its value from an
     entry of the same ``kind`` and the same versions of every one of those sections."""
-    if session.info.get(_CHANGED):
+    if _CHANGED in session.info:
         return compute()
     generation = _generation
     current = versions(session, section_ids)
@@ -113,7 +118,7 @@ def per_section(session: Session, kind: Hashable, section_ids: Iterable[int],
     ``kind`` and the section's readings version. A session that has changed readings itself
     (not yet committed) is never served nor stored."""
     ids = list(dict.fromkeys(section_ids))
-    if session.info.get(_CHANGED):
+    if _CHANGED in session.info:
         return {i: compute(i) for i in ids}
     generation = _generation  # read first: a bump after this only makes the keys older
     current = versions(session, ids)
@@ -129,21 +134,21 @@ def per_section(session: Session, kind: Hashable, section_ids: Iterable[int],
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
-    if any(isinstance(obj, _WATCHED)
-           for objects in (session.new, session.dirty, session.deleted) for obj in objects):
-        session.info[_CHANGED] = True
-        invalidate()
+    edited = any(isinstance(obj, _WATCHED) for objects in (session.dirty, session.deleted)
+                 for obj in objects) or any(isinstance(obj, Section) for obj in session.new)
+    if edited or any(isinstance(obj, _WATCHED) for obj in session.new):
+        _changed(session, edit=edited)
 
 
 def _on_execute(state: ORMExecuteState) -> None:
     if (state.is_insert or state.is_update or state.is_delete) and any(
             m.class_ in _WATCHED for m in state.all_mappers):
-        _changed(state.session)
+        _changed(state.session, edit=not state.is_insert)
 
 
 def _after_end(session: Session) -> None:
     session.info.pop(_MEMO, None)  # the next transaction may see other commits
-    if session.info.pop(_CHANGED, False):
+    if session.info.pop(_CHANGED, None):  # True: an edit
         invalidate()
 
 
