@@ -94,6 +94,32 @@ def _put(key: Hashable, now: float, value: Any) -> None:
             _entries.popitem(last=False)
 
 
+_inflight: dict[Hashable, threading.Lock] = {}
+
+
+def _get_or_compute(key: Hashable, compute: Callable[[], T]) -> T:
+    """The entry, or ``compute()`` stored under ``key``. One thread computes a missing entry
+    while the others asking for it wait for its result (after a station push, every page
+    request would otherwise re-judge the same section at once)."""
+    now = time.monotonic()
+    hit, value = _get(key, now)
+    if hit:
+        return value
+    with _lock:
+        flight = _inflight.setdefault(key, threading.Lock())
+    with flight:
+        hit, value = _get(key, time.monotonic())
+        if hit:
+            return value
+        try:
+            value = compute()
+            _put(key, now, value)
+        finally:
+            with _lock:
+                _inflight.pop(key, None)
+    return value
+
+
 def over_sections(session: Session, kind: Hashable, section_ids: Iterable[int],
                   compute: Callable[[], T]) -> T:
     """``compute()`` of something made from several sections' readings, or its value from an
@@ -102,14 +128,7 @@ def over_sections(session: Session, kind: Hashable, section_ids: Iterable[int],
         return compute()
     generation = _generation
     current = versions(session, section_ids)
-    key = (kind, tuple(sorted(current.items())), generation)
-    now = time.monotonic()
-    hit, value = _get(key, now)
-    if hit:
-        return value
-    value = compute()
-    _put(key, now, value)
-    return value
+    return _get_or_compute((kind, tuple(sorted(current.items())), generation), compute)
 
 
 def per_section(session: Session, kind: Hashable, section_ids: Iterable[int],
@@ -122,15 +141,9 @@ def per_section(session: Session, kind: Hashable, section_ids: Iterable[int],
         return {i: compute(i) for i in ids}
     generation = _generation  # read first: a bump after this only makes the keys older
     current = versions(session, ids)
-    now = time.monotonic()
-    out: dict[int, T] = {}
-    for i in ids:
-        key = (kind, i, current[i], generation)
-        hit, value = _get(key, now)
-        out[i] = value if hit else compute(i)
-        if not hit:
-            _put(key, now, out[i])
-    return out
+    return {i: _get_or_compute((kind, i, current[i], generation),
+                               lambda i=i: compute(i))  # type: ignore[misc]
+            for i in ids}
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
