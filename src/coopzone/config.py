@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     upload_max_unzipped_bytes: int = 200 * 1024 * 1024
     upload_max_zip_ratio: int = 100
     upload_max_rows: int = 1_000_000
+    # SQLite: how long a writer waits for another writer's lock before answering 503 (seconds).
+    sqlite_busy_timeout: float = 15.0
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

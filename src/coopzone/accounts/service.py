@@ -4,9 +4,9 @@ sessions.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.models import (
@@ -24,7 +24,7 @@ from coopzone.accounts.security import (
     hash_token,
     new_api_token,
 )
-from coopzone.db import now
+from coopzone.db import best_effort, now
 from coopzone.errors import (
     Conflict,
     Forbidden,
@@ -248,7 +248,7 @@ def principal_for_token(session: Session, plain: str) -> Principal:
         raise Unauthorized("令牌无效或已吊销", detail="invalid or revoked token")
     if token.expires_at is not None and token.expires_at <= at:
         raise Unauthorized("令牌已过期", detail="expired token")
-    token.last_used_at = at
+    _touch_token(session, token, at)
     return principal_for(session, token.user_id, frozenset(token.scopes.split()))
 
 
@@ -261,6 +261,21 @@ def token_scopes(session: Session, plain: str) -> frozenset[str] | None:
     if token.expires_at is not None and token.expires_at <= now():
         return None
     return frozenset(token.scopes.split())
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _touch_token(session: Session, token: ApiToken, at: datetime) -> None:
+    """Note when a token was used: at most once a minute, so a read stays a read; and only if
+    it can be done at once — a busy database (another writer, or a concurrent request with
+    the same token holding the row) skips it rather than delaying or failing the request."""
+    if token.last_used_at is not None and at - token.last_used_at < TOKEN_TOUCH_EVERY:
+        return
+    stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < at - TOKEN_TOUCH_EVERY)
+    free = (select(ApiToken.id).where(ApiToken.id == token.id, stale)
+            .with_for_update(skip_locked=True).scalar_subquery())
+    with best_effort(session):
+        session.execute(update(ApiToken).where(ApiToken.id == free).values(last_used_at=at),
+                        execution_options={"synchronize_session": False})
 
 
 def list_audit(session: Session, entity: str | None = None, limit: int = 200) -> list[AuditLog]:

@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None,
     uploads.sweep(settings.data_dir, settings.data_dir / "files")
     app.state.settings = settings
     if session_factory is None:
-        session_factory = make_session_factory(make_engine(settings.effective_database_url))
+        session_factory = make_session_factory(make_engine(
+            settings.effective_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout))
     app.state.session_factory = session_factory
 
     # Server-side sessions: the cookie carries a random key (or signed pre-login state).

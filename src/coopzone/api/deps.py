@@ -31,8 +31,10 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One request, one transaction. Declared with scope="function" so the commit runs
-    before the response is sent: a failed commit is an error response, never a 201."""
-    with transaction(request.app.state.session_factory) as session:
+    before the response is sent: a failed commit is an error response, never a 201.
+    An unsafe method is a writer: on SQLite its transaction begins IMMEDIATE (see coopzone.db)."""
+    write = request.method not in SAFE_METHODS
+    with transaction(request.app.state.session_factory, write=write) as session:
         yield session
 
 

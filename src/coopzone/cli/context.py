@@ -25,15 +25,18 @@ def settings() -> Settings:
 
 
 @contextmanager
-def command_session(actor: str | None = None) -> Iterator[Session]:
-    """One command, one transaction; an expected failure prints its reasons and exits 2."""
+def command_session(actor: str | None = None, write: bool = True) -> Iterator[Session]:
+    """One command, one transaction; an expected failure prints its reasons and exits 2.
+    Commands write unless they say otherwise (``write=False``): on SQLite the transaction
+    begins IMMEDIATE so a command queues behind the server's writers instead of failing."""
     install_audit_hook()
     cfg = settings()
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     uploads.sweep(cfg.data_dir, cfg.data_dir / "files")  # left by a process that died
-    factory = make_session_factory(make_engine(cfg.effective_database_url))
+    factory = make_session_factory(make_engine(cfg.effective_database_url,
+                                               sqlite_busy_timeout=cfg.sqlite_busy_timeout))
     try:
-        with transaction(factory) as session:
+        with transaction(factory, write=write) as session:
             set_actor(session, None, actor or f"cli:{getpass.getuser()}")
             yield session
     except CoopzoneError as exc:

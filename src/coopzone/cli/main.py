@@ -248,7 +248,7 @@ def token_list(username: str) -> None:
     from coopzone.accounts.models import ApiToken
 
     table = Table("id", "name", "prefix", "scopes", "created", "revoked")
-    with command_session() as session:
+    with command_session(write=False) as session:
         user = accounts.get_user_by_name(session, username)
         for t in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)):
             table.add_row(str(t.id), t.name, t.prefix + "…", t.scopes,

@@ -49,7 +49,7 @@ def import_agreements(
 @app.command("export-agreements")
 def export_agreements(output: Path) -> None:
     """Write every agreement to an Excel workbook (the import format)."""
-    with command_session() as session:
+    with command_session(write=False) as session:
         rows = service.agreement_rows(service.list_agreements(session))
     output.write_bytes(workbook("合作协议", service.AGREEMENT_HEADERS, rows))
     console.print(f"{len(rows)} agreements written to {output}")

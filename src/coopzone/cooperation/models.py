@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -101,6 +102,7 @@ class Agreement(Base):
     """A cooperation agreement (合作协议); ``title`` identifies it across imports."""
 
     __tablename__ = "cooperation_agreement"
+    __audit_exclude__ = ("lock_version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200), unique=True)
@@ -116,6 +118,10 @@ class Agreement(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("cooperation_document.id"),
                                                     default=None)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
+    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     parties: Mapped[list[AgreementParty]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by=AgreementParty.position)
@@ -276,6 +282,7 @@ class Task(Base):
     """A leading-group task (督办事项) assigned to one organisation, with a deadline."""
 
     __tablename__ = "cooperation_task"
+    __audit_exclude__ = ("lock_version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200), unique=True)
@@ -291,6 +298,10 @@ class Task(Base):
     created_by: Mapped[str] = mapped_column(String(120), default="")
     submitted_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     accepted_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
+    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     events: Mapped[list[TaskEvent]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="TaskEvent.id")

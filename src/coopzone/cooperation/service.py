@@ -274,8 +274,11 @@ def _agreement_query() -> Select[Agreement]:
     )
 
 
-def get_agreement(session: Session, agreement_id: int, full: bool = False) -> Agreement:
+def get_agreement(session: Session, agreement_id: int, full: bool = False,
+                  lock: bool = False) -> Agreement:
     query = _agreement_query().where(Agreement.id == agreement_id)
+    if lock:  # a state change: row locked (PostgreSQL) and read afresh
+        query = query.with_for_update(of=Agreement).execution_options(populate_existing=True)
     if full:
         query = query.options(
             selectinload(Agreement.obligations).selectinload(Obligation.owner),
@@ -401,7 +404,7 @@ def change_agreement_status(session: Session, principal: Principal, agreement_id
                             data: AgreementStatusChange) -> Agreement:
     """Move an agreement on (see NEXT_STATUSES) as of a date; a party's editors may. The date
     becomes its ``in_force_on``, or its ``expires_on`` when it expired or was terminated."""
-    agreement = get_agreement(session, agreement_id)
+    agreement = get_agreement(session, agreement_id, lock=True)
     require_agreement_write(principal, agreement)
     if data.status not in NEXT_STATUSES[agreement.status]:
         raise Conflict(f"协议当前状态为“{status_label(agreement.status)}”，不能改为"
@@ -994,10 +997,11 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-def get_task(session: Session, task_id: int) -> Task:
-    task = session.scalar(select(Task).where(Task.id == task_id)
-                          .options(selectinload(Task.events)))
-    return found(task, "督办事项", "task", task_id)
+def get_task(session: Session, task_id: int, lock: bool = False) -> Task:
+    query = select(Task).where(Task.id == task_id).options(selectinload(Task.events))
+    if lock:  # a state change: row locked (PostgreSQL) and read afresh
+        query = query.with_for_update(of=Task).execution_options(populate_existing=True)
+    return found(session.scalar(query), "督办事项", "task", task_id)
 
 
 def create_task(session: Session, principal: Principal, data: TaskCreate) -> Task:
@@ -1033,7 +1037,7 @@ def move_task(session: Session, principal: Principal, task_id: int, action: str,
     if action not in TRANSITIONS:
         raise InvalidInput(f"未知的操作 {action}",
                            [RowError(None, "action", f"one of {', '.join(TRANSITIONS)}")])
-    task = get_task(session, task_id)
+    task = get_task(session, task_id, lock=True)
     states, to_state, who = TRANSITIONS[action]
     if not may_move(principal, task, action):
         if who == "owner":

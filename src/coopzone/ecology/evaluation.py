@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import readings_frame
+from coopzone.ecology.readings_cache import over_sections, per_section
 from coopzone.engines.water_quality import (
     Evaluation,
     consecutive_compliant_months,
@@ -45,14 +46,44 @@ def _with_compliance(ev: Evaluation, targets: dict[str, int]) -> Evaluation:
 
 def evaluate_sections(session: Session, sections: list[Section], period: str = "month",
                       start: date | None = None, end: date | None = None) -> Evaluation:
-    """Per-period evaluation of the given sections (rivers and lakes each by their rules)."""
-    frame = readings_frame(session, [s.id for s in sections], start, end)
-    ev = evaluate(frame, period=period)  # type: ignore[arg-type]
+    """Per-period evaluation of the given sections (rivers and lakes each by their rules).
+
+    Each section is evaluated on its own (the method judges sections independently) and the
+    result is cached per section until its readings change (see readings_cache), so a page
+    over every section re-judges only the sections that received data."""
+    if not sections:
+        frame = readings_frame(session, [], start, end)
+        ev = evaluate(frame, period=period)  # type: ignore[arg-type]
+        return _with_compliance(ev, {})
+    key = ("evaluate all", tuple(sorted((s.id, s.code, s.target_class) for s in sections)),
+           period, start, end)
+    return over_sections(session, key, [s.id for s in sections],
+                         lambda: _evaluate_sections(session, sections, period, start, end))
+
+
+def _evaluate_sections(session: Session, sections: list[Section], period: str,
+                       start: date | None, end: date | None) -> Evaluation:
+    by_code = sorted(sections, key=lambda s: s.code)  # the engine's order: by section
+    kind = ("evaluate", period, start, end)
+    parts = per_section(session, kind, [s.id for s in by_code], lambda i: evaluate(
+        readings_frame(session, [i], start, end), period=period))  # type: ignore[arg-type]
+    evs = [parts[s.id] for s in by_code]
+    ev = Evaluation(sections=pl.concat([e.sections for e in evs], how="vertical"),
+                    items=pl.concat([e.items for e in evs], how="vertical"),
+                    period=evs[0].period, water_body=evs[0].water_body, target=None)
     return _with_compliance(ev, {s.code: s.target_class for s in sections})
 
 
 def streaks(session: Session, sections: list[Section], as_of: date) -> dict[str, dict[str, object]]:
-    """Consecutive compliant months per section, ending at the last complete month."""
+    """Consecutive compliant months per section, ending at the last complete month (cached
+    until the sections' readings change: treat the result as read-only)."""
+    key = ("streaks", tuple(sorted((s.id, s.code, s.target_class) for s in sections)), as_of)
+    return over_sections(session, key, [s.id for s in sections],
+                         lambda: _streaks(session, sections, as_of))
+
+
+def _streaks(session: Session, sections: list[Section], as_of: date
+             ) -> dict[str, dict[str, object]]:
     ev = evaluate_sections(session, sections, end=as_of)
     out: dict[str, dict[str, object]] = {}
     for target in sorted({s.target_class for s in sections}):

@@ -46,6 +46,7 @@ from coopzone.ecology.models import (
     StatementLine,
 )
 from coopzone.ecology.readings import readings_frame
+from coopzone.ecology.readings_cache import over_sections
 from coopzone.ecology.settle_command import period_results
 from coopzone.engines.eco_compensation import (
     Agreement,
@@ -159,18 +160,29 @@ def _section_names(agreements: Iterable[Agreement]) -> set[str]:
     return {name for a in agreements for s in a.sections for name in (s.name, *s.aliases)}
 
 
+def _section_ids(session: Session, agreements: Sequence[Agreement]) -> list[int]:
+    names = _section_names(agreements)
+    return list(session.scalars(select(Section.id).where(Section.name.in_(names))))
+
+
 def series_readings(session: Session, agreements: Sequence[Agreement]) -> pl.DataFrame:
     """Stored readings of the sections the agreements assess, named as they name them."""
-    names = _section_names(agreements)
-    ids = list(session.scalars(select(Section.id).where(Section.name.in_(names))))
-    return readings_frame(session, ids, key="name")
+    return readings_frame(session, _section_ids(session, agreements), key="name")
 
 
 def series_results(session: Session,
                    terms: Sequence[tuple[AgreementVersion, Agreement]]
                    ) -> list[tuple[Agreement, list[PeriodResult]]]:
-    frame = series_readings(session, [a for _v, a in terms])
-    return [(a, period_results(frame, a)) for _v, a in terms]
+    """Each agreement's period results on the stored readings; cached until the readings of
+    its sections change (or another agreement version is current). Read-only."""
+    ids = _section_ids(session, [a for _v, a in terms])
+
+    def compute() -> list[tuple[Agreement, list[PeriodResult]]]:
+        frame = readings_frame(session, ids, key="name")
+        return [(a, period_results(frame, a)) for _v, a in terms]
+
+    return over_sections(session, ("series results", tuple(v.id for v, _a in terms)), ids,
+                         compute)
 
 
 def month_before(as_of: date) -> str:
@@ -280,9 +292,11 @@ def compute_statements(session: Session, series: str, as_of: date,
     groups = _groups(terms, settlement, classes)
     result = RecomputeResult(series, through)
     version_ids = [v.id for v, _a in terms]
+    # Locked: a payment recorded meanwhile must not be overwritten by this recomputation.
     existing = {(s.year, (s.party_a, s.party_b)): s for s in session.scalars(
         select(Statement).where(Statement.series == series)
-        .options(selectinload(Statement.lines), selectinload(Statement.changes)))}
+        .options(selectinload(Statement.lines), selectinload(Statement.changes))
+        .with_for_update(of=Statement).execution_options(populate_existing=True))}
     for key in existing:  # a statement no longer produced at all: an empty group
         groups.setdefault(key, _Group(key[0], key[1]))
     for key in sorted(groups):
@@ -558,11 +572,16 @@ def require_recompute(session: Session, principal: Principal, series: str) -> No
 # ---- the life cycle ------------------------------------------------------------------------
 
 
-def get_statement(session: Session, statement_id: int) -> Statement:
-    statement = session.scalar(
-        select(Statement).where(Statement.id == statement_id)
-        .options(selectinload(Statement.lines), selectinload(Statement.changes)))
-    return found(statement, "结算单", "statement", statement_id)
+def get_statement(session: Session, statement_id: int, lock: bool = False) -> Statement:
+    """A statement with its lines and changes. ``lock=True`` for a state change: the row is
+    locked until the transaction ends (SELECT … FOR UPDATE on PostgreSQL; on SQLite the
+    writer's IMMEDIATE transaction already excludes other writers) and read afresh, so two
+    concurrent payments cannot both see it ``confirmed``."""
+    query = (select(Statement).where(Statement.id == statement_id)
+             .options(selectinload(Statement.lines), selectinload(Statement.changes)))
+    if lock:
+        query = query.with_for_update(of=Statement).execution_options(populate_existing=True)
+    return found(session.scalar(query), "结算单", "statement", statement_id)
 
 
 def list_statements(session: Session, series: str | None = None,
@@ -582,7 +601,7 @@ def confirm(session: Session, principal: Principal, statement_id: int,
 
     Without ``party_code`` the principal confirms for the one side it acts for (an
     administrator must say which)."""
-    statement = get_statement(session, statement_id)
+    statement = get_statement(session, statement_id, lock=True)
     if statement.state not in UNPAID:
         raise Conflict(f"结算单状态为 {statement.state}，不能再确认",
                        detail=f"statement is {statement.state}")
@@ -615,7 +634,7 @@ def confirm(session: Session, principal: Principal, statement_id: int,
 def record_payment(session: Session, principal: Principal, statement_id: int, paid_on: date,
                    voucher_no: str) -> Statement:
     """The payer's finance bureau records the payment of a confirmed statement."""
-    statement = get_statement(session, statement_id)
+    statement = get_statement(session, statement_id, lock=True)
     _require_party(principal, statement.payer_code, "登记付款")
     if statement.state != "confirmed":
         raise Conflict("结算单须经双方财政部门确认后才能登记付款",
@@ -642,7 +661,7 @@ def _checked_payment(paid_on: date, voucher_no: str) -> str:
 
 def close(session: Session, principal: Principal, statement_id: int) -> Statement:
     """The payee's finance bureau confirms receipt and closes a paid statement."""
-    statement = get_statement(session, statement_id)
+    statement = get_statement(session, statement_id, lock=True)
     _require_party(principal, statement.payee_code, "确认收款并关闭结算单")
     if statement.state != "paid":
         raise Conflict("只有已付款的结算单可以关闭", detail=f"statement is {statement.state}")
@@ -651,14 +670,17 @@ def close(session: Session, principal: Principal, statement_id: int) -> Statemen
     return statement
 
 
-def get_change(session: Session, change_id: int) -> StatementChange:
-    return found(session.get(StatementChange, change_id), "调整", "change", change_id)
+def get_change(session: Session, change_id: int, lock: bool = False) -> StatementChange:
+    change = (session.get(StatementChange, change_id, with_for_update=True,
+                          populate_existing=True) if lock
+              else session.get(StatementChange, change_id))
+    return found(change, "调整", "change", change_id)
 
 
 def settle_adjustment(session: Session, principal: Principal, change_id: int, paid_on: date,
                       voucher_no: str) -> StatementChange:
     """The paying side records that an adjustment of a paid statement was settled."""
-    change = get_change(session, change_id)
+    change = get_change(session, change_id, lock=True)
     if change.kind != "adjustment" or change.state != "open":
         raise Conflict("这不是待结清的调整", detail=f"change is {change.kind}/{change.state}")
     _require_party(principal, change.payer_code, "结清调整")

@@ -10,10 +10,12 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,7 +66,13 @@ class Reading(Base):
     """One measured value of one item at one section and time."""
 
     __tablename__ = "ecology_reading"
-    __table_args__ = (UniqueConstraint("section_id", "measured_at", "item"),)
+    __table_args__ = (
+        UniqueConstraint("section_id", "measured_at", "item"),
+        # A section's readings version (newest batch, newest reading) in two index look-ups:
+        # the key of the per-section caches (ecology/readings_cache.py).
+        Index("ix_ecology_reading_section_batch", "section_id", "batch_id"),
+        Index("ix_ecology_reading_section_newest", "section_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("ecology_section.id"), index=True)
@@ -110,6 +118,7 @@ class Statement(Base):
     ``payer_code``/``payee_code`` give the net's direction."""
 
     __tablename__ = "ecology_statement"
+    __audit_exclude__ = ("lock_version",)
     __table_args__ = (UniqueConstraint("series", "year", "party_a", "party_b"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,6 +148,10 @@ class Statement(Base):
     paid_recorded_by: Mapped[str | None] = mapped_column(String(120), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     closed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
+    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     lines: Mapped[list[StatementLine]] = relationship(
         back_populates="statement", lazy="raise", cascade="all, delete-orphan",
@@ -194,6 +207,7 @@ class StatementChange(Base):
     line (period, rule, old and new payer, amount, status)."""
 
     __tablename__ = "ecology_statement_change"
+    __audit_exclude__ = ("lock_version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(
@@ -214,5 +228,9 @@ class StatementChange(Base):
     settled_on: Mapped[date | None] = mapped_column(Date, default=None)
     voucher_no: Mapped[str | None] = mapped_column(String(60), default=None)
     settled_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
+    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     statement: Mapped[Statement] = relationship(back_populates="changes", lazy="raise")

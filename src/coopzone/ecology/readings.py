@@ -17,14 +17,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import polars as pl
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import DateTime, String, func, insert, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
 from coopzone.db import SHANGHAI, now
+from coopzone.ecology import readings_cache
 from coopzone.ecology.models import ImportBatch, Reading, Section
 from coopzone.ecology.plausibility import (
     NON_FINITE_TEXT,
@@ -305,7 +306,8 @@ def readings_frame(session: Session, section_ids: list[int] | None = None,
                    key: str = "code") -> pl.DataFrame:
     """Stored readings as the engine's long frame, local (Asia/Shanghai) naive times.
     ``key`` chooses what names a section: its ``code`` or its ``name`` (agreements use
-    names such as 金鱼石). Non-finite values are left out (see :class:`StoredReadings`)."""
+    names such as 金鱼石). Non-finite values are left out (see :class:`StoredReadings`).
+    Cached per readings version (see readings_cache): treat the frame as read-only."""
     return stored_readings(session, section_ids, start, end, key).frame
 
 
@@ -313,28 +315,24 @@ def stored_readings(session: Session, section_ids: list[int] | None = None,
                     start: date | None = None, end: date | None = None,
                     key: str = "code") -> StoredReadings:
     """:func:`readings_frame` with the count of non-finite stored values it left out."""
-    label = Section.name if key == "name" else Section.code
-    query = (select(label, Section.water_body, Reading.measured_at, Reading.item,
-                    Reading.value, Reading.below_dl, Reading.detection_limit)
-             .join(Section, Section.id == Reading.section_id))
-    if section_ids is not None:
-        query = query.where(Reading.section_id.in_(section_ids))
-    if start is not None:
-        query = query.where(Reading.measured_at >= datetime(start.year, start.month, start.day,
-                                                            tzinfo=SHANGHAI))
-    if end is not None:
-        query = query.where(Reading.measured_at < datetime(end.year, end.month, end.day,
-                                                           tzinfo=SHANGHAI))
-    rows = session.execute(query).all()
-    frame = pl.DataFrame(
-        {"section": [r[0] for r in rows], "water_body": [r[1] for r in rows],
-         "time": [r[2].astimezone(SHANGHAI).replace(tzinfo=None) for r in rows],
-         "item": [r[3] for r in rows], "value": [r[4] for r in rows],
-         "below_dl": [r[5] for r in rows], "detection_limit": [r[6] for r in rows]},
-        schema={"section": pl.String, "water_body": pl.String, "time": pl.Datetime("us"),
-                "item": pl.String, "value": pl.Float64, "below_dl": pl.Boolean,
-                "detection_limit": pl.Float64},
-    )
+    if section_ids is None:
+        section_ids = list(session.scalars(select(Section.id).order_by(Section.id)))
+    parts = readings_cache.per_section(
+        session, ("frame", start, end, key), section_ids,
+        lambda i: _finite_only(_readings_frame(session, (i,), start, end, key)))
+    if not parts:
+        return StoredReadings(pl.DataFrame(schema=_FRAME_SCHEMA), 0)
+    return StoredReadings(pl.concat([p.frame for p in parts.values()], how="vertical"),
+                          sum(p.skipped for p in parts.values()))
+
+
+_FRAME_SCHEMA: dict[str, Any] = {
+    "section": pl.String, "water_body": pl.String, "time": pl.Datetime("us"), "item": pl.String,
+    "value": pl.Float64, "below_dl": pl.Boolean, "detection_limit": pl.Float64}
+
+
+def _finite_only(frame: pl.DataFrame) -> StoredReadings:
+    """Leave out (and log) readings whose value or detection limit is not finite."""
     finite = ((pl.col("value").is_null() | pl.col("value").is_finite())
               & (pl.col("detection_limit").is_null() | pl.col("detection_limit").is_finite()))
     kept = frame.filter(finite)
@@ -344,6 +342,34 @@ def stored_readings(session: Session, section_ids: list[int] | None = None,
         log.warning("%d stored reading(s) are not finite numbers and were left out, e.g. %s",
                     skipped, bad)
     return StoredReadings(kept, skipped)
+
+
+def _readings_frame(session: Session, section_ids: tuple[int, ...],
+                    start: date | None, end: date | None, key: str) -> pl.DataFrame:
+    label = Section.name if key == "name" else Section.code
+    # The times come as stored, in UTC, and are converted in one vectorised step (per-row
+    # datetime objects cost most of the time at 50,000 readings): SQLite stores the text
+    # "YYYY-MM-DD HH:MM:SS.ffffff", PostgreSQL is asked for the UTC wall time.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    stored = (type_coerce(Reading.measured_at, String()) if sqlite
+              else func.timezone("UTC", Reading.measured_at, type_=DateTime()))
+    query = (select(label, Section.water_body, stored, Reading.item,
+                    Reading.value, Reading.below_dl, Reading.detection_limit)
+             .join(Section, Section.id == Reading.section_id)
+             .where(Reading.section_id.in_(section_ids)))
+    if start is not None:
+        query = query.where(Reading.measured_at >= datetime(start.year, start.month, start.day,
+                                                            tzinfo=SHANGHAI))
+    if end is not None:
+        query = query.where(Reading.measured_at < datetime(end.year, end.month, end.day,
+                                                           tzinfo=SHANGHAI))
+    rows = session.execute(query).all()
+    schema = {**_FRAME_SCHEMA, "time": pl.String if sqlite else pl.Datetime("us")}
+    frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    utc = (pl.col("time").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us") if sqlite
+           else pl.col("time"))
+    local = utc.dt.replace_time_zone("UTC").dt.convert_time_zone(SHANGHAI.key)
+    return frame.with_columns(local.dt.replace_time_zone(None).alias("time"))
 
 
 def push_frame(pushed: list[dict[str, object]], locale: str | None = None) -> pl.DataFrame:
