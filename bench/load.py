@@ -19,6 +19,14 @@ answers, connection errors and other refusals (4xx, expected for repeated statem
 Targets on the 2-core machine (SQLite and PostgreSQL): 0 errors at 8 and 64 clients, p99 under
 300 ms at 8 clients, at least 300 requests/s.
 
+Measured on 2026-12-01 (2 cores shared with six other sessions, load average 2.5–5; 20 s,
+2 workers): SQLite 8 clients 32.9 req/s, p50 112 ms, p99 1366 ms, 0 errors; SQLite 64 clients
+11.1 req/s, 7 answers 503 (writers past the 15 s busy timeout); PostgreSQL 8 clients
+26.5 req/s, p50 168 ms, p99 1470 ms, 0 errors; PostgreSQL 64 clients 29.5 req/s, p99 6.7 s,
+0 errors. The 300 req/s and p99 targets are not met: after each station push the pushed
+section's figures are judged again (per-section caches), and the cooperation dashboard is
+computed per request.
+
 Usage::
 
     python bench/load.py                       # 8 clients, 20 s, 2 workers, SQLite
