@@ -25,6 +25,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from coopzone.accounts import service as accounts
+from coopzone.accounts import sessions as login_sessions
 from coopzone.accounts.models import User
 from coopzone.api.app import create_app
 from coopzone.cooperation import service as coop
@@ -139,6 +140,13 @@ def pay(session: Session, w: World) -> None:
     session.commit()
 
 
+def my_session(session: Session, w: World) -> None:
+    row, _key = login_sessions.start_session(session, w.users["xiangdong"].id,
+                                             make_settings("sqlite://"))
+    session.commit()
+    w.ids["session"] = row.id
+
+
 def my_token(session: Session, w: World) -> None:
     _token, _plain = accounts.create_token(session, w.users["xiangdong"], "自动站", ["read"])
     session.commit()
@@ -177,8 +185,18 @@ CASES: dict[tuple[str, str], Case] = {
         # Anyone signed in may make a token for themselves (never with more scopes).
         expect={"viewer": 201, "other_editor": 201}),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case(ok=204, prepare=my_token),
-    ("POST", "/account/tokens"): Case(lambda w: {"data": {"name": "自动站"}}, ok=303,
-                                      expect={"viewer": 303, "other_editor": 303}),
+    ("POST", "/account/tokens"): Case(lambda w: {"data": {"name": "自动站"}}, ok=200,
+                                      expect={"viewer": 200, "other_editor": 200}),
+    # Self-service: each signed-in user changes their own password and ends their own
+    # sessions; another user's session is "not found".
+    ("POST", "/account/password"): Case(lambda w: {"data": {
+        "current_password": PASSWORD, "new_password": "a-new-long-password",
+        "new_password_again": "a-new-long-password"}}, ok=303,
+        expect={"viewer": 303, "other_editor": 303}),
+    ("POST", "/account/sessions/end-others"): Case(ok=303,
+                                                   expect={"viewer": 303, "other_editor": 303}),
+    ("POST", "/account/sessions/{session_id}/end"): Case(
+        ok=303, prepare=my_session, expect={"viewer": 404, "other_editor": 404}),
     ("POST", "/account/tokens/{token_id}/revoke"): Case(ok=303, prepare=my_token),
     # ---- ecology --------------------------------------------------------------------------
     ("POST", "/api/v1/ecology/sections"): Case(lambda w: {"json": {
@@ -333,7 +351,8 @@ def test_every_write_route_has_a_case(app: FastAPI) -> None:
 
 
 def _path(template: str, w: World) -> str:
-    values = {"token_id": w.ids.get("token"), "statement_id": w.ids["statement"],
+    values = {"token_id": w.ids.get("token"), "session_id": w.ids.get("session"),
+              "statement_id": w.ids["statement"],
               "change_id": w.ids.get("change"), "agreement_id": w.ids["agreement"],
               "obligation_id": w.ids["obligation"], "resolution_id": w.ids["resolution"],
               "project_id": w.ids["project"], "milestone_id": w.ids["milestone"],

@@ -194,19 +194,28 @@ def test_a_full_disk_answers_503(sqlite_file: tuple[Path, str]) -> None:
     engine.dispose()
 
 
-def test_a_locked_database_answers_503(sqlite_file: tuple[Path, str]) -> None:
+def test_a_locked_database_answers_503_to_writers_and_still_serves_reads(
+        sqlite_file: tuple[Path, str]) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: a write answers 503
+    (nothing written); a read still answers, as WAL lets readers past a writer."""
     path, token = sqlite_file
-    engine = make_engine(f"sqlite:///{path}",
-                         connect_args={"check_same_thread": False, "timeout": 0})
+    engine = make_engine(f"sqlite:///{path}", sqlite_busy_timeout=0)
+    headers = {"Authorization": f"Bearer {token}"}
+    with sqlite3.connect(path) as conn:
+        tokens = conn.execute("SELECT count(*) FROM accounts_api_token").fetchone()
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        response = _app_on(engine).get("/api/v1/me",
-                                       headers={"Authorization": f"Bearer {token}"})
+        client = _app_on(engine)
+        write = client.post("/api/v1/tokens", json={"name": "blocked"}, headers=headers)
+        read = client.get("/api/v1/me", headers=headers)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    _assert_503(response, "正忙")
+    _assert_503(write, "正忙")
+    assert read.status_code == 200, read.text
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM accounts_api_token").fetchone() == tokens
     engine.dispose()
 
 

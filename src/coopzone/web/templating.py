@@ -51,6 +51,8 @@ def locale_of(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
+    if "session" not in request.scope:  # static files (an error page there has no form)
+        return ""
     token = request.session.get("csrf")
     if not token:
         token = new_csrf_token()
