@@ -235,8 +235,9 @@ async def client_loop(base: str, fx: Fixture, until: float, stats: Stats) -> Non
     calls = {k: c for k, _w, c in MIX}
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        while time.monotonic() < until:
-            kind = random.choices(kinds, weights)[0]
+        first_round = list(kinds)  # one of each kind first, however long it takes
+        while first_round or time.monotonic() < until:
+            kind = first_round.pop(0) if first_round else random.choices(kinds, weights)[0]
             started = time.perf_counter()
             try:
                 response = await calls[kind](client, fx)
