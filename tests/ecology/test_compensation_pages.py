@@ -8,11 +8,14 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from coopzone.accounts.service import principal_for
+from coopzone.api.app import create_app
 from coopzone.ecology import ledger
 from coopzone.ecology.models import Statement
-from tests.conftest import PASSWORD, People, token_for
+from tests.conftest import PASSWORD, People, make_settings, token_for
 from tests.ecology.ledger_support import (
     Finance,
     load_agreements,
@@ -168,3 +171,27 @@ def test_api_recompute_shows_the_difference(
         == 403
     unchanged = client.post(url, json=body, headers=token_for(session, finance.jiangxi)).json()
     assert unchanged["unchanged"] == 1 and unchanged["updated"] == []
+
+
+def test_the_payment_form_and_recompute_follow_the_platforms_clock(
+    engine: Engine, session_factory: sessionmaker[Session], session: Session,
+    statement: Statement, finance: Finance
+) -> None:
+    """One clock: the statement page's payment date and a recomputation from the page use the
+    settings' as-of date, not the server's."""
+    for user in (finance.hunan, finance.jiangxi):
+        ledger.confirm(session, principal_for(session, user.id), statement.id)
+    session.commit()
+    app = create_app(make_settings(str(engine.url), as_of=date(2020, 3, 31)), session_factory)
+    client = TestClient(app)
+    login(client, "hn-finance")
+    html = client.get(f"/ecology/compensation/{statement.id}").text
+    assert 'name="paid_on" value="2020-03-31"' in html
+    response = client.post("/ecology/compensation/recompute",
+                           data={"series": "lushui", "csrf_token": csrf_of(html)},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    session.expire_all()
+    # As of 2020-03-31 the statements run through 2020-02, not up to the server's today.
+    through = {s.through for s in ledger.list_statements(session, "lushui")}
+    assert through and max(through) <= "2020-02"

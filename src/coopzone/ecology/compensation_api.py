@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from coopzone.api.deps import CurrentUser, SessionDep
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.ecology import compensation_pages, ledger
 from coopzone.ecology.models import Statement, StatementChange
 from coopzone.kit.validation import Day, Id, Key, Str, Year
@@ -195,10 +195,11 @@ def close(session: SessionDep, principal: CurrentUser, statement_id: Id) -> Stat
 
 
 @router.post("/recompute", response_model=RecomputeRead)
-def recompute(session: SessionDep, principal: CurrentUser, body: Recompute) -> RecomputeRead:
+def recompute(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+              body: Recompute) -> RecomputeRead:
     """Recompute a series from the stored readings: unpaid statements are updated (the
     difference recorded), paid ones get an adjustment entry instead."""
-    result = ledger.recompute(session, principal, body.series, body.as_of)
+    result = ledger.recompute(session, principal, body.series, body.as_of or settings.today())
     return RecomputeRead(series=result.series, through=result.through, created=result.created,
                          updated=result.updated, adjustments=result.adjustments,
                          unchanged=result.unchanged)

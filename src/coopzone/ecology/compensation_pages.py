@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
-from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
+from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from coopzone.ecology import ledger, statements
 from coopzone.ecology.models import AgreementVersion, Statement
 from coopzone.engines.eco_compensation import (
@@ -207,7 +207,7 @@ def resolve(session: Session, ref: str, series: str | None = None) -> Statement 
 
 
 def statement_context(session: Session, statement: Statement,
-                      principal: Principal | None) -> dict[str, Any]:
+                      principal: Principal | None, today: date) -> dict[str, Any]:
     doc = statements.document(session, statement.id)
     versions = {v.id: v for v in _versions(session, statement)}
 
@@ -225,7 +225,7 @@ def statement_context(session: Session, statement: Statement,
         "confirmable": confirmable,
         "can_pay": statement.state == "confirmed" and may(statement.payer_code),
         "can_close": statement.state == "paid" and may(statement.payee_code),
-        "may": may, "today": date.today().isoformat(),
+        "may": may, "today": today.isoformat(),
         "effective": ledger.effective_signed(statement),
         **LABELS,
     }
@@ -244,7 +244,8 @@ def statement_page(request: Request, session: SessionDep, principal: OptionalUse
         return render(request, "ecology/compensation_year.html",
                       {"year": int(ref), "statements": found})
     return render(request, "ecology/compensation_statement.html",
-                  statement_context(session, found, principal))
+                  statement_context(session, found, principal,
+                                    request.app.state.settings.today()))
 
 
 def _download(session: Session, ref: str, series: str | None, ext: str) -> Response:
@@ -287,9 +288,9 @@ def parse_day(value: str, column: str) -> date:
 
 
 @router.post("/recompute", dependencies=[CsrfChecked])
-def recompute(session: SessionDep, principal: CurrentUser,
+def recompute(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
               series: Annotated[Str, Form(max_length=60)]) -> Response:
-    ledger.recompute(session, principal, series)
+    ledger.recompute(session, principal, series, settings.today())
     return RedirectResponse("/ecology/compensation", status_code=303)
 
 

@@ -269,10 +269,11 @@ class RecomputeResult:
 
 
 def recompute(session: Session, principal: Principal, series: str,
-              as_of: date | None = None) -> RecomputeResult:
-    """Compute (or recompute) a series' statements from the stored readings."""
+              as_of: date) -> RecomputeResult:
+    """Compute (or recompute) a series' statements from the stored readings, as of the
+    platform's today (the caller passes the settings' ``today()``: one clock)."""
     require_recompute(session, principal, series)
-    return compute_statements(session, series, as_of or date.today(), principal.label)
+    return compute_statements(session, series, as_of, principal.label)
 
 
 def compute_statements(session: Session, series: str, as_of: date,
