@@ -4,9 +4,7 @@ port; and parallel requests released together by a barrier."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +12,6 @@ from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +23,7 @@ from coopzone.db import make_engine, make_session_factory, transaction
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
 from tests.conftest import database_url, make_settings
+from tests.serving import serve
 
 
 @dataclass
@@ -66,24 +64,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         set_actor(session, None, "test")
         load_places(session)
     app = create_app(make_settings(url, data_dir=Path(live_tmp)))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
     try:
-        yield Live(f"http://127.0.0.1:{port}", engine, factory)
+        with serve(app, lifespan="off", access_log=False) as base:
+            yield Live(base, engine, factory)
     finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
         app.state.session_factory.kw["bind"].dispose()
         engine.dispose()
 

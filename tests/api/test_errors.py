@@ -5,17 +5,13 @@ the OpenAPI schema documenting the error body the app really sends."""
 from __future__ import annotations
 
 import logging
-import socket
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, text
@@ -29,6 +25,7 @@ from coopzone.api.errors import INTERNAL_ERROR_ZH
 from coopzone.db import make_engine, make_session_factory
 from coopzone.migrate import upgrade
 from tests.conftest import PASSWORD, make_settings
+from tests.serving import free_port, serve
 
 ERROR_KEYS = {"error", "detail", "errors", "request_id"}
 
@@ -73,26 +70,10 @@ def test_an_unexpected_error_on_a_page_answers_the_error_page(app: FastAPI) -> N
     assert response.headers["x-request-id"] in response.text
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_app(app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(_with_failing_routes(app), host="127.0.0.1",
-                                           port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(_with_failing_routes(app), log_level="critical") as base:
+        yield base
 
 
 def test_the_connection_survives_a_500_on_a_real_server(live_app: str) -> None:
@@ -223,7 +204,7 @@ def test_an_unreachable_database_answers_503(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'db.sqlite3'}")
     response = _app_on(engine).get("/api/v1/cooperation/agreements")
     _assert_503(response, "无法连接数据库")
-    pg = make_engine(f"postgresql+psycopg://coopzone@127.0.0.1:{_free_port()}/coopzone",
+    pg = make_engine(f"postgresql+psycopg://coopzone@127.0.0.1:{free_port()}/coopzone",
                      connect_args={"connect_timeout": 2})
     _assert_503(_app_on(pg).get("/api/v1/cooperation/agreements"), "无法连接数据库")
 
