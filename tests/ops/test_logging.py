@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from coopzone.ops.logging import JsonFormatter, request_id_var
 
@@ -75,3 +77,29 @@ def test_uvicorn_access_lines_carry_the_request() -> None:
     assert entry["message"] == '127.0.0.1:5000 - "GET /api/v1/health HTTP/1.1" 200'
     assert (entry["client"], entry["method"], entry["path"], entry["status"]) == (
         "127.0.0.1:5000", "GET", "/api/v1/health", 200)
+
+
+def test_a_log_line_written_while_serving_a_request_carries_its_request_id(
+        app: FastAPI) -> None:
+    """The request-id middleware sets the variable the JSON formatter reads, also in the
+    thread pool where sync routes run."""
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.setFormatter(JsonFormatter())
+    handler.emit = lambda record: lines.append(handler.format(record))  # type: ignore[method-assign]
+
+    @app.get("/test-logs-a-line")
+    def logs_a_line() -> dict[str, str]:
+        logging.getLogger("coopzone.test").warning("inside the route")
+        return {"ok": "yes"}
+
+    logger = logging.getLogger("coopzone.test")
+    logger.addHandler(handler)
+    try:
+        response = TestClient(app).get("/test-logs-a-line",
+                                       headers={"X-Request-ID": "req-42"})
+    finally:
+        logger.removeHandler(handler)
+    assert response.headers["x-request-id"] == "req-42"
+    entry = json.loads(lines[-1])
+    assert entry["message"] == "inside the route" and entry["request_id"] == "req-42"

@@ -20,6 +20,8 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from coopzone.ops.logging import request_id_var
+
 logger = logging.getLogger("coopzone.api")
 
 HEADER = "X-Request-ID"
@@ -52,6 +54,7 @@ class RequestIdAndCatchAll:
             await self.app(scope, receive, send)
             return
         rid = request_id_of(scope)
+        token = request_id_var.set(rid)  # every log line of this request carries it
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -73,3 +76,5 @@ class RequestIdAndCatchAll:
                 raise
             response = await self.render(scope, rid)
             await response(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
