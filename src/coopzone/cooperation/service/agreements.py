@@ -1,0 +1,503 @@
+"""Cooperation agreements: records, status, obligations, lists and the workbook import.
+
+Services take the Session first and never commit; the edge owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVarTuple
+from urllib.parse import urlencode
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from coopzone.accounts.service import Principal, require_write
+from coopzone.cooperation.importers import (
+    FIELD_LABELS,
+    AgreementRow,
+    field_label,
+    status_label,
+)
+from coopzone.cooperation.models import (
+    Agreement,
+    AgreementParty,
+    Document,
+    Obligation,
+    ObligationReport,
+    Party,
+)
+from coopzone.cooperation.schemas import (
+    AgreementCreate,
+    AgreementStatusChange,
+    AgreementUpdate,
+    ObligationCreate,
+    ObligationReportCreate,
+    PartyIn,
+)
+from coopzone.cooperation.service.documents import Upload, _store_upload, store_document
+from coopzone.cooperation.service.parties import PlaceIndex, resolve_party
+from coopzone.cooperation.service.permissions import (
+    _party_codes,
+    can_edit_agreement,
+    require_agreement_write,
+)
+from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
+from coopzone.places.models import Place
+
+Ts = TypeVarTuple("Ts")
+
+# ---- agreements -----------------------------------------------------------------------------
+
+
+def _agreement_query() -> Select[Agreement]:
+    return select(Agreement).options(
+        selectinload(Agreement.parties).selectinload(AgreementParty.party),
+        selectinload(Agreement.document),
+    )
+
+
+def get_agreement(session: Session, agreement_id: int, full: bool = False,
+                  lock: bool = False) -> Agreement:
+    query = _agreement_query().where(Agreement.id == agreement_id)
+    if lock:  # a state change: row locked (PostgreSQL) and read afresh
+        query = query.with_for_update(of=Agreement).execution_options(populate_existing=True)
+    if full:
+        query = query.options(
+            selectinload(Agreement.obligations).selectinload(Obligation.owner),
+            selectinload(Agreement.obligations).selectinload(Obligation.reports))
+    agreement = session.scalar(query)
+    if agreement is None:
+        raise NotFound(f"没有编号为 {agreement_id} 的协议",
+                       detail=f"unknown agreement {agreement_id}")
+    return agreement
+
+
+def _set_parties(session: Session, agreement: Agreement, parties: Sequence[Party]) -> None:
+    agreement.parties = [AgreementParty(party_id=p.id, party=p, position=i)
+                         for i, p in enumerate(parties)]
+
+
+def _refuse_repeated_parties(names: Sequence[str]) -> None:
+    """An agreement names each party once (the parties are its primary key)."""
+    first: dict[str, int] = {}
+    errors = []
+    for n, name in enumerate((name.strip() for name in names), start=1):
+        if name in first:
+            errors.append(RowError(n, "parties", f"{name} 与第 {first[name]} 个签署单位重复"))
+        first.setdefault(name, n)
+    if errors:
+        raise InvalidInput("同一签署单位在协议中出现了不止一次", errors,
+                           detail="the same party is named twice")
+
+
+def create_agreement(session: Session, principal: Principal, data: AgreementCreate) -> Agreement:
+    _refuse_repeated_parties([p.name for p in data.parties])
+    index = PlaceIndex.load(session)
+    parties = [resolve_party(session, p, index) for p in data.parties]
+    codes = [p.place_code for p in parties if p.place_code]
+    if not can_edit_agreement(principal, codes):
+        require_write(principal, codes[0] if codes else "000000", "合作协议")
+    if session.scalar(select(Agreement.id).where(Agreement.title == data.title)) is not None:
+        raise Conflict(f"协议《{data.title}》已存在", detail="agreement title exists")
+    agreement = Agreement(**data.model_dump(exclude={"parties"}), document=None, obligations=[])
+    _set_parties(session, agreement, parties)
+    session.add(agreement)
+    session.flush()
+    return agreement
+
+
+def create_agreement_with_document(session: Session, principal: Principal,
+                                   data: AgreementCreate, files_dir: Path,
+                                   document: Upload | None = None) -> Agreement:
+    """Register an agreement and keep its signed document; the file is stored only once the
+    agreement has been accepted."""
+    agreement = create_agreement(session, principal, data)
+    doc = _store_upload(session, files_dir, document, principal.label)
+    if doc is not None:
+        _set_document(session, agreement, doc)
+    return agreement
+
+
+def _set_document(session: Session, agreement: Agreement, doc: Document) -> None:
+    agreement.document_id = doc.id
+    agreement.document = doc
+    session.flush()
+
+
+def update_agreement(session: Session, principal: Principal, agreement_id: int,
+                     data: AgreementUpdate) -> Agreement:
+    """Correct an agreement; its status only moves on (see :func:`require_status_move`)."""
+    agreement = get_agreement(session, agreement_id)
+    require_agreement_write(principal, agreement)
+    changes = data.model_dump(exclude_unset=True)
+    if "status" in changes:
+        if changes["status"] is None:
+            raise InvalidInput("状态不能为空", [RowError(None, "status", "must not be null")])
+        require_status_move(agreement, changes["status"])
+    for key, value in changes.items():
+        setattr(agreement, key, value)
+    session.flush()
+    return agreement
+
+
+def attach_document(session: Session, principal: Principal, agreement_id: int, files_dir: Path,
+                    filename: str, content: bytes) -> Agreement:
+    agreement = get_agreement(session, agreement_id)
+    require_agreement_write(principal, agreement)
+    _set_document(session, agreement, store_document(session, files_dir, filename, content,
+                                                     principal.label))
+    return agreement
+
+
+# An agreement is signed, then in force, then expired (its term ran out) or terminated.
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    "signed": ("in_force",), "in_force": ("expired", "terminated"), "expired": (),
+    "terminated": (),
+}
+
+
+def later_statuses(status: str) -> tuple[str, ...]:
+    """Every status an agreement in ``status`` may still reach (one-way: never back)."""
+    found: list[str] = []
+    todo = list(NEXT_STATUSES.get(status, ()))
+    while todo:
+        nxt = todo.pop(0)
+        if nxt not in found:
+            found.append(nxt)
+            todo.extend(NEXT_STATUSES.get(nxt, ()))
+    return tuple(found)
+
+
+def status_move_allowed(current: str, new: str) -> bool:
+    return new == current or new in later_statuses(current)
+
+
+def require_status_move(agreement: Agreement, new: str) -> None:
+    """The status is a one-way state machine on every path (PATCH, form, import): a
+    terminated or expired agreement is never signed or in force again."""
+    if not status_move_allowed(agreement.status, new):
+        raise Conflict(f"协议当前状态为“{status_label(agreement.status)}”，不能改回"
+                       f"“{status_label(new)}”",
+                       detail=f"cannot move agreement {agreement.id} from {agreement.status} "
+                              f"to {new}")
+
+
+def change_agreement_status(session: Session, principal: Principal, agreement_id: int,
+                            data: AgreementStatusChange) -> Agreement:
+    """Move an agreement on (see NEXT_STATUSES) as of a date; a party's editors may. The date
+    becomes its ``in_force_on``, or its ``expires_on`` when it expired or was terminated."""
+    agreement = get_agreement(session, agreement_id, lock=True)
+    require_agreement_write(principal, agreement)
+    if data.status not in NEXT_STATUSES[agreement.status]:
+        raise Conflict(f"协议当前状态为“{status_label(agreement.status)}”，不能改为"
+                       f"“{status_label(data.status)}”",
+                       detail=f"cannot move agreement {agreement.id} from {agreement.status} "
+                              f"to {data.status}")
+    if data.effective_on < agreement.signed_on:
+        raise InvalidInput("日期不能早于签署日期", [RowError(
+            None, "effective_on", f"not before the signing date {agreement.signed_on}")])
+    if data.status == "expired" and agreement.expires_on is not None \
+            and data.effective_on < agreement.expires_on:
+        raise InvalidInput("协议尚未到期；提前结束请选择“已终止”", [RowError(
+            None, "effective_on", f"not before the end of its term {agreement.expires_on}")])
+    agreement.status = data.status
+    if data.status == "in_force":
+        agreement.in_force_on = data.effective_on
+    if data.status in ("expired", "terminated"):
+        agreement.expires_on = data.effective_on
+    session.flush()
+    return agreement
+
+
+def add_obligation(session: Session, principal: Principal, agreement_id: int,
+                   data: ObligationCreate) -> Obligation:
+    agreement = get_agreement(session, agreement_id, full=True)
+    require_agreement_write(principal, agreement)
+    owner = next((ap.party for ap in agreement.parties if ap.party.name == data.owner), None)
+    if owner is None:
+        raise InvalidInput(f"{data.owner} 不是该协议的签署方",
+                           [RowError(None, "owner", "must be one of the agreement's parties")])
+    obligation = Obligation(agreement_id=agreement.id, description=data.description,
+                            owner_party_id=owner.id, due_on=data.due_on)
+    session.add(obligation)
+    session.flush()
+    return obligation
+
+
+def get_obligation(session: Session, obligation_id: int) -> Obligation:
+    return found(session.get(Obligation, obligation_id), "义务", "obligation", obligation_id)
+
+
+def report_obligation_with_evidence(session: Session, principal: Principal,
+                                    obligation_id: int, data: ObligationReportCreate,
+                                    files_dir: Path, evidence: Upload | None = None
+                                    ) -> ObligationReport:
+    """Report progress with an evidence file, stored once the report has been accepted."""
+    report = report_obligation(session, principal, obligation_id, data)
+    doc = _store_upload(session, files_dir, evidence, principal.label)
+    if doc is not None:
+        report.evidence_id = doc.id
+        session.flush()
+    return report
+
+
+def report_obligation(session: Session, principal: Principal, obligation_id: int,
+                      data: ObligationReportCreate, evidence: Document | None = None
+                      ) -> ObligationReport:
+    """Report progress on an obligation (with evidence); only a party to the agreement may."""
+    obligation = get_obligation(session, obligation_id)
+    agreement = get_agreement(session, obligation.agreement_id)
+    require_agreement_write(principal, agreement)
+    report = ObligationReport(obligation_id=obligation.id, reported_on=data.reported_on,
+                              text=data.text, evidence_id=evidence.id if evidence else None,
+                              reported_by=principal.label)
+    session.add(report)
+    if data.done:
+        obligation.done_on = data.reported_on
+    session.flush()
+    return report
+
+
+@dataclass(frozen=True)
+class AgreementFilter:
+    county: str | None = None  # a party's place code (exact)
+    status: str | None = None
+    field: str | None = None
+    party: str | None = None  # name contains
+    year: int | None = None
+    signed_to: date | None = None
+    q: str | None = None
+    in_force_at: date | None = None  # in force on that day (from its dates, not today's status)
+
+    def query_string(self, **override: Any) -> str:
+        values = {"county": self.county, "status": self.status, "field": self.field,
+                  "party": self.party, "year": self.year,
+                  "signed_to": self.signed_to.isoformat() if self.signed_to else None,
+                  "q": self.q,
+                  "in_force_at": self.in_force_at.isoformat() if self.in_force_at else None}
+        values.update(override)
+        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
+
+
+def _filtered(query: Select[*Ts], f: AgreementFilter) -> Select[*Ts]:
+    if f.county:
+        query = query.where(Agreement.id.in_(
+            select(AgreementParty.agreement_id).join(Party).where(Party.place_code == f.county)))
+    if f.party:
+        query = query.where(Agreement.id.in_(
+            select(AgreementParty.agreement_id).join(Party).where(Party.name.contains(f.party))))
+    if f.status:
+        query = query.where(Agreement.status == f.status)
+    if f.field:
+        query = query.where(Agreement.field == f.field)
+    if f.year:
+        query = query.where(Agreement.signed_on >= date(f.year, 1, 1),
+                            Agreement.signed_on <= date(f.year, 12, 31))
+    if f.signed_to:
+        query = query.where(Agreement.signed_on <= f.signed_to)
+    if f.q:
+        query = query.where(Agreement.title.contains(f.q))
+    if f.in_force_at:
+        query = query.where(*in_force_on_day(f.in_force_at))
+    return query
+
+
+def in_force_on_day(day: date) -> tuple[ColumnElement[bool], ...]:
+    """In force on ``day``: it has come into force (on ``in_force_on``, or on signing when that
+    is unset) and had not expired or been terminated by then."""
+    started = func.coalesce(Agreement.in_force_on, Agreement.signed_on) <= day
+    ended = Agreement.status.in_(("expired", "terminated"))
+    # An ended agreement without an end date cannot be shown to have run on any day.
+    running = or_(Agreement.expires_on > day, and_(Agreement.expires_on.is_(None), ~ended))
+    return (Agreement.status != "signed", started, running)
+
+
+def list_agreements(session: Session, f: AgreementFilter | None = None) -> list[Agreement]:
+    query = _filtered(_agreement_query(), f or AgreementFilter())
+    return list(session.scalars(query.order_by(Agreement.signed_on.desc(), Agreement.id.desc())))
+
+
+def agreement_ids(session: Session, f: AgreementFilter) -> list[int]:
+    return list(session.scalars(_filtered(select(Agreement.id), f).order_by(Agreement.id)))
+
+
+def agreements_by_field(session: Session, f: AgreementFilter | None = None
+                        ) -> list[tuple[str, int]]:
+    query = _filtered(select(Agreement.field, func.count(Agreement.id)), f or AgreementFilter())
+    counts: dict[str, int] = dict(session.execute(query.group_by(Agreement.field)).all())
+    return [(code, counts[code]) for code in FIELD_LABELS if counts.get(code)]
+
+
+def agreements_by_county(session: Session, f: AgreementFilter | None = None
+                         ) -> dict[str, int]:
+    """Agreements per zone county (an agreement counts once for each county party to it)."""
+    inner = _filtered(select(Agreement.id), f or AgreementFilter()).subquery()
+    query = (select(Place.code, func.count(func.distinct(AgreementParty.agreement_id)))
+             .join(Party, Party.place_code == Place.code)
+             .join(AgreementParty, AgreementParty.party_id == Party.id)
+             .where(Place.in_zone.is_(True), Place.level == "county",
+                    AgreementParty.agreement_id.in_(select(inner.c.id)))
+             .group_by(Place.code))
+    return dict(session.execute(query).all())
+
+
+def agreements_by_year(session: Session) -> list[tuple[int, int]]:
+    years = Counter(d.year for d in session.scalars(select(Agreement.signed_on)))
+    return sorted(years.items())
+
+
+# ---- agreements workbook import ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportRowResult:
+    row: int
+    title: str
+    action: str  # new | changed | unchanged
+    changes: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    rows: list[ImportRowResult]
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+
+def _row_values(row: AgreementRow) -> dict[str, str]:
+    return {"parties": "、".join(row.parties), "signed_on": row.signed_on.isoformat(),
+            "field": row.field, "status": row.status, "signed_at": row.signed_at,
+            "term_years": str(row.term_years or ""),
+            "expires_on": row.expires_on.isoformat() if row.expires_on else "",
+            "summary": row.summary}
+
+
+def _agreement_values(a: Agreement) -> dict[str, str]:
+    return {"parties": "、".join(ap.party.name for ap in a.parties),
+            "signed_on": a.signed_on.isoformat(), "field": a.field, "status": a.status,
+            "signed_at": a.signed_at, "term_years": str(a.term_years or ""),
+            "expires_on": a.expires_on.isoformat() if a.expires_on else "",
+            "summary": a.summary}
+
+
+def _existing_by_title(session: Session, titles: Iterable[str]) -> dict[str, Agreement]:
+    titles = list(titles)
+    found: dict[str, Agreement] = {}
+    for start in range(0, len(titles), 500):
+        chunk = titles[start:start + 500]
+        for a in session.scalars(_agreement_query().where(Agreement.title.in_(chunk))):
+            found[a.title] = a
+    return found
+
+
+def preview_agreements(session: Session, rows: Sequence[AgreementRow]) -> ImportPreview:
+    """What importing these rows would do, without writing anything."""
+    existing = _existing_by_title(session, (r.title for r in rows))
+    results: list[ImportRowResult] = []
+    for row in rows:
+        current = existing.get(row.title)
+        if current is None:
+            results.append(ImportRowResult(row.row, row.title, "new", {}))
+            continue
+        old, new = _agreement_values(current), _row_values(row)
+        changes = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
+        results.append(ImportRowResult(row.row, row.title, "changed" if changes else "unchanged",
+                                       changes))
+    return ImportPreview(results)
+
+
+def _party_codes_as_imported(session: Session, index: PlaceIndex, names: Sequence[str]
+                             ) -> list[str]:
+    """The place codes the parties named in a row will have once imported: a known party's
+    stored code, else the code guessed from its name (as resolve_party will store it)."""
+    wanted = [n.strip() for n in names]
+    known = dict(session.execute(select(Party.name, Party.place_code)
+                                 .where(Party.name.in_(wanted))).all())
+    codes = [known[n] if n in known else index.guess(n)[0] for n in wanted]
+    return [c for c in codes if c]
+
+
+def check_import(session: Session, principal: Principal, rows: Sequence[AgreementRow],
+                 index: PlaceIndex | None = None) -> None:
+    """Refuse the whole workbook (InvalidInput, every row listed, nothing written) unless the
+    principal may write every record it touches, as it is and as it will be: each row's
+    parties as imported must include one in the principal's jurisdiction, and a stored
+    agreement that the row would change must already be the principal's; a row may move an
+    agreement's status only on (never from terminated or expired back to signed)."""
+    if not principal.may_write_scope():
+        raise InvalidInput("此令牌只有读取权限，未导入任何记录",
+                           [RowError(r.row, "签署单位", "token lacks the write scope")
+                            for r in rows])
+    index = index or PlaceIndex.load(session)
+    existing = _existing_by_title(session, (r.title for r in rows))
+    refused: list[RowError] = []
+    moves: list[RowError] = []
+    for row in rows:
+        if not can_edit_agreement(principal, _party_codes_as_imported(session, index,
+                                                                      row.parties)):
+            refused.append(RowError(row.row, "签署单位",
+                                    "you are not party to this agreement (no signatory in "
+                                    "your jurisdiction)"))
+            continue
+        current = existing.get(row.title)
+        if current is None or _agreement_values(current) == _row_values(row):
+            continue
+        if not can_edit_agreement(principal, _party_codes(current)):
+            refused.append(RowError(
+                row.row, "协议名称",
+                "the stored agreement of this title is not yours to change (none of its "
+                "signatories " + "、".join(ap.party.name for ap in current.parties)
+                + " is in your jurisdiction)"))
+        elif not status_move_allowed(current.status, row.status):
+            moves.append(RowError(row.row, "状态",
+                                  f"the agreement is {status_label(current.status)}: it "
+                                  f"cannot go back to {status_label(row.status)}"))
+    if refused:
+        raise InvalidInput(f"有 {len(refused)} 行不在你的辖区内，未导入任何记录", refused)
+    if moves:
+        raise InvalidInput(f"有 {len(moves)} 行的协议状态不能改回（已签署→履行中→已到期或已终止，"
+                           "只能向前），未导入任何记录", moves)
+
+
+def import_agreements(session: Session, principal: Principal, rows: Sequence[AgreementRow]
+                      ) -> ImportPreview:
+    """Apply a validated workbook: new rows are added, changed rows updated, unchanged rows left
+    alone. Refused whole (nothing written) unless :func:`check_import` passes."""
+    index = PlaceIndex.load(session)
+    check_import(session, principal, rows, index)
+    preview = preview_agreements(session, rows)
+    existing_rows = _existing_by_title(session, (r.title for r in rows))
+    for row, result in zip(rows, preview.rows, strict=True):
+        if result.action == "unchanged":
+            continue
+        parties = [resolve_party(session, PartyIn(name=p), index) for p in row.parties]
+        agreement = existing_rows.get(row.title)
+        if agreement is None:
+            agreement = Agreement(title=row.title)
+            session.add(agreement)
+        agreement.field, agreement.status = row.field, row.status
+        agreement.signed_on, agreement.signed_at = row.signed_on, row.signed_at
+        agreement.term_years, agreement.expires_on = row.term_years, row.expires_on
+        agreement.summary = row.summary
+        if [ap.party_id for ap in agreement.parties] != [p.id for p in parties]:
+            _set_parties(session, agreement, parties)
+    session.flush()
+    return preview
+
+
+AGREEMENT_HEADERS = ("序号", "协议名称", "签署单位", "签署日期", "领域", "状态", "签署地点",
+                     "期限(年)", "到期日期", "主要内容")
+
+
+def agreement_rows(agreements: Sequence[Agreement]) -> list[list[Any]]:
+    return [[i, a.title, "、".join(ap.party.name for ap in a.parties), a.signed_on,
+             field_label(a.field), status_label(a.status), a.signed_at, a.term_years,
+             a.expires_on, a.summary] for i, a in enumerate(agreements, start=1)]
+
+
