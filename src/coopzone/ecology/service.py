@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coopzone.accounts.models import Organisation
 from coopzone.accounts.service import Principal, require_write
 from coopzone.ecology.models import Section
 from coopzone.ecology.schemas import SectionCreate
-from coopzone.accounts.models import Organisation
 from coopzone.errors import Conflict, InvalidInput, NotFound, RowError
 from coopzone.places.service import get_place, province_of
 
