@@ -83,6 +83,7 @@ def statement_context(session: Session, statement: Statement,
         "can_close": statement.state == "paid" and may(statement.payee_code),
         "may": may, "today": today.isoformat(),
         "effective": ledger.effective_signed(statement),
+        "unreviewed": compensation_views.unreviewed_in_year(session, statement),
         **LABELS,
     }
 

@@ -162,6 +162,15 @@ def resolve(session: Session, ref: str, series: str | None = None) -> Statement 
     return ledger.get_statement(session, number)
 
 
+def unreviewed_in_year(session: Session, statement: Statement) -> dict[str, list[str]]:
+    """Section → months of the statement's year that rest on unreviewed readings."""
+    names = {ln.section for ln in statement.lines}
+    prefix = f"{statement.year:04d}-"
+    found = monitoring.pending_months_by_name(session, names)
+    return {name: [m for m in months if m.startswith(prefix)]
+            for name, months in found.items() if any(m.startswith(prefix) for m in months)}
+
+
 def statement_file(session: Session, ref: str, series: str | None,
                    ext: str) -> tuple[bytes, str, str]:
     """(body, media type, file name) of a statement's Excel (``xlsx``) or PDF file."""
