@@ -224,15 +224,10 @@ def _view(session: Session, batch: ImportBatch) -> BatchView:
                            .join(Section, Section.id == Reading.section_id)
                            .where(Reading.batch_id == batch.id)).all()
     sections = sorted({name for name, _at in rows})
-    months = sorted({_month(at) for _name, at in rows})
+    months = sorted({f"{at.astimezone(SHANGHAI):%Y-%m}" for _name, at in rows})
     history = list(session.scalars(select(BatchReview).where(BatchReview.batch_id == batch.id)
                                    .order_by(BatchReview.id)))
     return BatchView(batch, sections, months, len(rows), history)
-
-
-def _month(at: object) -> str:
-    moment = at.astimezone(SHANGHAI) if hasattr(at, "astimezone") else at
-    return f"{moment:%Y-%m}"
 
 
 def awaiting_review(session: Session, principal: Principal) -> list[BatchView]:

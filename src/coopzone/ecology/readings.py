@@ -5,7 +5,12 @@ Every reading is checked before anything is written: a finite value within its i
 plausible range, a real Asia/Shanghai time within the platform's window (not before the
 earliest year or the section's start, not more than a tolerance after the platform's
 clock), see :mod:`coopzone.ecology.plausibility`. Reasons are Chinese unless the caller
-passes an English locale."""
+passes an English locale.
+
+Before that, :func:`import_frame` (the one service every write path uses) checks who writes:
+only the body monitoring each section (:mod:`coopzone.ecology.monitoring`). A hand-entered
+batch at a section deciding money awaits review, and the loaders here return only counted
+readings (not those of a batch ``entered`` or ``returned``)."""
 
 from __future__ import annotations
 
