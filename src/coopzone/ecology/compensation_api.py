@@ -10,10 +10,12 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
-from coopzone.ecology import compensation_pages, ledger
+from coopzone.ecology import compensation_views, ledger
 from coopzone.ecology.models import Statement, StatementChange
+from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.validation import Day, Id, Key, Str, Year
 
 router = APIRouter(prefix="/ecology/compensation", tags=["ecology compensation"])
@@ -139,7 +141,7 @@ def agreements(session: SessionDep) -> list[AgreementRead]:
     """Current version of every stored agreement, with its terms in plain Chinese."""
     return [AgreementRead(id=v.agreement_id, series=v.series, version_no=v.version_no,
                           declared_version=v.declared_version, title=v.title, source=v.source,
-                          terms=compensation_pages.describe(ledger.agreement_of(v)))
+                          terms=compensation_views.describe(ledger.agreement_of(v)))
             for v in ledger.current_versions(session)]
 
 
@@ -150,7 +152,7 @@ def save_agreement(session: SessionDep, principal: CurrentUser,
     v = ledger.save_agreement(session, principal, body.text)
     return AgreementRead(id=v.agreement_id, series=v.series, version_no=v.version_no,
                          declared_version=v.declared_version, title=v.title, source=v.source,
-                         terms=compensation_pages.describe(ledger.agreement_of(v)))
+                         terms=compensation_views.describe(ledger.agreement_of(v)))
 
 
 @router.get("/statements", response_model=list[StatementSummary])
@@ -164,14 +166,19 @@ def get_statement(session: SessionDep, statement_id: Id) -> StatementRead:
     return _read(ledger.get_statement(session, statement_id))
 
 
+def _file(session: Session, statement_id: int, ext: str) -> Response:
+    body, media, name = compensation_views.statement_file(session, str(statement_id), None, ext)
+    return Response(body, media_type=media, headers=attachment_headers(name))
+
+
 @router.get("/statements/{statement_id}/statement.xlsx")
 def statement_xlsx(session: SessionDep, statement_id: Id) -> Response:
-    return compensation_pages.statement_xlsx(session, str(statement_id), None)
+    return _file(session, statement_id, "xlsx")
 
 
 @router.get("/statements/{statement_id}/statement.pdf")
 def statement_pdf(session: SessionDep, statement_id: Id) -> Response:
-    return compensation_pages.statement_pdf(session, str(statement_id), None)
+    return _file(session, statement_id, "pdf")
 
 
 @router.post("/statements/{statement_id}/confirm", response_model=StatementRead)
@@ -235,7 +242,7 @@ class SeriesRead(BaseModel):
 @router.get("/series/{series}", response_model=SeriesRead)
 def series(session: SessionDep, series: Key) -> SeriesRead:
     """Each month's class and pass/fail, consecutive compliant months, balances and totals."""
-    view = compensation_pages.series_overview(session, series)
+    view = compensation_views.series_overview(session, series)
     return SeriesRead(
         series=series, streak=view["streak"],
         months=[{"period": m.period, "section": m.section, "water_class": m.water_class,
