@@ -26,7 +26,7 @@ from coopzone.ecology.demo import load_ecology_demo
 from coopzone.ecology.models import BatchReview, ImportBatch, Reading, Section
 from coopzone.errors import Conflict, Forbidden, InvalidInput
 from tests.accounts.test_access import csrf_of, login
-from tests.conftest import PASSWORD, People, token_for
+from tests.helpers import PASSWORD, People, token_for
 
 CSV = ("断面名称,监测时间,项目,浓度\n金鱼石,2025-08-05 08:00,氨氮,0.31\n"
        "金鱼石,2025-08-05 08:00,总磷,0.08\n")
