@@ -8,8 +8,9 @@ says where it is in headers, documented in the OpenAPI schema of each list endpo
 * ``Link`` — ``first``, ``prev``, ``next`` and ``last`` URLs (RFC 8288), the same filters kept.
 """
 
-from __future__ import annotations
 
+# No ``from __future__ import annotations`` here: FastAPI reads the annotations of the
+# dependency made inside list_params, whose bounds are its arguments.
 from collections.abc import Callable
 from typing import Annotated, Any
 
