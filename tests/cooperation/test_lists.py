@@ -108,6 +108,7 @@ def test_every_api_list_is_paged_and_refuses_an_unknown_sort(
     admin = token_for(session, people.admin)
     for path in ("/api/v1/cooperation/agreements", "/api/v1/cooperation/meetings",
                  "/api/v1/cooperation/projects", "/api/v1/cooperation/tasks",
+                 "/api/v1/cooperation/indicators",
                  "/api/v1/organisations", "/api/v1/audit", "/api/v1/ecology/sections",
                  "/api/v1/ecology/compensation/statements"):
         listed = client.get(path, headers=admin, params={"per_page": 1})

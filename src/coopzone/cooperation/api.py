@@ -309,9 +309,16 @@ def move_task(session: SessionDep, principal: CurrentUser, task_id: Id, action: 
 # ---- indicators and the dashboard ------------------------------------------------------------
 
 
-@router.get("/indicators", response_model=list[IndicatorRead])
-def list_indicators(session: SessionDep) -> list[Any]:
-    return list(service.list_indicators(session))
+@router.get("/indicators", response_model=list[IndicatorRead],
+            **paged(list(service.INDICATOR_SORTING.keys)))
+def list_indicators(request: Request, response: Response, session: SessionDep,
+                    params: ListParamsDep, q: Key | None = None,
+                    source: Key | None = None) -> list[Any]:
+    """The indicators in their dashboard order; ``q`` searches the code, names and reporter,
+    ``source`` is ``computed`` or ``reported``."""
+    result = service.page_indicators(session, params, q or None, source or None)
+    set_page_headers(response, request, result)
+    return list(result.items)
 
 
 @router.get("/indicators/{code}/values", response_model=list[IndicatorValueRead])

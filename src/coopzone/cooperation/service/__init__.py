@@ -258,6 +258,9 @@ from coopzone.cooperation.service.lists import (
     AGREEMENT_SORTING as AGREEMENT_SORTING,
 )
 from coopzone.cooperation.service.lists import (
+    INDICATOR_SORTING as INDICATOR_SORTING,
+)
+from coopzone.cooperation.service.lists import (
     MEETING_SORTING as MEETING_SORTING,
 )
 from coopzone.cooperation.service.lists import (
@@ -268,6 +271,9 @@ from coopzone.cooperation.service.lists import (
 )
 from coopzone.cooperation.service.lists import (
     page_agreements as page_agreements,
+)
+from coopzone.cooperation.service.lists import (
+    page_indicators as page_indicators,
 )
 from coopzone.cooperation.service.lists import (
     page_meetings as page_meetings,

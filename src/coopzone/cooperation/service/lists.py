@@ -9,9 +9,10 @@ Services take the Session first and never commit; the edge owns the transaction.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coopzone.cooperation.models import Agreement, Meeting, Project, Task
+from coopzone.cooperation.models import Agreement, Indicator, Meeting, Project, Task
 from coopzone.cooperation.service.agreements import AgreementFilter, agreement_query
 from coopzone.cooperation.service.meetings import MeetingFilter, meeting_query
 from coopzone.cooperation.service.projects import project_query
@@ -37,6 +38,12 @@ PROJECT_SORTING = Sorting(
 TASK_SORTING = Sorting(
     {"deadline": Task.deadline, "title": Task.title, "state": Task.state, "id": Task.id},
     default="deadline", tiebreak=Task.id)
+
+INDICATOR_SORTING = Sorting(
+    {"position": Indicator.position, "code": Indicator.code, "name": Indicator.name,
+     "source": Indicator.source, "id": Indicator.id},
+    default="position", tiebreak=Indicator.id)
+INDICATOR_SEARCH = (Indicator.code, Indicator.name, Indicator.name_en, Indicator.reporter)
 
 # The columns a task list's keyword searches.
 TASK_SEARCH = (Task.title,)
@@ -64,3 +71,15 @@ def page_tasks(session: Session, f: TaskFilter, params: ListParams,
     if keyword is not None:
         query = query.where(keyword)
     return paginate(session, query, params, TASK_SORTING)
+
+
+def page_indicators(session: Session, params: ListParams, q: str | None = None,
+                    source: str | None = None) -> Page[Indicator]:
+    """The indicators in their dashboard order; ``q`` in the code, names or reporter."""
+    query = select(Indicator)
+    if source:
+        query = query.where(Indicator.source == source)
+    keyword = contains(q, INDICATOR_SEARCH)
+    if keyword is not None:
+        query = query.where(keyword)
+    return paginate(session, query, params, INDICATOR_SORTING)
