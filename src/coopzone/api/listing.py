@@ -63,6 +63,12 @@ def list_params(default_per_page: int = DEFAULT_PER_PAGE,
 
 
 ListParamsDep = Annotated[ListParams, Depends(list_params())]
+# A list page shows more rows than an API page: a dashboard figure links to a list that
+# should show every record it counts on one page (175 agreements in force in the demo).
+PAGE_DEFAULT_PER_PAGE = 200
+PAGE_MAX_PER_PAGE = 500
+PageListParamsDep = Annotated[ListParams, Depends(list_params(PAGE_DEFAULT_PER_PAGE,
+                                                              PAGE_MAX_PER_PAGE))]
 
 
 def page_url(request: Request, page: int) -> str:

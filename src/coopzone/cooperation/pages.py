@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
-from coopzone.api.listing import ListParamsDep
+from coopzone.api.listing import PageListParamsDep
 from coopzone.cooperation import (
     agreement_forms,
     indicator_forms,
@@ -115,7 +115,7 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
 
 @router.get("/cooperation/agreements", response_class=HTMLResponse)
 def agreements(request: Request, session: SessionDep, principal: OptionalUser,
-               f: AgreementFilterDep, params: ListParamsDep, view: Key | None = None
+               f: AgreementFilterDep, params: PageListParamsDep, view: Key | None = None
                ) -> Response:
     result = service.page_agreements(session, f, params)
     counties = service.unit_names(session)
@@ -152,7 +152,7 @@ def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
 
 @router.get("/cooperation/meetings", response_class=HTMLResponse)
 def meetings(request: Request, session: SessionDep, principal: OptionalUser,
-             params: ListParamsDep, kind: Key | None = None, series: Key | None = None,
+             params: PageListParamsDep, kind: Key | None = None, series: Key | None = None,
              our_role: Key | None = None, year: Year | None = None,
              q: Key | None = None) -> Response:
     f = service.MeetingFilter(kind or None, series or None, our_role or None, year, q or None)
@@ -164,7 +164,7 @@ def meetings(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/projects", response_class=HTMLResponse)
 def projects(request: Request, session: SessionDep, principal: OptionalUser,
-             params: ListParamsDep, county: Key | None = None,
+             params: PageListParamsDep, county: Key | None = None,
              q: Key | None = None) -> Response:
     result = service.page_projects(session, county or None, q or None, params)
     rows = [(p, service.percent_complete(p)) for p in result.items]
@@ -184,7 +184,7 @@ def project(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/tasks", response_class=HTMLResponse)
 def tasks(request: Request, session: SessionDep, principal: CurrentUser,
-          params: ListParamsDep, state: Key | None = None, overdue: bool = False,
+          params: PageListParamsDep, state: Key | None = None, overdue: bool = False,
           due_soon: bool = False, mine: bool = False, q: Key | None = None) -> Response:
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
     result = service.page_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
