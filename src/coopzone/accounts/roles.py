@@ -21,13 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, false, or_
 
-from coopzone.accounts.service import ROLES, WRITE_ROLES, Principal, Role
+from coopzone.accounts.models import ROLES
 from coopzone.errors import Forbidden
 from coopzone.places.service import covers
+
+if TYPE_CHECKING:  # accounts.service answers its own checks from this table
+    from coopzone.accounts.service import Principal, Role
+
+# The roles that write (a viewer only reads).
+WRITE_ROLES = ("admin", "editor")
 
 SCOPES = ("anywhere", "jurisdiction", "exact", "province")
 
