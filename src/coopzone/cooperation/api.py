@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
+from coopzone.api.listing import ListParamsDep, paged, set_page_headers
 from coopzone.config import Settings
 from coopzone.cooperation import service
 from coopzone.cooperation.exporters import workbook
@@ -106,9 +107,15 @@ def _upload(file: UploadFile | None, settings: Settings) -> service.Upload | Non
 # ---- agreements -----------------------------------------------------------------------------
 
 
-@router.get("/agreements", response_model=list[AgreementRead])
-def list_agreements(session: SessionDep, f: AgreementFilterDep) -> list[AgreementRead]:
-    return [agreement_read(a) for a in service.list_agreements(session, f)]
+@router.get("/agreements", response_model=list[AgreementRead],
+            **paged(list(service.AGREEMENT_SORTING.keys)))
+def list_agreements(request: Request, response: Response, session: SessionDep,
+                    f: AgreementFilterDep, params: ListParamsDep) -> list[AgreementRead]:
+    """Agreements, newest signing first; ``q`` searches the title, summary and place of
+    signing."""
+    result = service.page_agreements(session, f, params)
+    set_page_headers(response, request, result)
+    return [agreement_read(a) for a in result.items]
 
 
 @router.get("/agreements.xlsx", response_class=Response)
@@ -205,11 +212,17 @@ def import_agreements(session: SessionDep, settings: SettingsDep, principal: Cur
 # ---- meetings ---------------------------------------------------------------------------------
 
 
-@router.get("/meetings", response_model=list[MeetingRead])
-def list_meetings(session: SessionDep, kind: Key | None = None, series: Key | None = None,
-                  our_role: Key | None = None, year: Year | None = None) -> list[MeetingRead]:
-    f = service.MeetingFilter(kind, series, our_role, year)
-    return [meeting_read(m) for m in service.list_meetings(session, f)]
+@router.get("/meetings", response_model=list[MeetingRead],
+            **paged(list(service.MEETING_SORTING.keys)))
+def list_meetings(request: Request, response: Response, session: SessionDep,
+                  params: ListParamsDep, kind: Key | None = None, series: Key | None = None,
+                  our_role: Key | None = None, year: Year | None = None,
+                  q: Key | None = None) -> list[MeetingRead]:
+    """Meetings, latest first; ``q`` searches the title, place and host."""
+    f = service.MeetingFilter(kind or None, series or None, our_role or None, year, q or None)
+    result = service.page_meetings(session, f, params)
+    set_page_headers(response, request, result)
+    return [meeting_read(m) for m in result.items]
 
 
 @router.post("/meetings", response_model=MeetingRead, status_code=201)
@@ -235,9 +248,15 @@ def resolution_to_task(session: SessionDep, principal: CurrentUser, resolution_i
 # ---- projects ---------------------------------------------------------------------------------
 
 
-@router.get("/projects", response_model=list[ProjectRead])
-def list_projects(session: SessionDep, county: Key | None = None) -> list[ProjectRead]:
-    return [project_read(p) for p in service.list_projects(session, county)]
+@router.get("/projects", response_model=list[ProjectRead],
+            **paged(list(service.PROJECT_SORTING.keys)))
+def list_projects(request: Request, response: Response, session: SessionDep,
+                  params: ListParamsDep, county: Key | None = None,
+                  q: Key | None = None) -> list[ProjectRead]:
+    """Platform projects; ``q`` searches the code, name and owner."""
+    result = service.page_projects(session, county or None, q or None, params)
+    set_page_headers(response, request, result)
+    return [project_read(p) for p in result.items]
 
 
 @router.post("/projects", response_model=ProjectRead, status_code=201)
@@ -256,12 +275,17 @@ def report_project(session: SessionDep, principal: CurrentUser, project_id: Id,
 # ---- tasks ------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", response_model=list[TaskRead])
-def list_tasks(session: SessionDep, principal: CurrentUser, state: Key | None = None,
-               overdue: bool = False, due_soon: bool = False, mine: bool = False) -> list[Any]:
+@router.get("/tasks", response_model=list[TaskRead], **paged(list(service.TASK_SORTING.keys)))
+def list_tasks(request: Request, response: Response, session: SessionDep,
+               principal: CurrentUser, params: ListParamsDep, state: Key | None = None,
+               overdue: bool = False, due_soon: bool = False, mine: bool = False,
+               q: Key | None = None) -> list[Any]:
+    """Leading-group tasks, nearest deadline first; ``q`` searches the titles."""
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
-    return list(service.list_tasks(session, service.TaskFilter(state, org_ids, overdue,
-                                                                due_soon)))
+    result = service.page_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
+                                                            due_soon), params, q or None)
+    set_page_headers(response, request, result)
+    return list(result.items)
 
 
 @router.post("/tasks", response_model=TaskRead, status_code=201)
@@ -285,9 +309,16 @@ def move_task(session: SessionDep, principal: CurrentUser, task_id: Id, action: 
 # ---- indicators and the dashboard ------------------------------------------------------------
 
 
-@router.get("/indicators", response_model=list[IndicatorRead])
-def list_indicators(session: SessionDep) -> list[Any]:
-    return list(service.list_indicators(session))
+@router.get("/indicators", response_model=list[IndicatorRead],
+            **paged(list(service.INDICATOR_SORTING.keys)))
+def list_indicators(request: Request, response: Response, session: SessionDep,
+                    params: ListParamsDep, q: Key | None = None,
+                    source: Key | None = None) -> list[Any]:
+    """The indicators in their dashboard order; ``q`` searches the code, names and reporter,
+    ``source`` is ``computed`` or ``reported``."""
+    result = service.page_indicators(session, params, q or None, source or None)
+    set_page_headers(response, request, result)
+    return list(result.items)
 
 
 @router.get("/indicators/{code}/values", response_model=list[IndicatorValueRead])

@@ -224,7 +224,7 @@ class Project(Base):
     owner: Mapped[str] = mapped_column(String(120))
     owner_place_code: Mapped[str] = mapped_column(ForeignKey("places_place.code"))
     budget: Mapped[Decimal | None] = mapped_column(Money(), default=None)
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
     started_on: Mapped[date | None] = mapped_column(Date, default=None)
     planned_finish: Mapped[date | None] = mapped_column(Date, default=None)
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
+from coopzone.api.listing import PageListParamsDep
 from coopzone.cooperation import (
     agreement_forms,
     indicator_forms,
@@ -41,6 +42,7 @@ from coopzone.errors import NotFound, Unauthorized
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
+from coopzone.web.listing import ListView
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -113,14 +115,15 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
 
 @router.get("/cooperation/agreements", response_class=HTMLResponse)
 def agreements(request: Request, session: SessionDep, principal: OptionalUser,
-               f: AgreementFilterDep, view: Key | None = None) -> Response:
-    rows = service.list_agreements(session, f)
+               f: AgreementFilterDep, params: PageListParamsDep, view: Key | None = None
+               ) -> Response:
+    result = service.page_agreements(session, f, params)
     counties = service.unit_names(session)
     by_county = sorted(service.agreements_by_county(session, f).items(),
                        key=lambda t: (-t[1], t[0])) if view == "county" else []
     return render(request, "cooperation/agreements.html", page_context(
-        session, principal, rows=rows, f=f, counties=counties, by_county=by_county,
-        view=view, query=f.query_string()))
+        session, principal, rows=result.items, lv=ListView(request, result), f=f,
+        counties=counties, by_county=by_county, view=view, query=f.query_string()))
 
 
 @router.get("/cooperation/agreements.xlsx")
@@ -149,20 +152,25 @@ def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
 
 @router.get("/cooperation/meetings", response_class=HTMLResponse)
 def meetings(request: Request, session: SessionDep, principal: OptionalUser,
-             kind: Key | None = None, series: Key | None = None, our_role: Key | None = None,
-             year: Year | None = None) -> Response:
-    f = service.MeetingFilter(kind or None, series or None, our_role or None, year)
+             params: PageListParamsDep, kind: Key | None = None, series: Key | None = None,
+             our_role: Key | None = None, year: Year | None = None,
+             q: Key | None = None) -> Response:
+    f = service.MeetingFilter(kind or None, series or None, our_role or None, year, q or None)
+    result = service.page_meetings(session, f, params)
     return render(request, "cooperation/meetings.html", page_context(
-        session, principal, rows=service.list_meetings(session, f), f=f,
+        session, principal, rows=result.items, lv=ListView(request, result), f=f,
         tasks=service.tasks_by_resolution(session)))
 
 
 @router.get("/cooperation/projects", response_class=HTMLResponse)
 def projects(request: Request, session: SessionDep, principal: OptionalUser,
-             county: Key | None = None) -> Response:
-    rows = [(p, service.percent_complete(p)) for p in service.list_projects(session, county)]
+             params: PageListParamsDep, county: Key | None = None,
+             q: Key | None = None) -> Response:
+    result = service.page_projects(session, county or None, q or None, params)
+    rows = [(p, service.percent_complete(p)) for p in result.items]
     return render(request, "cooperation/projects.html", page_context(
-        session, principal, rows=rows, county=county, counties=service.unit_names(session)))
+        session, principal, rows=rows, lv=ListView(request, result), county=county, q=q or "",
+        counties=service.unit_names(session)))
 
 
 @router.get("/cooperation/projects/{project_id}", response_class=HTMLResponse)
@@ -176,18 +184,20 @@ def project(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/tasks", response_class=HTMLResponse)
 def tasks(request: Request, session: SessionDep, principal: CurrentUser,
-          state: Key | None = None, overdue: bool = False, due_soon: bool = False,
-          mine: bool = False) -> Response:
+          params: PageListParamsDep, state: Key | None = None, overdue: bool = False,
+          due_soon: bool = False, mine: bool = False, q: Key | None = None) -> Response:
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
-    rows = service.list_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
-                                                          due_soon))
+    result = service.page_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
+                                                            due_soon), params, q or None)
+    rows = result.items
     today = now().date()
     moves = {t.id: [a for a in service.TRANSITIONS
                     if t.state in service.TRANSITIONS[a][0]
                     and service.may_move(principal, t, a)] for t in rows}
     return render(request, "cooperation/tasks.html", page_context(
-        session, principal, rows=rows, state=state, overdue=overdue, due_soon=due_soon,
-        mine=mine, today=today, moves=moves, orgs=service.organisation_names(session),
+        session, principal, rows=rows, lv=ListView(request, result), q=q or "", state=state,
+        overdue=overdue, due_soon=due_soon, mine=mine, today=today, moves=moves,
+        orgs=service.organisation_names(session),
         is_overdue=service.is_overdue, is_due_soon=service.is_due_soon,
         on_time=service.on_time))
 

@@ -34,6 +34,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from coopzone.accounts import roles
 from coopzone.accounts.models import Organisation
 from coopzone.accounts.service import WRITE_ROLES, Principal
 from coopzone.db import now
@@ -544,12 +545,7 @@ def _require_scope(principal: Principal) -> None:
 def acts_for(principal: Principal, party_code: str) -> bool:
     """Whether the principal may act for a party: its finance bureau (editor or admin role)
     or a platform administrator."""
-    if not principal.may_write_scope():
-        return False
-    if principal.is_platform_admin:
-        return True
-    return any(r.kind == FINANCE and r.place_code == party_code and r.role in WRITE_ROLES
-               for r in principal.roles)
+    return roles.may(principal, "statement.party", [party_code])
 
 
 def _require_party(principal: Principal, party_code: str, what: str) -> None:

@@ -153,7 +153,7 @@ class Statement(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series: Mapped[str] = mapped_column(String(60), index=True)
-    year: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer, index=True)
     party_a: Mapped[str] = mapped_column(String(6))
     party_b: Mapped[str] = mapped_column(String(6))
     payer_code: Mapped[str] = mapped_column(String(6))

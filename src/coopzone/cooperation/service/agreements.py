@@ -47,6 +47,7 @@ from coopzone.cooperation.service.permissions import (
     require_agreement_write,
 )
 from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
+from coopzone.kit.listing import contains
 from coopzone.places.models import Place
 
 Ts = TypeVarTuple("Ts")
@@ -263,6 +264,10 @@ def report_obligation(session: Session, principal: Principal, obligation_id: int
     return report
 
 
+# The columns the keyword ``q`` searches (escaped LIKE, see kit.listing.contains).
+AGREEMENT_SEARCH = (Agreement.title, Agreement.summary, Agreement.signed_at)
+
+
 @dataclass(frozen=True)
 class AgreementFilter:
     county: str | None = None  # a party's place code (exact)
@@ -300,8 +305,9 @@ def _filtered(query: Select[*Ts], f: AgreementFilter) -> Select[*Ts]:
                             Agreement.signed_on <= date(f.year, 12, 31))
     if f.signed_to:
         query = query.where(Agreement.signed_on <= f.signed_to)
-    if f.q:
-        query = query.where(Agreement.title.contains(f.q))
+    keyword = contains(f.q, AGREEMENT_SEARCH)
+    if keyword is not None:
+        query = query.where(keyword)
     if f.in_force_at:
         query = query.where(*in_force_on_day(f.in_force_at))
     return query
@@ -315,6 +321,11 @@ def in_force_on_day(day: date) -> tuple[ColumnElement[bool], ...]:
     # An ended agreement without an end date cannot be shown to have run on any day.
     running = or_(Agreement.expires_on > day, and_(Agreement.expires_on.is_(None), ~ended))
     return (Agreement.status != "signed", started, running)
+
+
+def agreement_query(f: AgreementFilter | None = None) -> Select[Agreement]:
+    """The agreements a filter selects, unordered (a page or an export orders it)."""
+    return _filtered(_agreement_query(), f or AgreementFilter())
 
 
 def list_agreements(session: Session, f: AgreementFilter | None = None) -> list[Agreement]:
