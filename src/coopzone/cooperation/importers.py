@@ -1,25 +1,30 @@
 """Agreement workbooks (Excel) -> validated rows. No database, no writes.
 
-Offices keep their agreement lists in Excel with slightly different headers; the aliases below
-are the variants seen so far. A workbook with any bad row is refused whole, with every row,
-column and reason.
+Built on :mod:`coopzone.kit.importing`: the columns are defined once (:data:`COLUMNS`) and
+both the reader and the downloadable template use them. Offices keep their agreement lists
+in Excel with slightly different headers; the aliases below are the variants seen so far. A
+workbook with any bad row is refused whole, with every row, column and reason in the user's
+language (Chinese by default).
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from io import BytesIO
 from typing import Any
-from zipfile import BadZipFile
-
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 from coopzone.errors import InvalidInput, RowError
-from coopzone.kit.uploads import Limits, check_rows, check_spreadsheet, not_readable
+from coopzone.kit.importing import (
+    Column,
+    Problems,
+    cell_text,
+    match_columns,
+    read_table,
+    say,
+    template_workbook,
+)
+from coopzone.kit.uploads import Limits
 
 # Chinese labels of the codes, used in workbooks and pages; the first label is canonical.
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
@@ -58,6 +63,31 @@ HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("title", "parties", "signed_on", "field", "status")
 PARTY_SEPARATORS = re.compile(r"[、；;，,\n]+")
 
+_ENGLISH = {"seq": "No.", "title": "Title", "parties": "Signatories", "signed_on": "Signed on",
+            "field": "Field", "status": "Status", "signed_at": "Signed at",
+            "term_years": "Term (years)", "expires_on": "Expires on", "summary": "Summary"}
+_EXAMPLE: dict[str, Any] = {
+    "seq": 1, "title": "萍乡市—醴陵市生态环境保护合作协议",
+    "parties": "萍乡市人民政府、醴陵市人民政府", "signed_on": date(2025, 3, 18),
+    "field": "生态", "status": "履行中", "signed_at": "萍乡", "term_years": 5,
+    "expires_on": date(2030, 3, 17), "summary": "共同开展渌水流域水质联合监测",
+}
+_NOTES: dict[str, tuple[str, str]] = {
+    "parties": ("多个单位用、或；分隔", "separate several with 、 or ；"),
+    "signed_on": ("如 2025-03-18、2025/3/18 或 2025年3月18日", "e.g. 2025-03-18"),
+    "field": ("、".join(v[0] for v in FIELD_LABELS.values()), ""),
+    "status": ("、".join(v[0] for v in STATUS_LABELS.values()), ""),
+    "term_years": ("1 到 50 的整数，可写“5年”", "a whole number of years, 1 to 50"),
+}
+
+# The one definition of the workbook's columns: the reader matches headers with it and the
+# downloadable template is written from it (coopzone.kit.importing.template_workbook).
+COLUMNS: tuple[Column, ...] = tuple(
+    Column(key, names[0], _ENGLISH[key], names[1:], key in REQUIRED, _EXAMPLE[key],
+           *_NOTES.get(key, ("", "")))
+    for key, names in HEADERS.items())
+_BY_KEY = {c.key: c for c in COLUMNS}
+
 
 def field_label(code: str) -> str:
     return FIELD_LABELS.get(code, (code,))[0]
@@ -73,11 +103,6 @@ def _lookup(table: dict[str, tuple[str, ...]], text: str) -> str | None:
         if text == code or text in labels:
             return code
     return None
-
-
-def _norm_header(text: Any) -> str:
-    value = str(text or "").strip().replace("（", "(").replace("）", ")")
-    return re.sub(r"\s+", "", value)
 
 
 @dataclass(frozen=True)
@@ -114,134 +139,108 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+_text = cell_text
 
 
-def _columns(header: tuple[Any, ...]) -> tuple[dict[str, int], list[RowError]]:
-    found: dict[str, int] = {}
-    errors: list[RowError] = []
-    names = [_norm_header(h) for h in header]
-    for key, variants in HEADERS.items():
-        wanted = {_norm_header(v) for v in variants}
-        for index, name in enumerate(names):
-            if name in wanted:
-                found.setdefault(key, index)
-    for key in REQUIRED:
-        if key not in found:
-            errors.append(RowError(1, HEADERS[key][0],
-                                   "missing column (also accepted: "
-                                   + "、".join(HEADERS[key][1:]) + ")"))
-    return found, errors
-
-
-def _row(number: int, cells: tuple[Any, ...], cols: dict[str, int]
+def _row(number: int, cells: tuple[Any, ...], cols: dict[str, int], locale: str | None
          ) -> tuple[AgreementRow | None, list[RowError]]:
     def cell(key: str) -> Any:
         index = cols.get(key)
         return cells[index] if index is not None and index < len(cells) else None
 
-    errors: list[RowError] = []
+    problems = Problems(locale)
 
-    def bad(key: str, reason: str) -> None:
-        errors.append(RowError(number, HEADERS[key][0], reason))
+    def bad(key: str, zh: str, en: str) -> None:
+        problems.add(number, _BY_KEY[key].zh, zh, en)
 
+    fields = "、".join(v[0] for v in FIELD_LABELS.values())
+    statuses = "、".join(v[0] for v in STATUS_LABELS.values())
     title = _text(cell("title"))
     if len(title) < 2:
-        bad("title", "empty or too short")
+        bad("title", "为空或太短（至少 2 个字）", "empty or too short")
     elif len(title) > 200:
-        bad("title", "longer than 200 characters")
+        bad("title", "超过 200 个字", "longer than 200 characters")
     parties = split_parties(_text(cell("parties")))
     if not parties:
-        bad("parties", "no party named (separate several with 、 or ；)")
+        bad("parties", "没有写签署单位（多个单位用、或；分隔）",
+            "no party named (separate several with 、 or ；)")
     elif any(len(p) > 120 or len(p) < 2 for p in parties):
-        bad("parties", "each party name must be 2 to 120 characters")
+        bad("parties", "每个单位名称应为 2 到 120 个字",
+            "each party name must be 2 to 120 characters")
     elif len(set(parties)) < len(parties):
-        bad("parties", "the same party is named twice")
+        bad("parties", "同一单位写了两次", "the same party is named twice")
     signed_on = parse_date(cell("signed_on"))
     if signed_on is None:
-        bad("signed_on", f"not a date: {_text(cell('signed_on'))!r}")
+        bad("signed_on", f"不是日期：「{_text(cell('signed_on'))}」",
+            f"not a date: {_text(cell('signed_on'))!r}")
     field = _lookup(FIELD_LABELS, _text(cell("field")))
     if field is None:
-        bad("field", f"unknown field {_text(cell('field'))!r}; use one of "
-            + "、".join(v[0] for v in FIELD_LABELS.values()))
+        bad("field", f"未知领域「{_text(cell('field'))}」，应为{fields}之一",
+            f"unknown field {_text(cell('field'))!r}; use one of {fields}")
     status = _lookup(STATUS_LABELS, _text(cell("status")))
     if status is None:
-        bad("status", f"unknown status {_text(cell('status'))!r}; use one of "
-            + "、".join(v[0] for v in STATUS_LABELS.values()))
+        bad("status", f"未知状态「{_text(cell('status'))}」，应为{statuses}之一",
+            f"unknown status {_text(cell('status'))!r}; use one of {statuses}")
     term_text = _text(cell("term_years"))
     term: int | None = None
     if term_text:
         if term_text.removesuffix("年").isdigit() and 0 < int(term_text.removesuffix("年")) <= 50:
             term = int(term_text.removesuffix("年"))
         else:
-            bad("term_years", f"not a number of years (1 to 50): {term_text!r}")
+            bad("term_years", f"不是 1 到 50 之间的年数：「{term_text}」",
+                f"not a number of years (1 to 50): {term_text!r}")
     expires: date | None = None
     if _text(cell("expires_on")):
         expires = parse_date(cell("expires_on"))
         if expires is None:
-            bad("expires_on", f"not a date: {_text(cell('expires_on'))!r}")
+            bad("expires_on", f"不是日期：「{_text(cell('expires_on'))}」",
+                f"not a date: {_text(cell('expires_on'))!r}")
         elif signed_on is not None and expires < signed_on:
-            bad("expires_on", "before the signing date")
-    if errors or signed_on is None or field is None or status is None:
-        return None, errors
+            bad("expires_on", "早于签署日期", "before the signing date")
+    if problems or signed_on is None or field is None or status is None:
+        return None, problems.errors
     return AgreementRow(number, title, parties, signed_on, field, status,
                         _text(cell("signed_at"))[:120], term, expires,
                         _text(cell("summary"))), []
 
 
-def read_agreements(content: bytes, filename: str = "",
-                    limits: Limits | None = None) -> list[AgreementRow]:
-    """Read the first sheet of an agreements workbook; refuse it whole on any bad row.
+def read_agreements(content: bytes, filename: str = "", limits: Limits | None = None,
+                    locale: str | None = None) -> list[AgreementRow]:
+    """Read the first sheet of an agreements workbook; refuse it whole on any bad row, every
+    row, column and reason listed (Chinese, or English with ``locale="en"``).
 
-    Before parsing, the zip is checked (a non-zip, truncated or zip-bomb file is refused with
-    a reason, see :func:`coopzone.kit.uploads.check_spreadsheet`); the rows are counted as
-    they are read and the sheet is refused past ``limits.max_rows``."""
-    limits = limits or Limits()
+    The bytes are read by :func:`coopzone.kit.importing.read_table` as an Excel workbook
+    whatever the name says: before parsing, the zip is checked (a non-zip, truncated or
+    zip-bomb file is refused with a reason, see :func:`coopzone.kit.uploads.check_spreadsheet`)
+    and the sheet is refused past ``limits.max_rows``."""
     label = filename or "文件"
-    check_spreadsheet(content, limits, label)
-    try:
-        book = load_workbook(BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, EOFError,
-            zlib.error) as exc:
-        raise InvalidInput(f"{label} 不是 Excel 工作簿（.xlsx）",
-                           [RowError(None, None, "not an .xlsx workbook")],
-                           detail=type(exc).__name__) from exc
-    rows: list[tuple[Any, ...]] = []
-    try:
-        for cells in book.worksheets[0].iter_rows(values_only=True):
-            rows.append(cells)
-            if len(rows) > limits.max_rows + 1:  # the header is not a data row
-                check_rows(len(rows) - 1, limits, label)
-    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as exc:
-        raise not_readable(label, exc) from exc
-    finally:
-        book.close()
-    if not rows:
-        raise InvalidInput("工作簿是空的", [RowError(None, None, "the first sheet is empty")])
-    cols, errors = _columns(tuple(rows[0]))
+    table = read_table(content, filename, limits=limits or Limits(), label=label,
+                       formats=(".xlsx", ".xlsm"))
+    if not table.header and not table.rows:
+        raise InvalidInput("工作簿是空的", [RowError(None, None, say(
+            locale, "第一个工作表是空的", "the first sheet is empty"))])
+    cols, errors = match_columns(table.header, COLUMNS, locale)
     if errors:
         raise InvalidInput("工作簿缺少必需的列", errors)
+    problems = Problems(locale)
     result: list[AgreementRow] = []
     seen: dict[str, int] = {}
-    for number, cells in enumerate(rows[1:], start=2):
-        if all(_text(c) == "" for c in cells):
-            continue
-        row, row_errors = _row(number, tuple(cells), cols)
-        errors.extend(row_errors)
+    for number, cells in table.numbered():
+        row, row_errors = _row(number, tuple(cells), cols, locale)
+        problems.extend(row_errors)
         if row is not None:
             if row.title in seen:
-                errors.append(RowError(number, HEADERS["title"][0],
-                                       f"same title as row {seen[row.title]}"))
+                problems.add(number, _BY_KEY["title"].zh, f"与第 {seen[row.title]} 行的协议名称相同",
+                             f"same title as row {seen[row.title]}")
             seen.setdefault(row.title, number)
             result.append(row)
-    if errors:
-        raise InvalidInput(f"工作簿有 {len({e.row for e in errors})} 行有误，未导入任何记录",
-                           errors)
+    problems.refuse(f"工作簿有 {len({e.row for e in problems.errors})} 行有误，未导入任何记录")
     if not result:
-        raise InvalidInput("工作簿没有数据行", [RowError(None, None, "no data rows")])
+        raise InvalidInput("工作簿没有数据行", [RowError(None, None, say(
+            locale, "没有数据行", "no data rows"))])
     return result
+
+
+def template(locale: str | None = None) -> bytes:
+    """The downloadable agreements template: the headers the reader takes, one example row."""
+    return template_workbook(say(locale, "合作协议", "Agreements"), COLUMNS, locale)
