@@ -15,13 +15,14 @@ from openpyxl import Workbook
 
 from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
-from coopzone.ecology import evaluation, readings, service
+from coopzone.ecology import evaluation, readings, service, water_files
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError, TooLarge
 from coopzone.kit import uploads
-from coopzone.kit.exporting import append_row, attachment_headers
+from coopzone.kit.exporting import XLSX_MEDIA_TYPE, append_row, attachment_headers
+from coopzone.kit.importing import template_name
 from coopzone.kit.validation import Key, Str
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
@@ -139,6 +140,15 @@ def basin_page(request: Request, session: SessionDep, principal: OptionalUser,
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request, principal: CurrentUser) -> Response:
     return render(request, "ecology/import.html", {"result": None, "changes": [], "errors": []})
+
+
+@router.get("/import/template.xlsx")
+def import_template(request: Request) -> Response:
+    """The readings file to fill in (the national publication's wide layout, one example
+    row), written from the reader's own column definitions; ``?lang=en`` for item codes."""
+    locale = locale_of(request)
+    return Response(water_files.template(locale), media_type=XLSX_MEDIA_TYPE,
+                    headers=attachment_headers(template_name("监测数据", "readings", locale)))
 
 
 def _form_year(text: str, request: Request) -> int | None:

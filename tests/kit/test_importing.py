@@ -1,0 +1,95 @@
+"""coopzone.kit.importing: bytes to cells, columns, reasons in the user's language, outcomes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from coopzone.errors import InvalidInput, RowError
+from coopzone.kit.importing import (
+    Column,
+    Outcome,
+    Problems,
+    RowOutcome,
+    compare,
+    match_columns,
+    read_table,
+    request_locale,
+    template_workbook,
+)
+from coopzone.kit.uploads import Limits
+
+COLUMNS = (Column("name", "名称", "Name", ("单位名称",), True, "萍乡市"),
+           Column("amount", "金额", "Amount", (), False, 12.5))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_csv_as_bureaus_send_it(encoding: str) -> None:
+    table = read_table("单位名称,金额\n萍乡市,1\n\n醴陵市,\n".encode(encoding), "a.csv")
+    assert table.header == ("单位名称", "金额")
+    assert list(table.numbered()) == [(2, ("萍乡市", "1")), (4, ("醴陵市", None))]
+
+
+def test_undecodable_bytes_are_refused_with_a_chinese_reason() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        read_table(b"\xff\xfe\x00\xd8\x00", "a.csv", label="上报.csv")
+    assert refused.value.message == "上报.csv 不是 UTF-8 或 GBK 编码的文本，无法读取"
+
+
+def test_an_excel_template_reads_back_through_the_same_columns() -> None:
+    for locale, header in ((None, ("名称", "金额")), ("en", ("Name", "Amount"))):
+        content = template_workbook("清单", COLUMNS, locale)
+        table = read_table(content, "t.xlsx")
+        assert table.header == header
+        cols, errors = match_columns(table.header, COLUMNS)
+        assert (cols, errors) == ({"name": 0, "amount": 1}, [])
+        assert list(table.numbered()) == [(2, ("萍乡市", 12.5))]
+        book = load_workbook(io.BytesIO(content))
+        assert book.sheetnames == (["清单", "说明"] if locale is None else ["清单", "Notes"])
+        assert book["清单"]["A1"].font.bold and not book["清单"]["B1"].font.bold
+
+
+def test_a_workbook_only_import_refuses_a_csv_as_not_excel() -> None:
+    with pytest.raises(InvalidInput, match="不是 Excel"):
+        read_table(b"a,b\n1,2\n", "a.csv", formats=(".xlsx",))
+    with pytest.raises(InvalidInput, match="超过 1 行的上限"):
+        read_table(b"a\n1\n2\n3\n", "a.csv", limits=Limits(max_rows=1))
+
+
+def test_missing_columns_in_the_users_language() -> None:
+    assert match_columns(("金额",), COLUMNS)[1] == [
+        RowError(1, "名称", "缺少此列（也可写作：单位名称）")]
+    assert match_columns(("金额",), COLUMNS, "en")[1] == [
+        RowError(1, "Name", "missing column (also accepted: 单位名称)")]
+
+
+def test_problems_refuse_whole_with_every_row() -> None:
+    problems = Problems("zh_CN")
+    problems.refuse()  # nothing to refuse
+    problems.add(2, "金额", "不是数字：abc", "not a number: abc")
+    problems.add(2, "名称", "为空", "empty")
+    with pytest.raises(InvalidInput) as refused:
+        problems.refuse()
+    assert refused.value.message == "文件有 1 行有误，未导入任何记录"
+    assert [e.reason for e in refused.value.errors] == ["不是数字：abc", "为空"]
+
+
+def test_natural_key_and_content_hash_outcomes() -> None:
+    assert compare(2, "甲", None, {"a": "1"}) == RowOutcome(2, "甲", "new", {})
+    assert compare(3, "乙", {"a": "1"}, {"a": "1"}).action == "unchanged"
+    assert compare(4, "丙", {"a": "1"}, {"a": "2"}) == RowOutcome(4, "丙", "changed",
+                                                                {"a": ["1", "2"]})
+    same = Outcome([compare(3, "乙", {"a": "1"}, {"a": "1"})])
+    assert same.nothing_to_do
+    assert same.summary() == "文件中的 1 条记录与已保存的完全相同，导入不会增加或修改任何记录"
+    assert Outcome([], duplicate_file=True).summary("en") == (
+        "this file was imported before: importing it again adds nothing")
+    assert Outcome([compare(2, "甲", None, {})]).summary() == "新增 1 条，修改 0 条，未变 0 条"
+
+
+def test_request_locale() -> None:
+    assert request_locale(None, "en-GB,en;q=0.9") == "en"
+    assert request_locale("zh", "en") == "zh_CN"
+    assert request_locale(None) == "zh_CN"
