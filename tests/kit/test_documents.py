@@ -14,6 +14,8 @@ from coopzone.kit import documents
 from coopzone.kit.models import Document
 from coopzone.kit.uploads import Limits
 
+RUNS = "文件内容是网页、脚本或可执行程序，不能上传"
+
 
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Document)) or 0
@@ -36,9 +38,9 @@ def test_one_file_per_content_under_a_safe_name(session: Session, tmp_path: Path
 @pytest.mark.parametrize(("name", "content", "message"), [
     ("报告.html", b"<p>x</p>", "不支持的文件类型：.html"),
     ("run", b"%PDF-1.4", "不支持的文件类型：（无扩展名）"),
-    ("报告.pdf", b"<!DOCTYPE html><script>alert(1)</script>", "文件内容是网页、脚本或可执行程序，不能上传"),
-    ("照片.jpg", b"<svg onload=alert(1)>", "文件内容是网页、脚本或可执行程序，不能上传"),
-    ("工具.pdf", b"MZ\x90\x00 program", "文件内容是网页、脚本或可执行程序，不能上传"),
+    ("报告.pdf", b"<!DOCTYPE html><script>alert(1)</script>", RUNS),
+    ("照片.jpg", b"<svg onload=alert(1)>", RUNS),
+    ("工具.pdf", b"MZ\x90\x00 program", RUNS),
     ("照片.png", b"%PDF-1.4 not a picture", "文件内容与扩展名 .png 不符"),
     ("空.pdf", b"", "上传的文件是空的"),
 ])

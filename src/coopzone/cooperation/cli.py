@@ -42,7 +42,7 @@ def import_agreements(
     table = Table("row", "title", "action", "changes")
     for r in result.rows:
         if r.action != "unchanged":
-            table.add_row(str(r.row), r.title, r.action,
+            table.add_row(str(r.row), r.key, r.action,
                           "; ".join(f"{k}: {a} → {b}" for k, (a, b) in r.changes.items()))
     console.print(table)
     console.print(f"new {result.count('new')}, changed {result.count('changed')}, unchanged "

@@ -230,7 +230,8 @@ def read_agreements(content: bytes, filename: str = "", limits: Limits | None = 
         problems.extend(row_errors)
         if row is not None:
             if row.title in seen:
-                problems.add(number, _BY_KEY["title"].zh, f"与第 {seen[row.title]} 行的协议名称相同",
+                problems.add(number, _BY_KEY["title"].zh,
+                             f"与第 {seen[row.title]} 行的协议名称相同",
                              f"same title as row {seen[row.title]}")
             seen.setdefault(row.title, number)
             result.append(row)

@@ -27,8 +27,8 @@ from coopzone.cooperation import (
 from coopzone.cooperation.agreement_forms import agreement_page
 from coopzone.cooperation.api import AgreementFilterDep
 from coopzone.cooperation.exporters import Cell
-from coopzone.cooperation.models import Project
 from coopzone.cooperation.indicator_forms import indicator_page
+from coopzone.cooperation.models import Project
 from coopzone.cooperation.presentation import (
     FIELD_NAMES,
     PROJECT_STATUS_NAMES,

@@ -341,7 +341,8 @@ class Outcome:
                        "this file was imported before: importing it again adds nothing")
         new, changed, same = self.count("new"), self.count("changed"), self.count("unchanged")
         if not new and not changed:
-            return say(locale, f"文件中的 {same} 条记录与已保存的完全相同，导入不会增加或修改任何记录",
+            return say(locale,
+                       f"文件中的 {same} 条记录与已保存的完全相同，导入不会增加或修改任何记录",
                        f"all {same} rows are already stored as they are: nothing to add or "
                        "change")
         return say(locale, f"新增 {new} 条，修改 {changed} 条，未变 {same} 条",

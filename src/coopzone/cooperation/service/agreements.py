@@ -40,7 +40,6 @@ from coopzone.cooperation.schemas import (
     PartyIn,
 )
 from coopzone.cooperation.service.documents import Upload, _store_upload, store_document
-from coopzone.kit.importing import Outcome, RowOutcome, compare
 from coopzone.cooperation.service.parties import PlaceIndex, resolve_party
 from coopzone.cooperation.service.permissions import (
     _party_codes,
@@ -48,6 +47,7 @@ from coopzone.cooperation.service.permissions import (
     require_agreement_write,
 )
 from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
+from coopzone.kit.importing import Outcome, RowOutcome, compare
 from coopzone.places.models import Place
 
 Ts = TypeVarTuple("Ts")
