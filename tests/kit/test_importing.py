@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.orm import Session
 
-from coopzone.errors import InvalidInput, RowError
+from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.kit.importing import (
     Column,
     Outcome,
@@ -17,6 +19,8 @@ from coopzone.kit.importing import (
     match_columns,
     read_table,
     request_locale,
+    stage,
+    staged,
     template_workbook,
 )
 from coopzone.kit.uploads import Limits
@@ -93,3 +97,13 @@ def test_request_locale() -> None:
     assert request_locale(None, "en-GB,en;q=0.9") == "en"
     assert request_locale("zh", "en") == "zh_CN"
     assert request_locale(None) == "zh_CN"
+
+
+def test_a_staged_upload_is_the_confirmations_token(session: Session, tmp_path: Path) -> None:
+    content = template_workbook("清单", COLUMNS)
+    doc = stage(session, tmp_path, "清单", content, "编辑")
+    assert doc.filename == "清单.xlsx"
+    again, stored = staged(session, tmp_path, doc.sha256)
+    assert (again.id, stored) == (doc.id, content)
+    with pytest.raises(NotFound):
+        staged(session, tmp_path, "0" * 64)

@@ -47,7 +47,12 @@ from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from coopzone.errors import InvalidInput, RowError
-from coopzone.kit.documents import document_content, get_document, store_document
+from coopzone.kit.documents import (
+    ALLOWED_SUFFIXES,
+    document_content,
+    get_document,
+    store_document,
+)
 from coopzone.kit.exporting import set_cell
 from coopzone.kit.models import Document
 from coopzone.kit.uploads import (
@@ -353,9 +358,14 @@ class Outcome:
 
 
 def stage(session: Session, files_dir: Path, filename: str, content: bytes,
-          uploaded_by: str = "", limits: Limits | None = None) -> Document:
+          uploaded_by: str = "", limits: Limits | None = None,
+          suffix: str = ".xlsx") -> Document:
     """Keep a previewed upload for its confirmation: the only write a preview makes. The
-    stored document's ``sha256`` is the confirmation's token; the same content is kept once."""
+    stored document's ``sha256`` is the confirmation's token; the same content is kept once.
+    A name without a suffix the document store takes (``清单``, ``x.xlsm``) gets the
+    import's ``suffix``: the reader already accepted the content as that format."""
+    if Path(filename).suffix.lower() not in ALLOWED_SUFFIXES:
+        filename += suffix
     return store_document(session, files_dir, filename, content, uploaded_by, limits)
 
 
