@@ -206,6 +206,8 @@ CASES: dict[tuple[str, str], Case] = {
         {"section": "金鱼石", "time": "2025-08-01T08:00", "item": "nh3n", "value": 0.31}]}}),
     ("POST", "/api/v1/ecology/imports"): Case(lambda w: files("long.csv", LONG_CSV)),
     ("POST", "/ecology/import"): Case(lambda w: files("long.csv", LONG_CSV)),
+    ("POST", "/ecology/import/confirm"): Case(
+        lambda w: {"data": {"token": w.ids["water"]}}, prepare=lambda s, w: staged_water(s, w)),
     # ---- compensation ledger ----------------------------------------------------------------
     ("POST", "/api/v1/ecology/compensation/agreements"): Case(lambda w: {"json": {
         "text": (ledger.BUILTIN_DIR / "lushui-2019.toml").read_text("utf-8")
@@ -322,6 +324,13 @@ def stored_book(session: Session, w: World) -> None:
     doc = coop.store_document(session, w.ids["files_dir"], "agreements.xlsx", AGREEMENT_BOOK)
     session.commit()
     w.ids["book"] = doc.sha256
+
+
+def staged_water(session: Session, w: World) -> None:
+    """A readings file as a preview leaves it: staged by its hash for the confirmation."""
+    doc = coop.store_document(session, w.ids["files_dir"], "long.csv", LONG_CSV)
+    session.commit()
+    w.ids["water"] = doc.sha256
 
 
 def write_routes(app: FastAPI) -> list[tuple[str, str]]:

@@ -19,10 +19,17 @@ from coopzone.ecology import evaluation, readings, service, water_files
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
-from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError, TooLarge
+from coopzone.errors import (
+    Forbidden,
+    InvalidInput,
+    NeedsConfirmation,
+    NotFound,
+    RowError,
+    TooLarge,
+)
 from coopzone.kit import uploads
 from coopzone.kit.exporting import XLSX_MEDIA_TYPE, append_row, attachment_headers
-from coopzone.kit.importing import template_name
+from coopzone.kit.importing import stage, stage_suffix, staged, staged_file, template_name
 from coopzone.kit.validation import Key, Str
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
@@ -179,17 +186,53 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                                "source": source, "year": year}
     try:
         with uploads.receive(file, settings, "upload.csv") as received:
-            context["result"] = readings.import_file(
-                session, principal, received.path, source=source,
-                year=_form_year(year, request),
-                confirm=confirm == "yes", filename=received.display,
-                limits=uploads.Limits.of(settings), locale=locale_of(request),
-                settings=settings)
+            try:
+                context["result"] = readings.import_file(
+                    session, principal, received.path, source=source,
+                    year=_form_year(year, request),
+                    confirm=confirm == "yes", filename=received.display,
+                    limits=uploads.Limits.of(settings), locale=locale_of(request),
+                    settings=settings)
+            except NeedsConfirmation:
+                # Preview: nothing written but the file, staged by its hash (the token of
+                # the confirmation below), so the clerk confirms without uploading again.
+                context["token"] = stage(session, settings.data_dir / "files", received.name,
+                                         received.read_bytes(), principal.label,
+                                         suffix=stage_suffix(received.name)).sha256
+                raise
     except NeedsConfirmation as exc:
         context["changes"] = exc.errors
         context["message"] = exc.message
         return render(request, "ecology/import.html", context, status_code=409)
     except (InvalidInput, Forbidden, TooLarge) as exc:
+        session.rollback()
+        context["errors"] = getattr(exc, "errors", [])
+        context["message"] = exc.message
+        return render(request, "ecology/import.html", context, status_code=exc.status_code)
+    return render(request, "ecology/import.html", context)
+
+
+@router.post("/import/confirm", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def import_confirm(request: Request, session: SessionDep, principal: CurrentUser,
+                   token: Annotated[Key, Form()],
+                   source: Annotated[Key, Form()] = "manual",
+                   year: Annotated[Str, Form()] = "") -> Response:
+    """Apply a file staged by the preview (its changes shown and confirmed), all or nothing;
+    the same rights and checks as an upload."""
+    settings = request.app.state.settings
+    require_any_write(principal, "监测数据")
+    context: dict[str, Any] = {"result": None, "changes": [], "errors": [],
+                               "source": source, "year": year}
+    try:
+        doc, content = staged(session, settings.data_dir / "files", token)
+        context["filename"] = doc.filename
+        with staged_file(settings, doc.filename, content) as received:
+            context["result"] = readings.import_file(
+                session, principal, received.path, source=source,
+                year=_form_year(year, request), confirm=True, filename=doc.filename,
+                limits=uploads.Limits.of(settings), locale=locale_of(request),
+                settings=settings)
+    except (InvalidInput, Forbidden, NotFound) as exc:
         session.rollback()
         context["errors"] = getattr(exc, "errors", [])
         context["message"] = exc.message

@@ -36,11 +36,12 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -57,10 +58,15 @@ from coopzone.kit.exporting import set_cell
 from coopzone.kit.models import Document
 from coopzone.kit.uploads import (
     Limits,
+    Received,
     check_rows,
     check_spreadsheet,
     not_readable,
+    receive,
 )
+
+if TYPE_CHECKING:
+    from coopzone.config import Settings
 
 __all__ = [
     "CSV_FORMATS",
@@ -80,7 +86,9 @@ __all__ = [
     "request_locale",
     "say",
     "stage",
+    "stage_suffix",
     "staged",
+    "staged_file",
     "template_workbook",
 ]
 
@@ -374,6 +382,27 @@ def staged(session: Session, files_dir: Path, token: str) -> tuple[Document, byt
     or NotFound."""
     doc = get_document(session, token)
     return doc, document_content(files_dir, doc)
+
+
+class _InMemory:
+    """Bytes as an upload (see :class:`coopzone.kit.uploads.UploadLike`)."""
+
+    def __init__(self, filename: str, content: bytes) -> None:
+        self.filename: str | None = filename
+        self.file: IO[bytes] = io.BytesIO(content)
+
+
+@contextmanager
+def staged_file(settings: Settings, filename: str, content: bytes) -> Iterator[Received]:
+    """Staged bytes as a temporary file named like the upload (its suffix picks the reader),
+    for readers that take a path; removed when the block ends."""
+    with receive(_InMemory(filename, content), settings, filename) as received:
+        yield received
+
+
+def stage_suffix(filename: str) -> str:
+    """The suffix a staged table is kept under: Excel stays Excel, anything else is CSV."""
+    return ".xlsx" if Path(filename).suffix.lower() in EXCEL_FORMATS else ".csv"
 
 
 # ---- templates ---------------------------------------------------------------------------------
