@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.kit.importing import (
+    CellError,
     Column,
     Outcome,
     Problems,
     RowOutcome,
     compare,
     match_columns,
+    read_rows,
     read_table,
     request_locale,
     stage,
@@ -107,3 +109,41 @@ def test_a_staged_upload_is_the_confirmations_token(session: Session, tmp_path: 
     assert (again.id, stored) == (doc.id, content)
     with pytest.raises(NotFound):
         staged(session, tmp_path, "0" * 64)
+
+
+def _amount(cell: object) -> float | None:
+    text = "" if cell is None else str(cell).strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise CellError(f"不是数字：{text}", f"not a number: {text}") from None
+
+
+TYPED = (Column("name", "名称", "Name", ("单位名称",), True, "萍乡市"),
+         Column("amount", "金额", "Amount", (), True, 12.5, parse=_amount))
+
+
+def test_typed_rows_or_every_row_error_in_the_users_language() -> None:
+    def build(number: int, values: dict[str, object], problems: Problems) -> object:
+        if values["amount"] is None:
+            problems.add(number, "金额", "金额为空", "amount is empty")
+        return (number, values["name"], values["amount"])
+
+    good = "单位名称,金额\n萍乡市,1.5\n醴陵市,2\n".encode("gb18030")
+    assert read_rows(good, "a.csv", TYPED, build=build) == [(2, "萍乡市", 1.5), (3, "醴陵市", 2.0)]
+    bad = "名称,金额\n萍乡市,abc\n醴陵市,\n萍乡市,3\n".encode()
+    for locale, reasons in ((None, ["不是数字：abc", "金额为空"]),
+                            ("en", ["not a number: abc", "amount is empty"])):
+        with pytest.raises(InvalidInput) as refused:
+            read_rows(bad, "b.csv", TYPED, build=build, unique=("name",), locale=locale)
+        # row 2 is refused, so row 4 is the first 萍乡市 that reads: not a duplicate
+        got = [(e.row, e.column, e.reason) for e in refused.value.errors]
+        assert got == [(2, "金额", reasons[0]), (3, "金额", reasons[1])]
+    twice = "名称,金额\n萍乡市,1\n萍乡市,3\n".encode()
+    with pytest.raises(InvalidInput) as refused:
+        read_rows(twice, "c.csv", TYPED, unique=("name",))
+    assert refused.value.errors == [RowError(3, "名称", "与第 2 行的名称相同")]
+    with pytest.raises(InvalidInput, match="文件缺少必需的列"):
+        read_rows("名称\n萍乡市\n".encode(), "d.csv", TYPED)

@@ -10,17 +10,17 @@ language (Chinese by default).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from coopzone.errors import InvalidInput, RowError
 from coopzone.kit.importing import (
+    CellError,
     Column,
     Problems,
     cell_text,
-    match_columns,
-    read_table,
+    read_rows,
     say,
     template_workbook,
 )
@@ -80,15 +80,6 @@ _NOTES: dict[str, tuple[str, str]] = {
     "term_years": ("1 到 50 的整数，可写“5年”", "a whole number of years, 1 to 50"),
 }
 
-# The one definition of the workbook's columns: the reader matches headers with it and the
-# downloadable template is written from it (coopzone.kit.importing.template_workbook).
-COLUMNS: tuple[Column, ...] = tuple(
-    Column(key, names[0], _ENGLISH[key], names[1:], key in REQUIRED, _EXAMPLE[key],
-           *_NOTES.get(key, ("", "")))
-    for key, names in HEADERS.items())
-_BY_KEY = {c.key: c for c in COLUMNS}
-
-
 def field_label(code: str) -> str:
     return FIELD_LABELS.get(code, (code,))[0]
 
@@ -140,68 +131,92 @@ def parse_date(value: Any) -> date | None:
 
 
 _text = cell_text
+_FIELDS = "、".join(v[0] for v in FIELD_LABELS.values())
+_STATUSES = "、".join(v[0] for v in STATUS_LABELS.values())
 
 
-def _row(number: int, cells: tuple[Any, ...], cols: dict[str, int], locale: str | None
-         ) -> tuple[AgreementRow | None, list[RowError]]:
-    def cell(key: str) -> Any:
-        index = cols.get(key)
-        return cells[index] if index is not None and index < len(cells) else None
-
-    problems = Problems(locale)
-
-    def bad(key: str, zh: str, en: str) -> None:
-        problems.add(number, _BY_KEY[key].zh, zh, en)
-
-    fields = "、".join(v[0] for v in FIELD_LABELS.values())
-    statuses = "、".join(v[0] for v in STATUS_LABELS.values())
-    title = _text(cell("title"))
+def _title(cell: Any) -> str:
+    title = _text(cell)
     if len(title) < 2:
-        bad("title", "为空或太短（至少 2 个字）", "empty or too short")
-    elif len(title) > 200:
-        bad("title", "超过 200 个字", "longer than 200 characters")
-    parties = split_parties(_text(cell("parties")))
+        raise CellError("为空或太短（至少 2 个字）", "empty or too short")
+    if len(title) > 200:
+        raise CellError("超过 200 个字", "longer than 200 characters")
+    return title
+
+
+def _parties(cell: Any) -> tuple[str, ...]:
+    parties = split_parties(_text(cell))
     if not parties:
-        bad("parties", "没有写签署单位（多个单位用、或；分隔）",
-            "no party named (separate several with 、 or ；)")
-    elif any(len(p) > 120 or len(p) < 2 for p in parties):
-        bad("parties", "每个单位名称应为 2 到 120 个字",
-            "each party name must be 2 to 120 characters")
-    elif len(set(parties)) < len(parties):
-        bad("parties", "同一单位写了两次", "the same party is named twice")
-    signed_on = parse_date(cell("signed_on"))
-    if signed_on is None:
-        bad("signed_on", f"不是日期：「{_text(cell('signed_on'))}」",
-            f"not a date: {_text(cell('signed_on'))!r}")
-    field = _lookup(FIELD_LABELS, _text(cell("field")))
-    if field is None:
-        bad("field", f"未知领域「{_text(cell('field'))}」，应为{fields}之一",
-            f"unknown field {_text(cell('field'))!r}; use one of {fields}")
-    status = _lookup(STATUS_LABELS, _text(cell("status")))
-    if status is None:
-        bad("status", f"未知状态「{_text(cell('status'))}」，应为{statuses}之一",
-            f"unknown status {_text(cell('status'))!r}; use one of {statuses}")
-    term_text = _text(cell("term_years"))
-    term: int | None = None
-    if term_text:
-        if term_text.removesuffix("年").isdigit() and 0 < int(term_text.removesuffix("年")) <= 50:
-            term = int(term_text.removesuffix("年"))
-        else:
-            bad("term_years", f"不是 1 到 50 之间的年数：「{term_text}」",
-                f"not a number of years (1 to 50): {term_text!r}")
-    expires: date | None = None
-    if _text(cell("expires_on")):
-        expires = parse_date(cell("expires_on"))
-        if expires is None:
-            bad("expires_on", f"不是日期：「{_text(cell('expires_on'))}」",
-                f"not a date: {_text(cell('expires_on'))!r}")
-        elif signed_on is not None and expires < signed_on:
-            bad("expires_on", "早于签署日期", "before the signing date")
-    if problems or signed_on is None or field is None or status is None:
-        return None, problems.errors
-    return AgreementRow(number, title, parties, signed_on, field, status,
-                        _text(cell("signed_at"))[:120], term, expires,
-                        _text(cell("summary"))), []
+        raise CellError("没有写签署单位（多个单位用、或；分隔）",
+                        "no party named (separate several with 、 or ；)")
+    if any(len(p) > 120 or len(p) < 2 for p in parties):
+        raise CellError("每个单位名称应为 2 到 120 个字",
+                        "each party name must be 2 to 120 characters")
+    if len(set(parties)) < len(parties):
+        raise CellError("同一单位写了两次", "the same party is named twice")
+    return parties
+
+
+def _date(cell: Any) -> date:
+    value = parse_date(cell)
+    if value is None:
+        raise CellError(f"不是日期：「{_text(cell)}」", f"not a date: {_text(cell)!r}")
+    return value
+
+
+def _optional_date(cell: Any) -> date | None:
+    return _date(cell) if _text(cell) else None
+
+
+def _field(cell: Any) -> str:
+    code = _lookup(FIELD_LABELS, _text(cell))
+    if code is None:
+        raise CellError(f"未知领域「{_text(cell)}」，应为{_FIELDS}之一",
+                        f"unknown field {_text(cell)!r}; use one of {_FIELDS}")
+    return code
+
+
+def _status(cell: Any) -> str:
+    code = _lookup(STATUS_LABELS, _text(cell))
+    if code is None:
+        raise CellError(f"未知状态「{_text(cell)}」，应为{_STATUSES}之一",
+                        f"unknown status {_text(cell)!r}; use one of {_STATUSES}")
+    return code
+
+
+def _term(cell: Any) -> int | None:
+    text = _text(cell)
+    if not text:
+        return None
+    years = text.removesuffix("年")
+    if years.isdigit() and 0 < int(years) <= 50:
+        return int(years)
+    raise CellError(f"不是 1 到 50 之间的年数：「{text}」",
+                    f"not a number of years (1 to 50): {text!r}")
+
+
+_PARSE: dict[str, Callable[[Any], Any]] = {
+    "title": _title, "parties": _parties, "signed_on": _date, "field": _field,
+    "status": _status, "signed_at": lambda c: _text(c)[:120], "term_years": _term,
+    "expires_on": _optional_date, "summary": _text,
+}
+
+# The one definition of the workbook's columns: the reader parses with it and the
+# downloadable template is written from it (coopzone.kit.importing.template_workbook).
+COLUMNS: tuple[Column, ...] = tuple(
+    Column(key, names[0], _ENGLISH[key], names[1:], key in REQUIRED, _EXAMPLE[key],
+           *_NOTES.get(key, ("", "")), parse=_PARSE.get(key))
+    for key, names in HEADERS.items())
+_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+def _agreement(number: int, v: dict[str, Any], problems: Problems) -> AgreementRow | None:
+    if v["expires_on"] is not None and v["expires_on"] < v["signed_on"]:
+        problems.add(number, _BY_KEY["expires_on"].zh, "早于签署日期", "before the signing date")
+        return None
+    return AgreementRow(number, v["title"], v["parties"], v["signed_on"], v["field"],
+                        v["status"], v["signed_at"], v["term_years"], v["expires_on"],
+                        v["summary"])
 
 
 def read_agreements(content: bytes, filename: str = "", limits: Limits | None = None,
@@ -209,37 +224,16 @@ def read_agreements(content: bytes, filename: str = "", limits: Limits | None = 
     """Read the first sheet of an agreements workbook; refuse it whole on any bad row, every
     row, column and reason listed (Chinese, or English with ``locale="en"``).
 
-    The bytes are read by :func:`coopzone.kit.importing.read_table` as an Excel workbook
-    whatever the name says: before parsing, the zip is checked (a non-zip, truncated or
-    zip-bomb file is refused with a reason, see :func:`coopzone.kit.uploads.check_spreadsheet`)
-    and the sheet is refused past ``limits.max_rows``."""
-    label = filename or "文件"
-    table = read_table(content, filename, limits=limits or Limits(), label=label,
-                       formats=(".xlsx", ".xlsm"))
-    if not table.header and not table.rows:
-        raise InvalidInput("工作簿是空的", [RowError(None, None, say(
-            locale, "第一个工作表是空的", "the first sheet is empty"))])
-    cols, errors = match_columns(table.header, COLUMNS, locale)
-    if errors:
-        raise InvalidInput("工作簿缺少必需的列", errors)
-    problems = Problems(locale)
-    result: list[AgreementRow] = []
-    seen: dict[str, int] = {}
-    for number, cells in table.numbered():
-        row, row_errors = _row(number, tuple(cells), cols, locale)
-        problems.extend(row_errors)
-        if row is not None:
-            if row.title in seen:
-                problems.add(number, _BY_KEY["title"].zh,
-                             f"与第 {seen[row.title]} 行的协议名称相同",
-                             f"same title as row {seen[row.title]}")
-            seen.setdefault(row.title, number)
-            result.append(row)
-    problems.refuse(f"工作簿有 {len({e.row for e in problems.errors})} 行有误，未导入任何记录")
-    if not result:
-        raise InvalidInput("工作簿没有数据行", [RowError(None, None, say(
-            locale, "没有数据行", "no data rows"))])
-    return result
+    :func:`coopzone.kit.importing.read_rows` reads the bytes as an Excel workbook whatever
+    the name says: before parsing, the zip is checked (a non-zip, truncated or zip-bomb file
+    is refused with a reason, see :func:`coopzone.kit.uploads.check_spreadsheet`) and the
+    sheet is refused past ``limits.max_rows``. Titles must be unique within the workbook
+    (the title is the natural key)."""
+    rows: list[AgreementRow] = read_rows(
+        content, filename, COLUMNS, build=_agreement, unique=("title",),
+        limits=limits or Limits(), label=filename or "文件", locale=locale,
+        formats=(".xlsx", ".xlsm"), noun="工作簿")
+    return rows
 
 
 def template(locale: str | None = None) -> bytes:

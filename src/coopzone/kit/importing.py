@@ -36,7 +36,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -72,6 +72,7 @@ __all__ = [
     "CSV_FORMATS",
     "EXCEL_FORMATS",
     "TABLE_FORMATS",
+    "CellError",
     "Column",
     "Outcome",
     "Problems",
@@ -82,6 +83,7 @@ __all__ = [
     "english",
     "match_columns",
     "norm_header",
+    "read_rows",
     "read_table",
     "request_locale",
     "say",
@@ -229,11 +231,21 @@ def norm_header(text: Any) -> str:
     return re.sub(r"\s+", "", value)
 
 
+class CellError(ValueError):
+    """A cell that cannot be read, with its reason in both languages (a Column's ``parse``
+    raises it)."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an import: its header in Chinese (canonical, what templates and refusals
-    name) and English, the variants tolerated on import, whether it must be there, and the
-    value a template's example row shows."""
+    name) and English, the variants tolerated on import, whether it is required, the value a
+    template's example row shows, and ``parse``: the cell (``None`` when the column is absent
+    or empty) to its typed value, raising :class:`CellError`; without it the cell's text."""
 
     key: str
     zh: str
@@ -243,6 +255,7 @@ class Column:
     example: Any = None
     note_zh: str = ""
     note_en: str = ""
+    parse: Callable[[Any], Any] | None = None
 
     def header(self, locale: str | None = None) -> str:
         return say(locale, self.zh, self.en)
@@ -301,6 +314,69 @@ class Problems:
             raise InvalidInput(message or f"文件有 {rows} 行有误，未导入任何记录",
                                list(self.errors),
                                detail=f"{len(self.errors)} problem(s) in {rows} row(s)")
+
+
+# ---- typed rows ------------------------------------------------------------------------------
+
+
+Row = dict[str, Any]
+Build = Callable[[int, Row, "Problems"], Any]
+
+
+def read_rows(content: bytes, filename: str, columns: Sequence[Column], *,
+              build: Build | None = None, unique: Sequence[str] = (),
+              limits: Limits | None = None, label: str | None = None,
+              locale: str | None = None, formats: Sequence[str] = TABLE_FORMATS,
+              noun: str = "文件") -> list[Any]:
+    """Bytes and a file name to typed rows, or the whole file refused (InvalidInput) with
+    every ``(row, column, reason)`` in the user's language.
+
+    Each non-empty data row is read column by column (``Column.parse``, in the columns'
+    order); a row whose cells all read is handed to ``build(row number, values, problems)``
+    for checks across columns (add to ``problems`` to refuse it) and its result (``None`` to
+    drop the row) is kept; without ``build`` the values themselves are kept. A value of a
+    ``unique`` column repeated in a later row is refused there. ``noun`` names the file in
+    the messages (文件, 工作簿)."""
+    table = read_table(content, filename, limits=limits, label=label, formats=formats)
+    if not table.header and not table.rows:
+        raise InvalidInput(f"{noun}是空的", [RowError(None, None, say(
+            locale, "第一个工作表是空的", "the first sheet is empty"))])
+    found, missing = match_columns(table.header, columns, locale)
+    if missing:
+        raise InvalidInput(f"{noun}缺少必需的列", missing)
+    problems = Problems(locale)
+    kept: list[Any] = []
+    seen: dict[tuple[str, Any], int] = {}
+    for number, cells in table.numbered():
+        values: Row = {}
+        before = len(problems.errors)
+        for column in columns:
+            index = found.get(column.key)
+            cell = cells[index] if index is not None and index < len(cells) else None
+            if column.parse is None:
+                values[column.key] = cell_text(cell)
+                continue
+            try:
+                values[column.key] = column.parse(cell)
+            except CellError as exc:
+                problems.add(number, column.zh, exc.zh, exc.en)
+        if len(problems.errors) > before:
+            continue
+        result = build(number, values, problems) if build is not None else values
+        if len(problems.errors) > before or result is None:
+            continue
+        for key in unique:
+            column = next(c for c in columns if c.key == key)
+            first = seen.setdefault((key, values[key]), number)
+            if first != number:
+                problems.add(number, column.zh, f"与第 {first} 行的{column.zh}相同",
+                             f"same {key} as row {first}")
+        kept.append(result)
+    problems.refuse(f"{noun}有 {len({e.row for e in problems.errors})} 行有误，未导入任何记录")
+    if not kept:
+        raise InvalidInput(f"{noun}没有数据行", [RowError(None, None, say(
+            locale, "没有数据行", "no data rows"))])
+    return kept
 
 
 # ---- outcome: natural key and content hash ------------------------------------------------
