@@ -86,6 +86,10 @@ def test_the_agreement_export_carries_the_pages_filters(
     assert sheet_rows(response.content, 1) == [("领域", "产业"), ("关键词", "园区")]
     assert load_workbook(io.BytesIO(response.content)).sheetnames == ["合作协议", "筛选条件"]
     assert len(read_agreements(response.content)) == 1  # the first sheet still imports
+    api = files_client.get("/api/v1/cooperation/agreements.xlsx?field=industry&q=园区")
+    assert sheet_rows(api.content, 1) == [("领域", "产业"), ("关键词", "园区")]
+    english = files_client.get("/api/v1/cooperation/agreements.xlsx?field=industry&lang=en")
+    assert sheet_rows(english.content, 1) == [("Field", "Industry")]
     text = files_client.get("/cooperation/agreements.csv?field=industry").content
     assert text.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))

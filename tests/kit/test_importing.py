@@ -147,3 +147,19 @@ def test_typed_rows_or_every_row_error_in_the_users_language() -> None:
     assert refused.value.errors == [RowError(3, "名称", "与第 2 行的名称相同")]
     with pytest.raises(InvalidInput, match="文件缺少必需的列"):
         read_rows("名称\n萍乡市\n".encode(), "d.csv", TYPED)
+
+
+def test_the_commands_write_the_templates(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from coopzone.cli.main import app
+    from coopzone.cooperation.importers import read_agreements
+    from coopzone.ecology.water_files import read_water_file
+
+    runner = CliRunner()
+    water, book = tmp_path / "水质模板.xlsx", tmp_path / "协议模板.xlsx"
+    assert runner.invoke(app, ["ecology", "template", str(water)]).exit_code == 0
+    assert runner.invoke(app, ["cooperation", "agreements-template", str(book),
+                               "--lang", "en"]).exit_code == 0
+    assert read_water_file(water).height == 7
+    assert [r.field for r in read_agreements(book.read_bytes(), book.name)] == ["ecology"]

@@ -16,6 +16,7 @@ from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
 from coopzone.cooperation.importers import template as agreement_template
 from coopzone.cooperation.models import Agreement, Meeting, Project
+from coopzone.cooperation.presentation import agreement_filters
 from coopzone.cooperation.schemas import (
     AgreementCreate,
     AgreementRead,
@@ -114,10 +115,15 @@ def list_agreements(session: SessionDep, f: AgreementFilterDep) -> list[Agreemen
 
 
 @router.get("/agreements.xlsx", response_class=Response)
-def export_agreements(session: SessionDep, f: AgreementFilterDep) -> Response:
-    """The agreements as an Excel workbook with the import headers (it imports again)."""
+def export_agreements(request: Request, session: SessionDep,
+                      f: AgreementFilterDep) -> Response:
+    """The agreements as an Excel workbook with the import headers (it imports again); the
+    filters applied are listed on its second sheet (筛选条件)."""
     rows = service.agreement_rows(service.list_agreements(session, f))
-    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
+    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows,
+                                             agreement_filters(session, f, locale)))
 
 
 def _xlsx(name: str, content: bytes) -> Response:

@@ -32,8 +32,8 @@ from coopzone.cooperation.models import Project
 from coopzone.cooperation.presentation import (
     FIELD_NAMES,
     PROJECT_STATUS_NAMES,
-    STATUS_NAMES,
     UNIT_EN,
+    agreement_filters,
     num,
     page_context,
     xlsx_response,
@@ -131,24 +131,6 @@ def agreements(request: Request, session: SessionDep, principal: OptionalUser,
     return render(request, "cooperation/agreements.html", page_context(
         session, principal, rows=rows, f=f, counties=counties, by_county=by_county,
         view=view, query=f.query_string()))
-
-
-def agreement_filters(session: Session, f: service.AgreementFilter, locale: str
-                      ) -> list[tuple[str, str]]:
-    """The agreement list's filters as (label, value) rows in the user's language, for the
-    exported file: the same filters as the page."""
-    t = translations(locale).gettext
-    counties = service.unit_names(session)
-    values = [
-        (N_("County"), counties.get(f.county, f.county) if f.county else None),
-        (N_("Status"), t(STATUS_NAMES.get(f.status, f.status)) if f.status else None),
-        (N_("Field"), t(FIELD_NAMES.get(f.field, f.field)) if f.field else None),
-        (N_("Party"), f.party), (N_("Year"), str(f.year) if f.year else None),
-        (N_("Signed by"), f.signed_to.isoformat() if f.signed_to else None),
-        (N_("Search"), f.q),
-        (N_("In force on"), f.in_force_at.isoformat() if f.in_force_at else None),
-    ]
-    return [(t(label), value) for label, value in values if value]
 
 
 def _agreements_export(request: Request, session: Session, f: service.AgreementFilter,
