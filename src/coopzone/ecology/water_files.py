@@ -106,10 +106,12 @@ def _names(column: Column) -> set[str]:
 def template(locale: str | None = None) -> bytes:
     """The downloadable water-readings template: the national publication's wide layout
     (断面名称, 监测时间, one column per item) with one example row; it imports as it is.
-    The year of the example is the platform's demo year; a filled template needs no --year."""
+    The example's time carries its year, so a filled template needs no ``--year``."""
     # English headers are the item codes the reader also takes (do (mg/L), tp (mg/L), …).
     return template_workbook("监测数据" if not english(locale) else "Readings", WIDE_COLUMNS,
                              locale)
+
+
 # "nan" is not a missing marker: NaN is refused as not a finite number.
 _MISSING = ["", "--", "-", "—", "——", "/", "na", "n/a", "null", "none"]
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
