@@ -18,8 +18,7 @@ from coopzone.cooperation.models import Agreement
 from coopzone.cooperation.schemas import AgreementCreate, MeetingCreate, PartyIn
 from coopzone.kit.listing import ListParams, Sorting, contains, count, paginate
 from tests.accounts.test_access import login
-from tests.conftest import PASSWORD, People, token_for
-from tests.cooperation.conftest import Coop, new_task
+from tests.helpers import PASSWORD, Coop, People, new_task, token_for
 
 SORTING = Sorting({"signed_on": Agreement.signed_on, "title": Agreement.title},
                   default="signed_on", default_order="desc", tiebreak=Agreement.id)

@@ -15,7 +15,9 @@ from coopzone.config import Settings
 from coopzone.cooperation import service
 from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
+from coopzone.cooperation.importers import template as agreement_template
 from coopzone.cooperation.models import Agreement, Meeting, Project
+from coopzone.cooperation.presentation import agreement_filters
 from coopzone.cooperation.schemas import (
     AgreementCreate,
     AgreementRead,
@@ -45,6 +47,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.errors import InvalidInput, RowError
 from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.importing import english, request_locale, stage, template_name
 from coopzone.kit.validation import Day, Id, Key, LongText, Str, Year
 
 router = APIRouter(prefix="/cooperation", tags=["cooperation"])
@@ -119,10 +122,15 @@ def list_agreements(request: Request, response: Response, session: SessionDep,
 
 
 @router.get("/agreements.xlsx", response_class=Response)
-def export_agreements(session: SessionDep, f: AgreementFilterDep) -> Response:
-    """The agreements as an Excel workbook with the import headers (it imports again)."""
+def export_agreements(request: Request, session: SessionDep,
+                      f: AgreementFilterDep) -> Response:
+    """The agreements as an Excel workbook with the import headers (it imports again); the
+    filters applied are listed on its second sheet (筛选条件)."""
     rows = service.agreement_rows(service.list_agreements(session, f))
-    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
+    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows,
+                                             agreement_filters(session, f, locale)))
 
 
 def _xlsx(name: str, content: bytes) -> Response:
@@ -183,29 +191,39 @@ def report_obligation(session: SessionDep, settings: SettingsDep, principal: Cur
         _upload(evidence, settings))
 
 
+@router.get("/agreements/import/template.xlsx", response_class=Response)
+def agreements_template(lang: Key | None = None) -> Response:
+    """The agreements workbook to fill in: the headers ``POST /agreements/import`` reads and
+    one example row (Chinese; ``?lang=en`` for English headers)."""
+    locale = "en" if english(lang) else "zh_CN"
+    return _xlsx(template_name("合作协议", "agreements", locale), agreement_template(locale))
+
+
 @router.post("/agreements/import", response_model=ImportPreviewRead)
-def import_agreements(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
-                      file: Annotated[UploadFile, File()],
+def import_agreements(request: Request, session: SessionDep, settings: SettingsDep,
+                      principal: CurrentUser, file: Annotated[UploadFile, File()],
                       confirm: Annotated[bool, Query()] = False) -> ImportPreviewRead:
     """Preview (default) or, with ``confirm=true``, apply an agreements workbook.
 
     All or nothing: a workbook with any bad row is refused whole with every row, column and
-    reason. Importing the same workbook twice adds nothing."""
+    reason (Chinese unless ``?lang=en``). Importing the same workbook twice adds nothing. The
+    template is ``GET /agreements/import/template.xlsx``."""
     service.require_may_import(principal)  # a viewer's or read token's upload stores nothing
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
     with uploads.receive(file, settings, "agreements.xlsx") as received:
         content = received.read_bytes()
-    rows = read_agreements(content, received.display, uploads.Limits.of(settings))
+    rows = read_agreements(content, received.display, uploads.Limits.of(settings), locale)
     if confirm:
         result = service.import_agreements(session, principal, rows)
     else:
         service.check_import(session, principal, rows)
         result = service.preview_agreements(session, rows)
-    doc = service.store_document(session, settings.data_dir / "files", received.name,
-                                 content, principal.label)
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
     return ImportPreviewRead(
         sha256=doc.sha256, filename=doc.filename, applied=confirm, new=result.count("new"),
         changed=result.count("changed"), unchanged=result.count("unchanged"),
-        rows=[ImportRowRead(row=r.row, title=r.title, action=r.action, changes=r.changes)
+        rows=[ImportRowRead(row=r.row, title=r.key, action=r.action, changes=r.changes)
               for r in result.rows])
 
 

@@ -27,11 +27,14 @@ from coopzone.cooperation import (
 )
 from coopzone.cooperation.agreement_forms import agreement_page
 from coopzone.cooperation.api import AgreementFilterDep
-from coopzone.cooperation.exporters import Cell, workbook
+from coopzone.cooperation.exporters import Cell
 from coopzone.cooperation.indicator_forms import indicator_page
+from coopzone.cooperation.models import Project
 from coopzone.cooperation.presentation import (
     FIELD_NAMES,
+    PROJECT_STATUS_NAMES,
     UNIT_EN,
+    agreement_filters,
     num,
     page_context,
     xlsx_response,
@@ -39,7 +42,14 @@ from coopzone.cooperation.presentation import (
 from coopzone.cooperation.project_forms import project_page
 from coopzone.db import now
 from coopzone.errors import NotFound, Unauthorized
-from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.exporting import (
+    CSV_MEDIA_TYPE,
+    ExportColumn,
+    attachment_headers,
+    csv_bytes,
+    export_list,
+    workbook,
+)
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
 from coopzone.web.listing import ListView
@@ -126,10 +136,28 @@ def agreements(request: Request, session: SessionDep, principal: OptionalUser,
         counties=counties, by_county=by_county, view=view, query=f.query_string()))
 
 
-@router.get("/cooperation/agreements.xlsx")
-def agreements_xlsx(session: SessionDep, f: AgreementFilterDep) -> Response:
+def _agreements_export(request: Request, session: Session, f: service.AgreementFilter,
+                       fmt: str) -> Response:
     rows = service.agreement_rows(service.list_agreements(session, f))
-    return xlsx_response("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
+    if fmt == "csv":
+        return Response(csv_bytes(service.AGREEMENT_HEADERS, rows), media_type=CSV_MEDIA_TYPE,
+                        headers=attachment_headers("agreements.csv"))
+    filters = agreement_filters(session, f, locale_of(request))
+    return xlsx_response("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows,
+                                                     filters))
+
+
+@router.get("/cooperation/agreements.xlsx")
+def agreements_xlsx(request: Request, session: SessionDep, f: AgreementFilterDep) -> Response:
+    """The agreements the page shows (same filters), as the import workbook; the filters are
+    on its second sheet."""
+    return _agreements_export(request, session, f, "xlsx")
+
+
+@router.get("/cooperation/agreements.csv")
+def agreements_csv(request: Request, session: SessionDep, f: AgreementFilterDep) -> Response:
+    """The agreements the page shows (same filters), as CSV with the import headers."""
+    return _agreements_export(request, session, f, "csv")
 
 
 @router.get("/cooperation/agreements/{agreement_id}", response_class=HTMLResponse)
@@ -232,13 +260,6 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
                 [[i, m.title, m.kind, m.series, m.held_on, m.place, m.host, m.our_role,
                   "；".join(r.text for r in m.resolutions)]
                  for i, m in enumerate(service.list_meetings(session), start=1)])
-    if kind == "projects":
-        return ("平台项目", ("序号", "代码", "项目名称", "领域", "责任单位", "总投资（元）", "状态",
-                         "开工日期", "计划完成", "完成率（%）", "站点"),
-                [[i, p.code, p.name, p.field, p.owner, p.budget, p.status, p.started_on,
-                  p.planned_finish, service.percent_complete(p),
-                  "、".join(s.name for s in p.sites)]
-                 for i, p in enumerate(service.list_projects(session), start=1)])
     if kind == "tasks":
         orgs = service.organisation_names(session)
         return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
@@ -257,6 +278,47 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
                                  "evidence") or "")])
         return ("指标", ("代码", "指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
     raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
+
+
+def project_columns(locale: str) -> list[ExportColumn[Project]]:
+    """The project list's columns, for every export format and language."""
+    t = translations(locale).gettext
+    return [
+        ExportColumn("代码", "Code", lambda p: p.code),
+        ExportColumn("项目名称", "Project", lambda p: p.name),
+        ExportColumn("领域", "Field", lambda p: t(FIELD_NAMES.get(p.field, p.field))),
+        ExportColumn("责任单位", "Owner", lambda p: p.owner),
+        ExportColumn("总投资（元）", "Budget (yuan)", lambda p: p.budget),
+        ExportColumn("状态", "Status",
+                     lambda p: t(PROJECT_STATUS_NAMES.get(p.status, p.status))),
+        ExportColumn("开工日期", "Started on", lambda p: p.started_on),
+        ExportColumn("计划完成", "Planned finish", lambda p: p.planned_finish),
+        ExportColumn("完成率（%）", "Complete (%)", service.percent_complete),
+        ExportColumn("站点", "Sites", lambda p: "、".join(s.name for s in p.sites)),
+    ]
+
+
+def _projects_export(request: Request, session: Session, county: str | None,
+                     fmt: str) -> Response:
+    """The project list as the page shows it (its county filter), Chinese headers."""
+    locale = locale_of(request)
+    t = translations(locale).gettext
+    filters = [(t(N_("County")), service.unit_names(session).get(county, county))] \
+        if county else []
+    out = export_list("平台项目" if locale != "en" else "Projects", project_columns(locale),
+                      service.list_projects(session, county), name="projects", fmt=fmt,
+                      filters=filters, locale=locale)
+    return Response(out.content, media_type=out.media_type,
+                    headers=attachment_headers(out.filename))
+
+
+@router.get("/cooperation/export/projects.{fmt}")
+def export_projects(request: Request, session: SessionDep, fmt: Key,
+                    county: Key | None = None) -> Response:
+    """The platform projects (the page's county filter) as Excel or CSV."""
+    if fmt not in ("xlsx", "csv"):
+        raise NotFound(f"没有 {fmt} 格式的导出", detail=f"unknown export format {fmt}")
+    return _projects_export(request, session, county, fmt)
 
 
 @router.get("/cooperation/export/{kind}.xlsx")

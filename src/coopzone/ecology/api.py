@@ -9,9 +9,11 @@ from pydantic import BaseModel, Field
 from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.api.listing import ListParamsDep, paged, set_page_headers
-from coopzone.ecology import lists, monitoring, readings, service
+from coopzone.ecology import lists, monitoring, readings, service, water_files
 from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
 from coopzone.kit import uploads
+from coopzone.kit.exporting import XLSX_MEDIA_TYPE, attachment_headers
+from coopzone.kit.importing import template_name
 from coopzone.kit.validation import Id, Key, Str, Year
 
 __all__ = ["Push", "PushedReading", "router"]
@@ -81,6 +83,16 @@ def push_readings(request: Request, session: SessionDep, settings: SettingsDep,
         sha256=readings.push_sha256(body.source, pushed), source=body.source,
         confirm=body.confirm, window=readings.reading_window(settings), locale=locale)
     return _result(result)
+
+
+@router.get("/imports/template.xlsx", response_class=Response)
+def import_template(request: Request) -> Response:
+    """The file ``POST /imports`` reads, to fill in: the national publication's wide layout
+    (断面名称, 监测时间, one column per item) with one example row; ``?lang=en`` for the
+    item codes as headers."""
+    locale = _locale(request)
+    return Response(water_files.template(locale), media_type=XLSX_MEDIA_TYPE,
+                    headers=attachment_headers(template_name("监测数据", "readings", locale)))
 
 
 @router.post("/imports", response_model=ImportRead)

@@ -47,6 +47,7 @@ from coopzone.cooperation.service.permissions import (
     require_agreement_write,
 )
 from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
+from coopzone.kit.importing import Outcome, RowOutcome, compare
 from coopzone.kit.listing import contains
 from coopzone.places.models import Place
 
@@ -365,20 +366,16 @@ def agreements_by_year(session: Session) -> list[tuple[int, int]]:
 # ---- agreements workbook import ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportRowResult:
-    row: int
-    title: str
-    action: str  # new | changed | unchanged
-    changes: dict[str, list[str]]
+class ImportRowResult(RowOutcome):
+    """One workbook row's outcome; its natural key is the agreement's title."""
+
+    @property
+    def title(self) -> str:
+        return self.key
 
 
-@dataclass(frozen=True)
-class ImportPreview:
-    rows: list[ImportRowResult]
-
-    def count(self, action: str) -> int:
-        return sum(1 for r in self.rows if r.action == action)
+class ImportPreview(Outcome):
+    """What a workbook does (preview) or did (confirm): :class:`coopzone.kit.importing.Outcome`."""
 
 
 def _row_values(row: AgreementRow) -> dict[str, str]:
@@ -408,19 +405,18 @@ def _existing_by_title(session: Session, titles: Iterable[str]) -> dict[str, Agr
 
 
 def preview_agreements(session: Session, rows: Sequence[AgreementRow]) -> ImportPreview:
-    """What importing these rows would do, without writing anything."""
+    """What importing these rows would do, without writing anything: by natural key (the
+    title), each row is new, changed (every differing field listed) or unchanged."""
     existing = _existing_by_title(session, (r.title for r in rows))
     results: list[ImportRowResult] = []
     for row in rows:
         current = existing.get(row.title)
-        if current is None:
-            results.append(ImportRowResult(row.row, row.title, "new", {}))
-            continue
-        old, new = _agreement_values(current), _row_values(row)
-        changes = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
-        results.append(ImportRowResult(row.row, row.title, "changed" if changes else "unchanged",
-                                       changes))
-    return ImportPreview(results)
+        decided = compare(row.row, row.title,
+                          None if current is None else _agreement_values(current),
+                          _row_values(row))
+        results.append(ImportRowResult(decided.row, decided.key, decided.action,
+                                       decided.changes))
+    return ImportPreview(list(results))
 
 
 def _party_codes_as_imported(session: Session, index: PlaceIndex, names: Sequence[str]
