@@ -98,7 +98,7 @@ def agreement_filters(session: Session, f: service.AgreementFilter, locale: str
         (N_("Field"), t(FIELD_NAMES.get(f.field, f.field)) if f.field else None),
         (N_("Party"), f.party), (N_("Year"), str(f.year) if f.year else None),
         (N_("Signed by"), f.signed_to.isoformat() if f.signed_to else None),
-        (N_("Search"), f.q),
+        (N_("Keyword"), f.q),
         (N_("In force on"), f.in_force_at.isoformat() if f.in_force_at else None),
     ]
     return [(t(label), value) for label, value in values if value]
