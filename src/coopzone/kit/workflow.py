@@ -41,7 +41,7 @@ name, written to the history row); rules are plain callables over (principal, re
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -105,6 +105,10 @@ class Moved(Generic[R]):
     by: str
     at: datetime
     reason: str
+    row: object | None = None  # the history row added, if the machine keeps history
+    # What the caller gave for the history row beyond the shared columns (a date it took
+    # effect, the organisation it was about): the machine's ``history`` decides what to keep.
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def action(self) -> str:
@@ -209,18 +213,29 @@ class Workflow(Generic[P, R]):
         return t
 
     def move(self, session: Session, principal: P, record: R, action: str,
-             reason: str = "", at: datetime | None = None) -> Moved[R]:
-        """Check and make one move (see the module docstring for the order of the checks)."""
+             reason: str = "", at: datetime | None = None,
+             effects: Callable[[R, Moved[R]], None] | None = None,
+             extra: Mapping[str, Any] | None = None) -> Moved[R]:
+        """Check and make one move (see the module docstring for the order of the checks).
+
+        ``effects(record, moved)`` runs once every check has passed, before the flush, so what
+        the move changes besides the state (a date, a counter) goes out in the same UPDATE
+        (one version bump). The record is read afresh first: changes made to it before
+        ``move`` and not flushed are discarded."""
         self.transition(action)  # an unknown action is refused before anything is read
         _lock_and_refresh(session, record)
         t = self.check(principal, record, action, reason)
         from_state = self.state_of(record)
         moved = Moved(record, t, from_state, t.target, principal.label, at or now(),
-                      reason.strip())
+                      reason.strip(), extra=dict(extra or {}))
         setattr(record, self.state_attr, t.target)
+        if effects is not None:
+            effects(record, moved)
         _bump_version(record)
         if self.history is not None:
-            session.add(self.history(record, moved))
+            row = self.history(record, moved)
+            session.add(row)
+            moved = replace(moved, row=row)
         session.flush()
         return moved
 
