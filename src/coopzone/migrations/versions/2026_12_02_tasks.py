@@ -25,7 +25,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _history_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _history_columns() -> list[sa.Column[object]]:
     return [
         sa.Column("at", coopzone.db.AwareDateTime(timezone=True), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
