@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coopzone.accounts.audit import set_actor
@@ -20,6 +22,7 @@ from coopzone.api.sessions import current_login, end_login
 from coopzone.config import Settings
 from coopzone.db import transaction
 from coopzone.errors import Forbidden, Unauthorized
+from coopzone.notifications.service import unread_count
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -75,7 +78,17 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
         return None
     set_actor(session, principal.user_id, principal.label)
     request.state.principal = principal
+    request.state.unread_notifications = partial(_unread, session, principal.user_id)
     return principal
+
+
+def _unread(session: Session, user_id: int) -> int | None:
+    """The header's unread count, read in the request's own session when a page renders;
+    None when the database cannot answer now (the page still renders, without the count)."""
+    try:
+        return unread_count(session, user_id)
+    except SQLAlchemyError:
+        return None
 
 
 def enforce_token_scope(request: Request) -> None:

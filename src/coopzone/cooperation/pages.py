@@ -23,6 +23,7 @@ from coopzone.cooperation import (
     office_forms,
     project_forms,
     service,
+    task_forms,
 )
 from coopzone.cooperation.agreement_forms import agreement_page
 from coopzone.cooperation.api import AgreementFilterDep
@@ -36,7 +37,6 @@ from coopzone.cooperation.presentation import (
     xlsx_response,
 )
 from coopzone.cooperation.project_forms import project_page
-from coopzone.db import now
 from coopzone.errors import NotFound, Unauthorized
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.validation import Day, Id, Key, Year
@@ -44,8 +44,8 @@ from coopzone.web.i18n import translations
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
-for forms_router in (office_forms.router, agreement_forms.router, project_forms.router,
-                     indicator_forms.router):
+for forms_router in (office_forms.router, task_forms.router, agreement_forms.router,
+                     project_forms.router, indicator_forms.router):
     router.include_router(forms_router)
 
 
@@ -175,21 +175,22 @@ def project(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 @router.get("/cooperation/tasks", response_class=HTMLResponse)
-def tasks(request: Request, session: SessionDep, principal: CurrentUser,
+def tasks(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentUser,
           state: Key | None = None, overdue: bool = False, due_soon: bool = False,
           mine: bool = False) -> Response:
+    """The task list; overdue and due soon count from the platform's today, per assignee."""
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
-    rows = service.list_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
-                                                          due_soon))
-    today = now().date()
-    moves = {t.id: [a for a in service.TRANSITIONS
-                    if t.state in service.TRANSITIONS[a][0]
-                    and service.may_move(principal, t, a)] for t in rows}
+    today = settings.today()
+    rows = service.list_tasks(session, service.TaskFilter(
+        state or None, org_ids, overdue, due_soon, today, settings.due_soon_days))
+    # Per task, the (assignee organisation, action) buttons the user may press now.
+    moves = {t.id: [(org, a) for org, actions in service.moves_for(principal, t).items()
+                    for a in actions] for t in rows}
     return render(request, "cooperation/tasks.html", page_context(
         session, principal, rows=rows, state=state, overdue=overdue, due_soon=due_soon,
         mine=mine, today=today, moves=moves, orgs=service.organisation_names(session),
         is_overdue=service.is_overdue, is_due_soon=service.is_due_soon,
-        on_time=service.on_time))
+        on_time=service.on_time, soon_days=settings.due_soon_days))
 
 
 # ---- indicators ---------------------------------------------------------------------------------

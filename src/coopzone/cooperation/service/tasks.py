@@ -506,11 +506,17 @@ def organisation_names(session: Session, ids: Iterable[int] | None = None) -> di
 
 
 def is_overdue(task: Task | TaskAssignee, today: date) -> bool:
+    """An assignee that has not submitted by its deadline; a task with one such assignee
+    (the task's assignees loaded, as the lists and the task page load them)."""
+    if isinstance(task, Task):
+        return any(is_overdue(a, today) for a in task.assignees)
     return task.state in OPEN_STATES and task.deadline < today
 
 
 def is_due_soon(task: Task | TaskAssignee, today: date, days: int | None = None) -> bool:
     days = due_soon_days_default() if days is None else days
+    if isinstance(task, Task):
+        return any(is_due_soon(a, today, days) for a in task.assignees)
     return task.state in OPEN_STATES and today <= task.deadline <= today + timedelta(days=days)
 
 
