@@ -39,8 +39,8 @@ def test_the_task_page_in_chinese_with_each_assignee_and_the_forms_of_an_editor(
     page = client.get(f"/cooperation/tasks/{task_id}").text
     assert "各承办单位办理情况" in page and "答复与佐证材料" in page and "延期申请" in page
     assert "两地分别报送 &lt;b&gt;监测方案&lt;/b&gt;" in page
-    assert 'id="assignee-%d" data-state="open"' % coop.people.jiangxi_county_org.id in page
-    assert 'id="assignee-%d" data-state="open"' % coop.people.hunan_county_org.id in page
+    for org in (coop.people.jiangxi_county_org, coop.people.hunan_county_org):
+        assert f'id="assignee-{org.id}" data-state="open"' in page
     assert 'id="reply-form"' in page and 'id="extension-form"' in page
     assert 'id="attach-form"' not in page
     # The header counts the unread notification of the assignment.

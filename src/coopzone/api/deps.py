@@ -37,8 +37,13 @@ def get_session(request: Request) -> Iterator[Session]:
     before the response is sent: a failed commit is an error response, never a 201.
     An unsafe method is a writer: on SQLite its transaction begins IMMEDIATE (see coopzone.db)."""
     write = request.method not in SAFE_METHODS
-    with transaction(request.app.state.session_factory, write=write) as session:
-        yield session
+    try:
+        with transaction(request.app.state.session_factory, write=write) as session:
+            yield session
+    finally:
+        # The page header's unread count reads this session: never once its transaction has
+        # ended (an error page rendered after a refusal shows no count).
+        request.state.unread_notifications = None
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -83,8 +88,9 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
 
 
 def _unread(session: Session, user_id: int) -> int | None:
-    """The header's unread count, read in the request's own session when a page renders;
-    None when the database cannot answer now (the page still renders, without the count)."""
+    """The header's unread count, read in the request's own session while a page renders
+    inside the request's transaction; None when the database cannot answer now (the page
+    still renders, without the count)."""
     try:
         return unread_count(session, user_id)
     except SQLAlchemyError:

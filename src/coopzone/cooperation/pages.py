@@ -234,7 +234,8 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
         orgs = service.organisation_names(session)
         return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
                          "验收时间"),
-                [[i, t.title, orgs.get(t.owner_org_id, ""), t.deadline, t.state,
+                [[i, t.title, "、".join(orgs.get(a.org_id, "") for a in t.assignees),
+                  t.deadline, t.state,
                   t.returned_count,
                   t.submitted_at.strftime("%Y-%m-%d %H:%M") if t.submitted_at else None,
                   t.accepted_at.strftime("%Y-%m-%d %H:%M") if t.accepted_at else None]
