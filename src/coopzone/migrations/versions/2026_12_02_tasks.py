@@ -49,12 +49,12 @@ def upgrade() -> None:
         sa.Column("accepted_at", coopzone.db.AwareDateTime(timezone=True), nullable=True),
         sa.Column("lock_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["accounts_organisation.id"],
-                                name="fk_cooperation_task_assignee_org_id_accounts_organisation"),
+                                name=op.f("fk_cooperation_task_assignee_org_id_accounts_organisation")),
         sa.ForeignKeyConstraint(["task_id"], ["cooperation_task.id"], ondelete="CASCADE",
-                                name="fk_cooperation_task_assignee_task_id_cooperation_task"),
-        sa.PrimaryKeyConstraint("id", name="pk_cooperation_task_assignee"),
+                                name=op.f("fk_cooperation_task_assignee_task_id_cooperation_task")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cooperation_task_assignee")),
         sa.UniqueConstraint("task_id", "org_id",
-                            name="uq_cooperation_task_assignee_task_id_org_id"),
+                            name=op.f("uq_cooperation_task_assignee_task_id_org_id")),
     )
     for column in ("task_id", "org_id", "state", "deadline"):
         op.create_index(f"ix_cooperation_task_assignee_{column}", "cooperation_task_assignee",
@@ -70,7 +70,7 @@ def upgrade() -> None:
             batch_op.alter_column(column, existing_type=sa.String(length=12),
                                   type_=sa.String(length=20), existing_nullable=False)
         batch_op.add_column(sa.Column("org_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key("fk_cooperation_task_event_org_id_accounts_organisation",
+        batch_op.create_foreign_key(op.f("fk_cooperation_task_event_org_id_accounts_organisation"),
                                     "accounts_organisation", ["org_id"], ["id"])
     op.execute(
         "UPDATE cooperation_task_event SET org_id = (SELECT owner_org_id FROM cooperation_task "
@@ -85,10 +85,10 @@ def upgrade() -> None:
         sa.Column("at", coopzone.db.AwareDateTime(timezone=True), nullable=False),
         sa.Column("by", sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(["org_id"], ["accounts_organisation.id"],
-                                name="fk_cooperation_task_reply_org_id_accounts_organisation"),
+                                name=op.f("fk_cooperation_task_reply_org_id_accounts_organisation")),
         sa.ForeignKeyConstraint(["task_id"], ["cooperation_task.id"], ondelete="CASCADE",
-                                name="fk_cooperation_task_reply_task_id_cooperation_task"),
-        sa.PrimaryKeyConstraint("id", name="pk_cooperation_task_reply"),
+                                name=op.f("fk_cooperation_task_reply_task_id_cooperation_task")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cooperation_task_reply")),
     )
     op.create_index("ix_cooperation_task_reply_task_id", "cooperation_task_reply", ["task_id"])
 
@@ -102,13 +102,13 @@ def upgrade() -> None:
         sa.Column("added_by", sa.String(length=120), nullable=False),
         sa.ForeignKeyConstraint(
             ["document_id"], ["cooperation_document.id"],
-            name="fk_cooperation_task_attachment_document_id_cooperation_document"),
+            name=op.f("fk_cooperation_task_attachment_document_id_cooperation_document")),
         sa.ForeignKeyConstraint(
             ["reply_id"], ["cooperation_task_reply.id"], ondelete="CASCADE",
-            name="fk_cooperation_task_attachment_reply_id_cooperation_task_reply"),
+            name=op.f("fk_cooperation_task_attachment_reply_id_cooperation_task_reply")),
         sa.ForeignKeyConstraint(["task_id"], ["cooperation_task.id"], ondelete="CASCADE",
-                                name="fk_cooperation_task_attachment_task_id_cooperation_task"),
-        sa.PrimaryKeyConstraint("id", name="pk_cooperation_task_attachment"),
+                                name=op.f("fk_cooperation_task_attachment_task_id_cooperation_task")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cooperation_task_attachment")),
     )
     op.create_index("ix_cooperation_task_attachment_task_id", "cooperation_task_attachment",
                     ["task_id"])
@@ -132,10 +132,10 @@ def upgrade() -> None:
         sa.Column("lock_version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"], ["accounts_organisation.id"],
-            name="fk_cooperation_task_extension_org_id_accounts_organisation"),
+            name=op.f("fk_cooperation_task_extension_org_id_accounts_organisation")),
         sa.ForeignKeyConstraint(["task_id"], ["cooperation_task.id"], ondelete="CASCADE",
-                                name="fk_cooperation_task_extension_task_id_cooperation_task"),
-        sa.PrimaryKeyConstraint("id", name="pk_cooperation_task_extension"),
+                                name=op.f("fk_cooperation_task_extension_task_id_cooperation_task")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cooperation_task_extension")),
     )
     op.create_index("ix_cooperation_task_extension_task_id", "cooperation_task_extension",
                     ["task_id"])
@@ -150,8 +150,8 @@ def upgrade() -> None:
         *_history_columns(),
         sa.ForeignKeyConstraint(
             ["agreement_id"], ["cooperation_agreement.id"], ondelete="CASCADE",
-            name="fk_cooperation_agreement_event_agreement_id_cooperation_agreement"),
-        sa.PrimaryKeyConstraint("id", name="pk_cooperation_agreement_event"),
+            name=op.f("fk_cooperation_agreement_event_agreement_id_cooperation_agreement")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cooperation_agreement_event")),
     )
     op.create_index("ix_cooperation_agreement_event_agreement_id", "cooperation_agreement_event",
                     ["agreement_id"])
@@ -169,9 +169,9 @@ def upgrade() -> None:
         sa.Column("created_at", coopzone.db.AwareDateTime(timezone=True), nullable=False),
         sa.Column("read_at", coopzone.db.AwareDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["accounts_user.id"], ondelete="CASCADE",
-                                name="fk_notifications_notification_user_id_accounts_user"),
-        sa.PrimaryKeyConstraint("id", name="pk_notifications_notification"),
-        sa.UniqueConstraint("user_id", "key", name="uq_notifications_notification_user_id_key"),
+                                name=op.f("fk_notifications_notification_user_id_accounts_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications_notification")),
+        sa.UniqueConstraint("user_id", "key", name=op.f("uq_notifications_notification_user_id_key")),
     )
     op.create_index("ix_notifications_notification_unread", "notifications_notification",
                     ["user_id", "read_at"])
@@ -191,7 +191,7 @@ def downgrade() -> None:
     op.drop_index("ix_cooperation_task_reply_task_id", "cooperation_task_reply")
     op.drop_table("cooperation_task_reply")
     with op.batch_alter_table("cooperation_task_event", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_cooperation_task_event_org_id_accounts_organisation",
+        batch_op.drop_constraint(op.f("fk_cooperation_task_event_org_id_accounts_organisation"),
                                  type_="foreignkey")
         batch_op.drop_column("org_id")
         for column in ("action", "from_state", "to_state"):
