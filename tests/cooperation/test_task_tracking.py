@@ -58,8 +58,11 @@ def test_a_task_for_two_organisations_shows_each_ones_progress(session: Session,
     service.move_task(session, coop.hunan, task.id, "start")
     service.move_task(session, coop.hunan, task.id, "submit")
     assert service.get_task(session, task.id).state == "submitted"
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput):  # whose part? both wait for the office
         service.move_task(session, coop.office, task.id, "accept")
+    for who in (coop.viewer, coop.jiangxi):  # not theirs to accept: refused before asking
+        with pytest.raises(Forbidden):
+            service.move_task(session, who, task.id, "accept")
     service.move_task(session, coop.office, task.id, "accept", org_id=jx)
     done = service.move_task(session, coop.office, task.id, "return", "缺少监测点位图", org_id=hn)
     assert [(a.org_id, a.state, a.returned_count) for a in done.assignees] == [

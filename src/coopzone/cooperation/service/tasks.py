@@ -190,15 +190,18 @@ def _assignee_for(task: Task, principal: Principal, org_id: int | None,
                        detail=f"organisation {org_id} is not an assignee of task {task.id}")
     if len(task.assignees) == 1:
         return task.assignees[0]
-    mine = [a for a in task.assignees if principal.is_member(a.org_id, WRITE_ROLES)]
-    if len(mine) == 1:
-        return mine[0]
-    if action is not None and action in TRANSITIONS:
-        ready = [a for a in task.assignees if a.state in TRANSITIONS[action][0]]
+    if action in TRANSITIONS:
+        candidates = [a for a in task.assignees if TASK_FLOW.may(principal, a, action)]
+    else:  # a reply or an extension request: the principal's own organisation's part
+        candidates = [a for a in task.assignees if _may_work(principal, a)]
+    if not candidates:
+        return task.assignees[0]  # refused by the rule, with its message (403 before 422)
+    if len(candidates) == 1:
+        return candidates[0]
+    if action in TRANSITIONS:
+        ready = [a for a in candidates if a.state in TRANSITIONS[action][0]]
         if len(ready) == 1:
             return ready[0]
-    if not mine and action in (None, "start", "submit"):
-        return task.assignees[0]  # refused by the rule, with the owner's message
     raise InvalidInput("该事项交办给了多个单位，请指明承办单位",
                        [RowError(None, "org_id", "请选择承办单位")],
                        detail="several assignees: org_id is required")
@@ -241,6 +244,7 @@ def create_task(session: Session, principal: Principal, data: TaskCreate,
         raise Conflict(f"督办事项《{data.title}》已存在", detail="task title exists")
     if attachments and files_dir is None:
         raise ValueError("files_dir is needed to store attachments")
+    store = files_dir or Path()
     task = Task(**data.model_dump(exclude={"assignee_org_ids"}), state="open",
                 created_by=principal.label)
     task.assignees = [TaskAssignee(org_id=o, state="open", deadline=data.deadline,
@@ -250,7 +254,7 @@ def create_task(session: Session, principal: Principal, data: TaskCreate,
     session.add(task)
     session.flush()
     for upload in attachments:
-        _attach(session, task, None, files_dir, upload, principal.label)  # type: ignore[arg-type]
+        _attach(session, task, None, store, upload, principal.label)
     notifications.notify_organisations(session, org_ids, Event(
         "task_assigned", "task", task.id, task.title, f"task:{task.id}:assigned"),
         exclude_user_id=principal.user_id)
