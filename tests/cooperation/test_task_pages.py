@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
+from coopzone.api.app import create_app
 from coopzone.cooperation import service
 from coopzone.cooperation.models import TaskAttachment, TaskExtension, TaskReply
 from coopzone.cooperation.schemas import TaskCreate
 from coopzone.notifications.models import Notification
 from tests.accounts.test_access import csrf_of, login
-from tests.conftest import PASSWORD, token_for
+from tests.conftest import PASSWORD, make_settings, token_for
 from tests.cooperation.conftest import Coop, count
 
 
@@ -116,3 +118,25 @@ def test_the_task_api_detail_reply_and_extension(client: TestClient, session: Se
     assert kinds == ["extension_refused", "task_assigned"]
     events = client.get(f"/api/v1/cooperation/tasks/{task_id}", headers=county).json()["events"]
     assert [e["action"] for e in events] == ["create", "ask_extension", "refuse_extension"]
+
+
+def test_the_lists_count_from_the_platform_today_and_the_due_soon_setting(
+        engine: Engine, session_factory: sessionmaker[Session], session: Session,
+        coop: Coop) -> None:
+    """One clock: the API's overdue and due-soon lists use settings.as_of and due_soon_days,
+    whatever the server's date."""
+    for title, deadline in (("九月底到期", date(2025, 9, 29)), ("十月二日到期", date(2025, 10, 2)),
+                            ("十月五日到期", date(2025, 10, 5))):
+        service.create_task(session, coop.office, TaskCreate(
+            title=title, owner_org_id=coop.people.jiangxi_county_org.id, deadline=deadline))
+    session.commit()
+    app = create_app(make_settings(str(engine.url), as_of=date(2025, 9, 30), due_soon_days=3),
+                     session_factory)
+    county = token_for(session, coop.people.jiangxi_editor)
+    with TestClient(app) as client:
+        def titles(**params: str) -> list[str]:
+            return [t["title"] for t in client.get("/api/v1/cooperation/tasks", params=params,
+                                                   headers=county).json()]
+
+        assert titles(overdue="true") == ["九月底到期"]
+        assert titles(due_soon="true") == ["十月二日到期"]
