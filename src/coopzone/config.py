@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # The date the platform treats as today (demos and replays of a past state); unset in
     # production. `make demo` sets it to 2025-09-30, the date of the article's figures.
     as_of: date | None = None
+    # A leading-group task is "due soon" (listed, counted in the reminders, notified) when its
+    # deadline is at most this many days after the platform's today.
+    due_soon_days: int = Field(default=7, ge=0, le=365)
     # Monitoring readings dated before 1 January of this year are refused (CNEMC, China's
     # national environmental monitoring centre, dates from 1980); so are readings more than
     # this many hours after the platform's clock (station clocks drift, hourly values are

@@ -40,6 +40,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.db import Base
 from coopzone.ecology import ledger
 from coopzone.ecology.models import StatementChange
+from coopzone.notifications.models import Notification
 from tests.ecology.ledger_support import (
     Finance,
     load_agreements,
@@ -179,6 +180,21 @@ def entered_batch(session: Session, w: World) -> None:
     w.ids["batch"] = result.batch_id
 
 
+def asked_extension(session: Session, w: World) -> None:
+    """湘东's editor has asked for more time on the task."""
+    extension = coop.request_extension(
+        session, accounts.principal_for(session, w.users["xiangdong"].id), w.ids["task"],
+        date(2030, 3, 1), "需等待统计数据")
+    session.commit()
+    w.ids["extension"] = extension.id
+
+
+def my_notification(session: Session, w: World) -> None:
+    """The notification 湘东's editor got when the task was assigned."""
+    w.ids["notification"] = session.scalar(select(Notification.id).where(
+        Notification.user_id == w.users["xiangdong"].id))
+
+
 LONG_CSV = "断面,时间,项目,数值\n金鱼石,2025-08-01 08:00,氨氮,0.31\n".encode()
 AGREEMENT_BOOK = xlsx([HEADER, (1, "湘东区—萍乡市生态共保协议", "萍乡市湘东区人民政府",
                                 "2024-05-01", "生态", "已签署")])
@@ -307,6 +323,21 @@ CASES: dict[tuple[str, str], Case] = {
         "title": "新的督办事项", "owner_org_id": w.ids["jiangxi_org"],
         "deadline": "2030-06-01"}}, allowed="coop", ok=201),
     ("POST", "/api/v1/cooperation/tasks/{task_id}/{action}"): Case(),
+    ("POST", "/api/v1/cooperation/tasks/{task_id}/attachments"): Case(
+        lambda w: {"files": {"files": ("通知.pdf", b"%PDF-1.4 notice")}}, allowed="coop",
+        ok=201),
+    ("POST", "/api/v1/cooperation/tasks/{task_id}/replies"): Case(
+        lambda w: {"data": {"text": "方案已编制"},
+                   "files": {"evidence": ("方案.pdf", b"%PDF-1.4 plan")}}, ok=201),
+    ("POST", "/api/v1/cooperation/tasks/{task_id}/extensions"): Case(
+        lambda w: {"json": {"new_deadline": "2030-03-01", "reason": "需等待统计数据"}}, ok=201),
+    ("POST", "/api/v1/cooperation/tasks/{task_id}/extensions/{extension_id}/{decision}"): Case(
+        allowed="coop", prepare=asked_extension),
+    # ---- notifications (each user's own) --------------------------------------------------------
+    ("POST", "/api/v1/notifications/read"): Case(expect={"viewer": 200, "other_editor": 200}),
+    ("POST", "/api/v1/notifications/{notification_id}/read"): Case(prepare=my_notification),
+    ("POST", "/notifications/read"): Case(ok=303, expect={"viewer": 303, "other_editor": 303}),
+    ("POST", "/notifications/{notification_id}/read"): Case(ok=303, prepare=my_notification),
     ("POST", "/api/v1/cooperation/indicators/{code}/values"): Case(
         lambda w: {"json": {"period": "2025", "value": "3"}}, ok=201),
     ("POST", "/api/v1/cooperation/indicators/snapshot"): Case(
@@ -316,6 +347,16 @@ CASES: dict[tuple[str, str], Case] = {
         "title": "新的督办事项", "owner_org_id": str(w.ids["jiangxi_org"]),
         "deadline": "2030-06-01"}}, allowed="coop", ok=303),
     ("POST", "/cooperation/tasks/{task_id}/{action}"): Case(ok=303),
+    ("POST", "/cooperation/tasks/{task_id}/replies"): Case(
+        lambda w: {"data": {"text": "方案已编制"},
+                   "files": {"evidence": ("方案.pdf", b"%PDF-1.4 plan")}}, ok=303),
+    ("POST", "/cooperation/tasks/{task_id}/attachments"): Case(
+        lambda w: {"files": {"files": ("通知.pdf", b"%PDF-1.4 notice")}}, allowed="coop",
+        ok=303),
+    ("POST", "/cooperation/tasks/{task_id}/extensions"): Case(
+        lambda w: {"data": {"new_deadline": "2030-03-01", "reason": "需等待统计数据"}}, ok=303),
+    ("POST", "/cooperation/tasks/{task_id}/extensions/{extension_id}/{decision}"): Case(
+        allowed="coop", prepare=asked_extension, ok=303),
     ("POST", "/cooperation/meetings/new"): Case(lambda w: {"data": {
         "title": "第二次联席会议", "kind": "joint_meeting", "held_on": "2025-10-01",
         "host": "萍乡市人民政府"}}, allowed="coop", ok=303),
@@ -404,7 +445,9 @@ def _path(template: str, w: World) -> str:
               "obligation_id": w.ids["obligation"], "resolution_id": w.ids["resolution"],
               "project_id": w.ids["project"], "milestone_id": w.ids["milestone"],
               "task_id": w.ids["task"], "action": "start", "code": "xd_reported",
-              "batch_id": w.ids.get("batch")}
+              "batch_id": w.ids.get("batch"),
+              "extension_id": w.ids.get("extension"), "decision": "grant",
+              "notification_id": w.ids.get("notification")}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 

@@ -46,3 +46,22 @@ def test_loading_the_demo_twice_adds_nothing(session: Session) -> None:
     load_cooperation_demo(session)
     session.flush()
     assert [count(session, m) for m in (Agreement, Meeting, Project, Task, AuditLog)] == before
+
+
+def test_the_demo_tasks_are_dated_from_the_demo_day_not_the_loading_day(
+        session: Session) -> None:
+    """Issue 10: the demo said 数据截至 2025-09-30 while its tasks carried 2026 dates."""
+    load_cooperation_demo(session)
+    tasks = service.list_tasks(session)
+    assert max(t.deadline for t in tasks) < date(2026, 1, 1)
+    assert max(t.created_at.date() for t in tasks) <= AS_OF
+    overdue = service.list_tasks(session, service.TaskFilter(overdue=True, today=AS_OF))
+    soon = service.list_tasks(session, service.TaskFilter(due_soon=True, today=AS_OF,
+                                                          soon_days=7))
+    assert [t.title for t in overdue] == ["完成萍水河跨界断面联合监测方案",
+                                          "报送长赣高铁萍乡段征地拆迁进度"]
+    assert [t.title for t in soon] == ["报送金鱼石断面月度水质分析",
+                                       "报送湘赣边省际合作协议履约情况季度报告"]
+    joint = service.task_detail(session, soon[1].id)
+    assert [a.state for a in joint.task.assignees] == ["submitted", "in_progress", "open"]
+    assert [e.state for e in joint.extensions] == ["requested"]

@@ -75,6 +75,7 @@ class Seeded:
     indicator_code: str
     statement_id: int
     username: str
+    task_id: int = 0
 
 
 def _seed(session: Session, files_dir: Path) -> Seeded:
@@ -130,7 +131,10 @@ def _seed(session: Session, files_dir: Path) -> Seeded:
         title=FORMULA, description=PAYLOAD, owner_org_id=org.id, deadline=date(2025, 9, 1),
         resolution_id=resolution))
     coop.move_task(session, writer, task.id, "start", note=PAYLOAD)
+    coop.request_extension(session, writer, task.id, date(2025, 10, 1), PAYLOAD)
     coop.move_task(session, writer, task.id, "submit", note=FORMULA)
+    coop.add_reply(session, writer, task.id, PAYLOAD, files_dir,
+                   [coop.Upload(NO_SLASH + ".pdf", b"%PDF-1.4 reply")])
 
     indicator = coop.define_indicator(session, "xss_reported", FORMULA, SHORT, "reported",
                                       target=Decimal("10"), name_en=PAYLOAD, reporter=PAYLOAD,
@@ -143,7 +147,8 @@ def _seed(session: Session, files_dir: Path) -> Seeded:
     assert statement is not None
     ledger.get_statement(session, statement.id).lines[0].section = PAYLOAD
     session.flush()
-    return Seeded(agreement.id, project.id, indicator.code, statement.id, user.username)
+    return Seeded(agreement.id, project.id, indicator.code, statement.id, user.username,
+                  task.id)
 
 
 @pytest.fixture(scope="session")
@@ -332,7 +337,8 @@ def test_payloads_never_run_on_any_page_tooltip_or_chart(
     _log_in(page, base, seeded.username)
     watch.check("login")
     for path in ("/", "/account", "/cooperation/tasks", "/dashboard", "/cooperation/meetings",
-                 f"/cooperation/indicators/{seeded.indicator_code}"):
+                 f"/cooperation/indicators/{seeded.indicator_code}",
+                 f"/cooperation/tasks/{seeded.task_id}"):
         _visit(page, watch, base + path)
     expect(page.locator(".who")).to_have_text(PAYLOAD)
     _visit(page, watch, f"{base}/ecology/import", shows=None)
@@ -341,6 +347,8 @@ def test_payloads_never_run_on_any_page_tooltip_or_chart(
     page.context.clear_cookies()
     _log_in(page, base, "coop")
     _visit(page, watch, f"{base}/cooperation/tasks/new")
+    _visit(page, watch, f"{base}/cooperation/tasks/{seeded.task_id}")
+    _visit(page, watch, f"{base}/notifications", shows=None)
     for path in ("/cooperation/meetings/new", "/cooperation/agreements/new",
                  "/cooperation/projects/new", "/cooperation/agreements/import"):
         _visit(page, watch, base + path, shows=None)

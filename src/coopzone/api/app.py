@@ -29,6 +29,8 @@ from coopzone.ecology.compensation_api import router as compensation_router
 from coopzone.ecology.compensation_pages import router as compensation_pages
 from coopzone.ecology.pages import router as ecology_pages
 from coopzone.kit import uploads
+from coopzone.notifications.api import router as notifications_router
+from coopzone.notifications.pages import router as notifications_pages
 from coopzone.places.api import router as places_router
 from coopzone.web.pages import router as pages_router
 
@@ -90,11 +92,13 @@ def create_app(settings: Settings | None = None,
     api.include_router(ecology_router)
     api.include_router(compensation_router)
     api.include_router(cooperation_router)
+    api.include_router(notifications_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(ecology_pages)
     app.include_router(compensation_pages)
     app.include_router(cooperation_pages)
+    app.include_router(notifications_pages)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

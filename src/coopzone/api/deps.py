@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from coopzone.accounts.audit import set_actor
@@ -20,6 +22,7 @@ from coopzone.api.sessions import current_login, end_login
 from coopzone.config import Settings
 from coopzone.db import transaction
 from coopzone.errors import Forbidden, Unauthorized
+from coopzone.notifications.service import unread_count
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -34,8 +37,13 @@ def get_session(request: Request) -> Iterator[Session]:
     before the response is sent: a failed commit is an error response, never a 201.
     An unsafe method is a writer: on SQLite its transaction begins IMMEDIATE (see coopzone.db)."""
     write = request.method not in SAFE_METHODS
-    with transaction(request.app.state.session_factory, write=write) as session:
-        yield session
+    try:
+        with transaction(request.app.state.session_factory, write=write) as session:
+            yield session
+    finally:
+        # The page header's unread count reads this session: never once its transaction has
+        # ended (an error page rendered after a refusal shows no count).
+        request.state.unread_notifications = None
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -75,7 +83,18 @@ def optional_principal(request: Request, session: SessionDep) -> Principal | Non
         return None
     set_actor(session, principal.user_id, principal.label)
     request.state.principal = principal
+    request.state.unread_notifications = partial(_unread, session, principal.user_id)
     return principal
+
+
+def _unread(session: Session, user_id: int) -> int | None:
+    """The header's unread count, read in the request's own session while a page renders
+    inside the request's transaction; None when the database cannot answer now (the page
+    still renders, without the count)."""
+    try:
+        return unread_count(session, user_id)
+    except SQLAlchemyError:
+        return None
 
 
 def enforce_token_scope(request: Request) -> None:

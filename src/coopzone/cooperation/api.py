@@ -23,6 +23,8 @@ from coopzone.cooperation.schemas import (
     AgreementRead,
     AgreementUpdate,
     DocumentRead,
+    ExtensionCreate,
+    ExtensionDecision,
     ImportPreviewRead,
     ImportRowRead,
     IndicatorRead,
@@ -41,10 +43,14 @@ from coopzone.cooperation.schemas import (
     ResolutionRead,
     TaskAction,
     TaskCreate,
+    TaskDetailRead,
     TaskEventRead,
+    TaskExtensionRead,
+    TaskFileRead,
     TaskRead,
+    TaskReplyRead,
 )
-from coopzone.errors import InvalidInput, RowError
+from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.importing import english, request_locale, stage, template_name
@@ -293,22 +299,54 @@ def report_project(session: SessionDep, principal: CurrentUser, project_id: Id,
 # ---- tasks ------------------------------------------------------------------------------------
 
 
+def task_detail_read(d: service.TaskDetail) -> TaskDetailRead:
+    t = d.task
+    return TaskDetailRead.model_validate({
+        **TaskRead.model_validate(t).model_dump(),
+        "replies": [TaskReplyRead.model_validate(r) for r in d.replies],
+        "files": [TaskFileRead(filename=a.document.filename, sha256=a.document.sha256,
+                               size=a.document.size, reply_id=a.reply_id, added_by=a.added_by)
+                  for a in d.attachments],
+        "extensions": [TaskExtensionRead.model_validate(e) for e in d.extensions],
+        "events": [TaskEventRead.model_validate(e) for e in t.events],
+    })
+
+
+def _uploads(files: list[UploadFile] | None, settings: Settings) -> list[service.Upload]:
+    out = []
+    for file in files or []:
+        received = _upload(file, settings)
+        if received is not None:
+            out.append(received)
+    return out
+
+
 @router.get("/tasks", response_model=list[TaskRead], **paged(list(service.TASK_SORTING.keys)))
-def list_tasks(request: Request, response: Response, session: SessionDep,
+def list_tasks(request: Request, response: Response, session: SessionDep, settings: SettingsDep,
                principal: CurrentUser, params: ListParamsDep, state: Key | None = None,
                overdue: bool = False, due_soon: bool = False, mine: bool = False,
                q: Key | None = None) -> list[Any]:
-    """Leading-group tasks, nearest deadline first; ``q`` searches the titles."""
+    """Tasks, nearest deadline first; ``overdue`` and ``due_soon`` (within the
+    ``due_soon_days`` setting) count from the platform's today, per assignee; ``mine``:
+    assigned to one of my organisations; ``q`` searches the titles."""
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
-    result = service.page_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
-                                                            due_soon), params, q or None)
+    result = service.page_tasks(session, service.TaskFilter(
+        state or None, org_ids, overdue, due_soon, settings.today(), settings.due_soon_days),
+        params, q or None)
     set_page_headers(response, request, result)
     return list(result.items)
 
 
 @router.post("/tasks", response_model=TaskRead, status_code=201)
 def create_task(session: SessionDep, principal: CurrentUser, body: TaskCreate) -> Any:
+    """The cooperation office assigns a task to ``owner_org_id`` and the organisations of
+    ``assignee_org_ids``."""
     return service.create_task(session, principal, body)
+
+
+@router.get("/tasks/{task_id}", response_model=TaskDetailRead)
+def get_task(session: SessionDep, principal: CurrentUser, task_id: Id) -> TaskDetailRead:
+    return task_detail_read(service.task_detail(session, task_id))
 
 
 @router.get("/tasks/{task_id}/events", response_model=list[TaskEventRead])
@@ -316,12 +354,56 @@ def task_events(session: SessionDep, principal: CurrentUser, task_id: Id) -> lis
     return list(service.get_task(session, task_id).events)
 
 
+@router.post("/tasks/{task_id}/attachments", response_model=TaskDetailRead, status_code=201)
+def attach_to_task(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+                   task_id: Id, files: Annotated[list[UploadFile], File()]) -> TaskDetailRead:
+    """The office adds files to the task (multipart, one or more ``files``)."""
+    service.require_office(principal, "为督办事项添加附件")
+    service.attach_to_task(session, principal, task_id, settings.data_dir / "files",
+                           _uploads(files, settings))
+    return task_detail_read(service.task_detail(session, task_id))
+
+
+@router.post("/tasks/{task_id}/replies", response_model=TaskReplyRead, status_code=201)
+def reply_to_task(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+                  task_id: Id, text: Annotated[LongText, Form()] = "",
+                  org_id: Annotated[Id | None, Form()] = None,
+                  evidence: Annotated[list[UploadFile] | None, File()] = None) -> Any:
+    """An assignee organisation's editors answer, with evidence files (multipart)."""
+    return service.add_reply(session, principal, task_id, text, settings.data_dir / "files",
+                             _uploads(evidence, settings), org_id)
+
+
+@router.post("/tasks/{task_id}/extensions", response_model=TaskExtensionRead, status_code=201)
+def ask_extension(session: SessionDep, principal: CurrentUser, task_id: Id,
+                  body: ExtensionCreate) -> Any:
+    """An assignee's editors ask for a later deadline, with a reason."""
+    return service.request_extension(session, principal, task_id, body.new_deadline,
+                                     body.reason, body.org_id)
+
+
+@router.post("/tasks/{task_id}/extensions/{extension_id}/{decision}",
+             response_model=TaskExtensionRead)
+def decide_extension(session: SessionDep, principal: CurrentUser, task_id: Id,
+                     extension_id: Id, decision: Key,
+                     body: ExtensionDecision | None = None) -> Any:
+    """``grant`` or ``refuse`` (with a ``note``): the cooperation office decides."""
+    extension = service.get_extension(session, extension_id)
+    if extension.task_id != task_id:
+        raise NotFound(f"督办事项 {task_id} 没有编号为 {extension_id} 的延期申请",
+                       detail=f"extension {extension_id} is not of task {task_id}")
+    return service.decide_extension(session, principal, extension_id, decision,
+                                    body.note if body else "")
+
+
 @router.post("/tasks/{task_id}/{action}", response_model=TaskRead)
 def move_task(session: SessionDep, principal: CurrentUser, task_id: Id, action: Key,
               body: TaskAction | None = None) -> Any:
-    """``start``, ``submit`` (owner organisation's editors), ``accept`` or ``return`` (the
-    cooperation office; a return needs a note)."""
-    return service.move_task(session, principal, task_id, action, body.note if body else "")
+    """``start``, ``submit`` (an assignee organisation's editors), ``accept`` or ``return``
+    (the cooperation office; a return needs a note). ``org_id`` names the assignee when the
+    task has several."""
+    return service.move_task(session, principal, task_id, action, body.note if body else "",
+                             body.org_id if body else None)
 
 
 # ---- indicators and the dashboard ------------------------------------------------------------

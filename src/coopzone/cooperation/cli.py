@@ -94,3 +94,12 @@ def overdue() -> None:
             table.add_row(str(t.id), t.title, orgs.get(t.owner_org_id, ""),
                           t.deadline.isoformat(), t.state)
     console.print(table)
+
+
+@app.command("remind")
+def remind() -> None:
+    """Notify each organisation whose open task is due within the ``due_soon_days`` setting
+    (run it daily, e.g. from cron; a reminder is sent once per assignee and deadline)."""
+    with command_session() as session:
+        made = service.notify_due_soon(session)
+    console.print(f"{made} notifications")

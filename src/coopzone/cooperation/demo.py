@@ -20,7 +20,15 @@ from coopzone.accounts.models import Organisation
 from coopzone.accounts.service import Principal
 from coopzone.cooperation import service
 from coopzone.cooperation.importers import AgreementRow
-from coopzone.cooperation.models import Agreement, Meeting, Project, Task, TaskEvent
+from coopzone.cooperation.models import (
+    Agreement,
+    Meeting,
+    Project,
+    Task,
+    TaskEvent,
+    TaskExtension,
+    TaskReply,
+)
 from coopzone.cooperation.schemas import (
     MeetingCreate,
     MemberIn,
@@ -32,7 +40,7 @@ from coopzone.cooperation.schemas import (
     SiteIn,
     TaskCreate,
 )
-from coopzone.db import SHANGHAI, now
+from coopzone.db import SHANGHAI
 
 SYSTEM = Principal(0, "demo", "demo", True)
 AS_OF = date(2025, 9, 30)
@@ -304,7 +312,8 @@ PROJECTS: tuple[tuple[ProjectCreate, tuple[tuple[date, int, str], ...]], ...] = 
 )
 
 # (title, owner organisation, state, deadline offset or absolute date, returned, note)
-# Open work is dated relative to the day the demo is loaded, so the reminders show.
+# Open work is dated relative to the demo's as-of date (AS_OF, the platform's "today" in the
+# demo), so the reminders show against the same day the figures are counted to.
 TASKS: tuple[tuple[str, str, str, int | date, int, bool], ...] = (
     ("编制湘赣边区域合作2026年重点任务清单", "萍乡市发展和改革委员会", "open", 20, 0, True),
     ("报送长赣高铁萍乡段征地拆迁进度", "萍乡市交通运输局", "open", -5, 0, True),
@@ -338,7 +347,7 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 
 def _load_tasks(session: Session, orgs: dict[str, Organisation]) -> None:
-    today = now().date()
+    today = AS_OF
     resolutions = {r.text: r.id for m in service.list_meetings(session) for r in m.resolutions}
     for title, org, state, when, returned, in_time in TASKS:
         if session.scalar(select(Task.id).where(Task.title == title)) is not None:
@@ -347,7 +356,9 @@ def _load_tasks(session: Session, orgs: dict[str, Organisation]) -> None:
         task = service.create_task(session, SYSTEM, TaskCreate(
             title=title, owner_org_id=orgs[org].id, deadline=deadline,
             description=f"领导小组交办：{title}。", resolution_id=resolutions.get(title)))
+        assignee = task.assignees[0]
         if state == "open":
+            task.created_at = task.events[0].at = _at(today - timedelta(days=10))
             continue
         start = deadline - timedelta(days=60)
         task.created_at = task.events[0].at = _at(start - timedelta(days=7))
@@ -361,18 +372,68 @@ def _load_tasks(session: Session, orgs: dict[str, Organisation]) -> None:
             if state == "submitted":
                 submitted = min(submitted, today - timedelta(days=1))
             steps.append(("submit", "in_progress", "submitted", _at(submitted)))
-            task.submitted_at = _at(submitted)
+            task.submitted_at = assignee.submitted_at = _at(submitted)
             if state == "accepted":
                 accepted = _at(submitted + timedelta(days=5))
                 steps.append(("accept", "submitted", "accepted", accepted))
-                task.accepted_at = accepted
+                task.accepted_at = assignee.accepted_at = accepted
         for action, frm, to, at in steps:
             note = "材料不完整，请补充佐证" if action == "return" else ""
             task.events.append(TaskEvent(action=action, from_state=frm, to_state=to,
                                          actor="coop" if action in ("accept", "return")
-                                         else org, note=note, at=at))
+                                         else org, note=note, at=at, org_id=assignee.org_id))
         task.state, task.returned_count = state, returned
+        assignee.state, assignee.returned_count = state, returned
+    _load_joint_task(session, orgs, today)
     session.flush()
+    service.notify_due_soon(session, today)
+
+
+JOINT_TASK = "报送湘赣边省际合作协议履约情况季度报告"
+# The joint task's assignees and how far each has got (a task for several organisations).
+JOINT_ASSIGNEES = (("萍乡市发展和改革委员会", "submitted"), ("萍乡市交通运输局", "in_progress"),
+                   ("上栗县人民政府", "open"))
+
+
+def _load_joint_task(session: Session, orgs: dict[str, Organisation], today: date) -> None:
+    """One task assigned to three organisations at once, each at its own step, one of them
+    asking for more time."""
+    if session.scalar(select(Task.id).where(Task.title == JOINT_TASK)) is not None:
+        return
+    names = [name for name, _state in JOINT_ASSIGNEES]
+    task = service.create_task(session, SYSTEM, TaskCreate(
+        title=JOINT_TASK, owner_org_id=orgs[names[0]].id, deadline=today + timedelta(days=5),
+        assignee_org_ids=[orgs[n].id for n in names[1:]],
+        description="各单位报送本季度省际合作协议履约情况，附佐证材料。"))
+    task.created_at = task.events[0].at = _at(today - timedelta(days=20))
+    by_org = {a.org_id: a for a in task.assignees}
+    for name, state in JOINT_ASSIGNEES:
+        assignee = by_org[orgs[name].id]
+        steps = {"open": (), "in_progress": ("start",), "submitted": ("start", "submit")}[state]
+        for i, action in enumerate(steps):
+            frm, to = TRANSITION_STEPS[action]
+            at = _at(today - timedelta(days=15 - 5 * i))
+            task.events.append(TaskEvent(action=action, from_state=frm, to_state=to, actor=name,
+                                         at=at, org_id=assignee.org_id))
+            if action == "submit":
+                assignee.submitted_at = at
+                session.add(TaskReply(task_id=task.id, org_id=assignee.org_id, at=at, by=name,
+                                      text="本季度履约情况报告已报送，请审核。"))
+        assignee.state = state
+    slow = by_org[orgs["上栗县人民政府"].id]
+    session.add(TaskExtension(task_id=task.id, org_id=slow.org_id, old_deadline=slow.deadline,
+                              new_deadline=slow.deadline + timedelta(days=14),
+                              reason="园区招商数据需待季度统计公报发布后核实。",
+                              state="requested", asked_by="上栗县人民政府",
+                              asked_at=_at(today - timedelta(days=2))))
+    task.events.append(TaskEvent(action="ask_extension", from_state="", to_state="requested",
+                                 actor="上栗县人民政府", at=_at(today - timedelta(days=2)),
+                                 org_id=slow.org_id,
+                                 note="园区招商数据需待季度统计公报发布后核实。"))
+    task.state = "in_progress"
+
+
+TRANSITION_STEPS = {"start": ("open", "in_progress"), "submit": ("in_progress", "submitted")}
 
 
 INDICATORS: tuple[tuple[str, str, str, str, str, Decimal | None], ...] = (

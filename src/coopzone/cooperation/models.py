@@ -27,6 +27,7 @@ from sqlalchemy.types import TypeDecorator
 
 from coopzone.db import AwareDateTime, Base, Money, now
 from coopzone.kit.models import Document as Document  # moved to the shared kit; same table
+from coopzone.kit.workflow import HistoryColumns
 
 PARTY_KINDS = ("province", "city", "county", "bureau", "park", "university", "company",
                "office", "other")
@@ -37,6 +38,7 @@ MEETING_KINDS = ("joint_meeting", "forum", "conference")
 MEMBER_ROLES = ("host", "member", "observer")
 PROJECT_STATUSES = ("planned", "under_construction", "completed", "suspended")
 TASK_STATES = ("open", "in_progress", "submitted", "accepted")
+EXTENSION_STATES = ("requested", "granted", "refused")
 INDICATOR_PERIODS = ("year", "quarter", "month")
 INDICATOR_SOURCES = ("computed", "reported")
 
@@ -116,6 +118,20 @@ class Agreement(Base):
     obligations: Mapped[list[Obligation]] = relationship(
         back_populates="agreement", lazy="raise", cascade="all, delete-orphan")
     document: Mapped[Document | None] = relationship(lazy="raise")
+    events: Mapped[list[AgreementEvent]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="AgreementEvent.id")
+
+
+class AgreementEvent(HistoryColumns, Base):
+    """One status change of an agreement (kit.workflow history): who, when, from, to, why,
+    and the date it took effect."""
+
+    __tablename__ = "cooperation_agreement_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperation_agreement.id", ondelete="CASCADE"), index=True)
+    effective_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class Obligation(Base):
@@ -293,22 +309,100 @@ class Task(Base):
 
     events: Mapped[list[TaskEvent]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="TaskEvent.id")
+    assignees: Mapped[list[TaskAssignee]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="TaskAssignee.id")
 
 
-class TaskEvent(Base):
-    """One state change of a task: who moved it, when, and why."""
+class TaskAssignee(Base):
+    """One organisation a task is assigned to, with its own progress (a task may be assigned
+    to several organisations at once; ``Task.owner_org_id`` is the first, the lead) and its own
+    deadline (the task's, moved by a granted extension)."""
+
+    __tablename__ = "cooperation_task_assignee"
+    __audit_exclude__ = ("lock_version",)
+    __table_args__ = (UniqueConstraint("task_id", "org_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("cooperation_task.id", ondelete="CASCADE"),
+                                         index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("accounts_organisation.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), index=True, default="open")
+    deadline: Mapped[date] = mapped_column(Date, index=True)
+    returned_count: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
+
+
+class TaskEvent(HistoryColumns, Base):
+    """One change of a task (kit.workflow history): who moved it, when, and why; ``org_id``
+    names the assignee organisation the move was about (none for the task as a whole)."""
 
     __tablename__ = "cooperation_task_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("cooperation_task.id", ondelete="CASCADE"),
                                          index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("accounts_organisation.id"),
+                                               default=None)
+
+
+class TaskReply(Base):
+    """What an assignee organisation answered on a task, with its evidence files
+    (:class:`TaskAttachment` rows pointing at the reply)."""
+
+    __tablename__ = "cooperation_task_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("cooperation_task.id", ondelete="CASCADE"),
+                                         index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("accounts_organisation.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
-    action: Mapped[str] = mapped_column(String(12))
-    from_state: Mapped[str] = mapped_column(String(12))
-    to_state: Mapped[str] = mapped_column(String(12))
-    actor: Mapped[str] = mapped_column(String(120))
-    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(120))
+
+
+class TaskAttachment(Base):
+    """A stored document attached to a task (by the office, ``reply_id`` unset) or to a
+    reply (evidence from an assignee)."""
+
+    __tablename__ = "cooperation_task_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("cooperation_task.id", ondelete="CASCADE"),
+                                         index=True)
+    reply_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cooperation_task_reply.id", ondelete="CASCADE"), default=None, index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("cooperation_document.id"))
+    added_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    added_by: Mapped[str] = mapped_column(String(120))
+
+    document: Mapped[Document] = relationship(lazy="raise")
+
+
+class TaskExtension(Base):
+    """An assignee's request for a later deadline: asked with a reason and a new date, then
+    granted or refused by the cooperation office (kit.workflow; history in TaskEvent)."""
+
+    __tablename__ = "cooperation_task_extension"
+    __audit_exclude__ = ("lock_version",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("cooperation_task.id", ondelete="CASCADE"),
+                                         index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("accounts_organisation.id"))
+    old_deadline: Mapped[date] = mapped_column(Date)
+    new_deadline: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), index=True, default="requested")
+    asked_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    asked_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
 
 class Indicator(Base):

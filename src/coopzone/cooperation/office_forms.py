@@ -1,21 +1,22 @@
-"""Forms of the leading group's office: assign a task (from a meeting resolution or not), record a
-meeting with its members and resolutions; and the buttons that move a task along."""
+"""Forms of the leading group's office: assign a task (from a meeting resolution or not, to one
+or several organisations), record a meeting with its members and resolutions. The task page
+and the buttons that move a task along are in ``task_forms``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
-from coopzone.api.deps import CurrentUser, SessionDep
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.cooperation import service
-from coopzone.cooperation.forms import lines, parse, render_form
+from coopzone.cooperation.forms import lines, parse, render_form, upload
 from coopzone.cooperation.schemas import MeetingCreate, TaskCreate
 from coopzone.errors import CoopzoneError
-from coopzone.kit.validation import Id, Key
+from coopzone.kit.validation import Id
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_
 
@@ -23,7 +24,8 @@ router = APIRouter(include_in_schema=False)
 
 TASK_LABELS = {"title": N_("Title"), "description": N_("Description"),
                "owner_org_id": N_("Owner organisation"), "deadline": N_("Deadline"),
-               "resolution_id": N_("Source")}
+               "resolution_id": N_("Source"),
+               "assignee_org_ids": N_("Also assigned to"), "attachments": N_("Attachments")}
 MEETING_LABELS = {"title": N_("Title"), "kind": N_("Kind"), "series": N_("Series"),
                   "held_on": N_("Date"), "place": N_("Place"), "host": N_("Host"),
                   "our_role": N_("Our role"), "members": N_("Members"),
@@ -51,25 +53,28 @@ def task_new(request: Request, session: SessionDep, principal: CurrentUser,
 
 @router.post("/cooperation/tasks/new", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
-def task_create(request: Request, session: SessionDep, principal: CurrentUser,
+def task_create(request: Request, session: SessionDep, settings: SettingsDep,
+                principal: CurrentUser,
                 title: Annotated[str, Form()] = "", description: Annotated[str, Form()] = "",
                 owner_org_id: Annotated[str, Form()] = "", deadline: Annotated[str, Form()] = "",
-                resolution_id: Annotated[str, Form()] = "") -> Response:
-    values = {"title": title, "description": description, "owner_org_id": owner_org_id,
-              "deadline": deadline, "resolution_id": resolution_id}
+                resolution_id: Annotated[str, Form()] = "",
+                assignee_org_ids: Annotated[list[str] | None, Form()] = None,
+                attachments: Annotated[list[UploadFile] | None, File()] = None) -> Response:
+    """Assign a task to the lead organisation and, at once, to the others chosen; files go
+    with it."""
+    values: dict[str, Any] = {
+        "title": title, "description": description, "owner_org_id": owner_org_id,
+        "deadline": deadline, "resolution_id": resolution_id,
+        "assignee_org_ids": [o for o in assignee_org_ids or [] if o.strip()]}
     try:
-        task = service.create_task(session, principal, parse(request, TaskCreate, values))
+        data = parse(request, TaskCreate, values)
+        files = [u for u in (upload(f, settings) for f in attachments or []) if u is not None]
+        task = service.create_task(session, principal, data, settings.data_dir / "files",
+                                   files)
     except CoopzoneError as exc:
         session.rollback()
         return _task_form(request, session, principal, values, exc)
     return RedirectResponse(f"/cooperation/tasks#task-{task.id}", status_code=303)
-
-
-@router.post("/cooperation/tasks/{task_id}/{action}", dependencies=[CsrfChecked])
-def move_task(session: SessionDep, principal: CurrentUser, task_id: Id, action: Key,
-              note: Annotated[str, Form()] = "") -> Response:
-    service.move_task(session, principal, task_id, action, note)
-    return RedirectResponse(f"/cooperation/tasks#task-{task_id}", status_code=303)
 
 
 def _meeting_form(request: Request, session: Session, principal: Principal,

@@ -24,6 +24,7 @@ from coopzone.cooperation import (
     office_forms,
     project_forms,
     service,
+    task_forms,
 )
 from coopzone.cooperation.agreement_forms import agreement_page
 from coopzone.cooperation.api import AgreementFilterDep
@@ -40,7 +41,6 @@ from coopzone.cooperation.presentation import (
     xlsx_response,
 )
 from coopzone.cooperation.project_forms import project_page
-from coopzone.db import now
 from coopzone.errors import NotFound, Unauthorized
 from coopzone.kit.exporting import (
     CSV_MEDIA_TYPE,
@@ -56,8 +56,8 @@ from coopzone.web.listing import ListView
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
-for forms_router in (office_forms.router, agreement_forms.router, project_forms.router,
-                     indicator_forms.router):
+for forms_router in (office_forms.router, task_forms.router, agreement_forms.router,
+                     project_forms.router, indicator_forms.router):
     router.include_router(forms_router)
 
 
@@ -211,23 +211,25 @@ def project(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 @router.get("/cooperation/tasks", response_class=HTMLResponse)
-def tasks(request: Request, session: SessionDep, principal: CurrentUser,
+def tasks(request: Request, session: SessionDep, settings: SettingsDep, principal: CurrentUser,
           params: PageListParamsDep, state: Key | None = None, overdue: bool = False,
           due_soon: bool = False, mine: bool = False, q: Key | None = None) -> Response:
+    """The task list; overdue and due soon count from the platform's today, per assignee."""
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
-    result = service.page_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
-                                                            due_soon), params, q or None)
+    today = settings.today()
+    result = service.page_tasks(session, service.TaskFilter(
+        state or None, org_ids, overdue, due_soon, today, settings.due_soon_days), params,
+        q or None)
     rows = result.items
-    today = now().date()
-    moves = {t.id: [a for a in service.TRANSITIONS
-                    if t.state in service.TRANSITIONS[a][0]
-                    and service.may_move(principal, t, a)] for t in rows}
+    # Per task, the (assignee organisation, action) buttons the user may press now.
+    moves = {t.id: [(org, a) for org, actions in service.moves_for(principal, t).items()
+                    for a in actions] for t in rows}
     return render(request, "cooperation/tasks.html", page_context(
         session, principal, rows=rows, lv=ListView(request, result), q=q or "", state=state,
         overdue=overdue, due_soon=due_soon, mine=mine, today=today, moves=moves,
         orgs=service.organisation_names(session),
         is_overdue=service.is_overdue, is_due_soon=service.is_due_soon,
-        on_time=service.on_time))
+        on_time=service.on_time, soon_days=settings.due_soon_days))
 
 
 # ---- indicators ---------------------------------------------------------------------------------
@@ -264,7 +266,8 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
         orgs = service.organisation_names(session)
         return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
                          "验收时间"),
-                [[i, t.title, orgs.get(t.owner_org_id, ""), t.deadline, t.state,
+                [[i, t.title, "、".join(orgs.get(a.org_id, "") for a in t.assignees),
+                  t.deadline, t.state,
                   t.returned_count,
                   t.submitted_at.strftime("%Y-%m-%d %H:%M") if t.submitted_at else None,
                   t.accepted_at.strftime("%Y-%m-%d %H:%M") if t.accepted_at else None]

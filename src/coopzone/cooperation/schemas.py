@@ -234,10 +234,74 @@ class TaskCreate(BaseModel):
     owner_org_id: Id
     deadline: Day
     resolution_id: Id | None = None
+    # Further organisations the task is assigned to at once (each with its own progress).
+    assignee_org_ids: list[Id] = Field(default_factory=list, max_length=200)
 
 
 class TaskAction(BaseModel):
     note: Str = Field(default="", max_length=TEXT_MAX)
+    org_id: Id | None = None  # the assignee acted on, when the task has several
+
+
+class TaskReplyCreate(BaseModel):
+    text: Str = Field(default="", max_length=TEXT_MAX)
+    org_id: Id | None = None
+
+
+class ExtensionCreate(BaseModel):
+    new_deadline: Day
+    reason: Str = Field(min_length=1, max_length=TEXT_MAX)
+    org_id: Id | None = None
+
+
+class ExtensionDecision(BaseModel):
+    note: Str = Field(default="", max_length=TEXT_MAX)
+
+
+class TaskAssigneeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    org_id: int
+    state: str
+    deadline: date
+    returned_count: int
+    submitted_at: datetime | None
+    accepted_at: datetime | None
+
+
+class TaskExtensionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    task_id: int
+    org_id: int
+    old_deadline: date
+    new_deadline: date
+    reason: str
+    state: str
+    asked_at: datetime
+    asked_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_note: str
+
+
+class TaskFileRead(BaseModel):
+    filename: str
+    sha256: str
+    size: int
+    reply_id: int | None
+    added_by: str
+
+
+class TaskReplyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    org_id: int
+    text: str
+    at: datetime
+    by: str
 
 
 class TaskEventRead(BaseModel):
@@ -249,6 +313,7 @@ class TaskEventRead(BaseModel):
     to_state: str
     actor: str
     note: str
+    org_id: int | None = None
 
 
 class TaskRead(BaseModel):
@@ -264,6 +329,14 @@ class TaskRead(BaseModel):
     returned_count: int
     submitted_at: datetime | None
     accepted_at: datetime | None
+    assignees: list[TaskAssigneeRead] = []
+
+
+class TaskDetailRead(TaskRead):
+    replies: list[TaskReplyRead]
+    files: list[TaskFileRead]
+    extensions: list[TaskExtensionRead]
+    events: list[TaskEventRead]
 
 
 class IndicatorValueRead(BaseModel):

@@ -14,7 +14,8 @@ from coopzone.accounts.security import new_csrf_token
 from coopzone.web.i18n import LANGUAGE_NAMES, LOCALES, normalise, translations
 from coopzone.web.listing import language_links
 
-TEMPLATE_PACKAGES = ("coopzone.web", "coopzone.ecology", "coopzone.cooperation")
+TEMPLATE_PACKAGES = ("coopzone.web", "coopzone.ecology", "coopzone.cooperation",
+                     "coopzone.notifications")
 
 
 
@@ -75,6 +76,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "language_links": language_links(request, list(LOCALES)),
         "navigation": NAVIGATION,
         "principal": getattr(request.state, "principal", None),
+        # Called by the page header: the logged-in user's unread notifications (api.deps).
+        "unread_notifications": getattr(request.state, "unread_notifications", None),
         "csrf_token": csrf_token(request),
         "version": coopzone.__version__,
         "path": request.url.path,

@@ -6,6 +6,9 @@ Services take the Session first and never commit; the edge owns the transaction.
 """
 
 from coopzone.cooperation.service.agreements import (
+    AGREEMENT_FLOW as AGREEMENT_FLOW,
+)
+from coopzone.cooperation.service.agreements import (
     AGREEMENT_HEADERS as AGREEMENT_HEADERS,
 )
 from coopzone.cooperation.service.agreements import (
@@ -52,6 +55,9 @@ from coopzone.cooperation.service.agreements import (
 )
 from coopzone.cooperation.service.agreements import (
     add_obligation as add_obligation,
+)
+from coopzone.cooperation.service.agreements import (
+    agreement_history as agreement_history,
 )
 from coopzone.cooperation.service.agreements import (
     agreement_ids as agreement_ids,
@@ -408,7 +414,13 @@ from coopzone.cooperation.service.tasks import (
     DUE_SOON_DAYS as DUE_SOON_DAYS,
 )
 from coopzone.cooperation.service.tasks import (
+    EXTENSION_FLOW as EXTENSION_FLOW,
+)
+from coopzone.cooperation.service.tasks import (
     OPEN_STATES as OPEN_STATES,
+)
+from coopzone.cooperation.service.tasks import (
+    TASK_FLOW as TASK_FLOW,
 )
 from coopzone.cooperation.service.tasks import (
     TRANSITIONS as TRANSITIONS,
@@ -417,13 +429,28 @@ from coopzone.cooperation.service.tasks import (
     Reminders as Reminders,
 )
 from coopzone.cooperation.service.tasks import (
+    TaskDetail as TaskDetail,
+)
+from coopzone.cooperation.service.tasks import (
     TaskFilter as TaskFilter,
 )
 from coopzone.cooperation.service.tasks import (
     _task_query as _task_query,
 )
 from coopzone.cooperation.service.tasks import (
+    add_reply as add_reply,
+)
+from coopzone.cooperation.service.tasks import (
+    attach_to_task as attach_to_task,
+)
+from coopzone.cooperation.service.tasks import (
     create_task as create_task,
+)
+from coopzone.cooperation.service.tasks import (
+    decide_extension as decide_extension,
+)
+from coopzone.cooperation.service.tasks import (
+    get_extension as get_extension,
 )
 from coopzone.cooperation.service.tasks import (
     get_task as get_task,
@@ -444,6 +471,12 @@ from coopzone.cooperation.service.tasks import (
     move_task as move_task,
 )
 from coopzone.cooperation.service.tasks import (
+    moves_for as moves_for,
+)
+from coopzone.cooperation.service.tasks import (
+    notify_due_soon as notify_due_soon,
+)
+from coopzone.cooperation.service.tasks import (
     on_time as on_time,
 )
 from coopzone.cooperation.service.tasks import (
@@ -453,7 +486,13 @@ from coopzone.cooperation.service.tasks import (
     reminders_for as reminders_for,
 )
 from coopzone.cooperation.service.tasks import (
+    request_extension as request_extension,
+)
+from coopzone.cooperation.service.tasks import (
     resolution_to_task as resolution_to_task,
+)
+from coopzone.cooperation.service.tasks import (
+    task_detail as task_detail,
 )
 from coopzone.cooperation.service.tasks import (
     tasks_by_resolution as tasks_by_resolution,

@@ -24,7 +24,9 @@ from coopzone.cooperation.importers import (
     status_label,
 )
 from coopzone.cooperation.models import (
+    AGREEMENT_STATUSES,
     Agreement,
+    AgreementEvent,
     AgreementParty,
     Document,
     Obligation,
@@ -46,9 +48,18 @@ from coopzone.cooperation.service.permissions import (
     can_edit_agreement,
     require_agreement_write,
 )
-from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
+from coopzone.errors import (
+    Conflict,
+    CoopzoneError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RowError,
+    found,
+)
 from coopzone.kit.importing import Outcome, RowOutcome, compare
 from coopzone.kit.listing import contains
+from coopzone.kit.workflow import Moved, Rule, Transition, Workflow
 from coopzone.places.models import Place
 
 Ts = TypeVarTuple("Ts")
@@ -156,23 +167,44 @@ def attach_document(session: Session, principal: Principal, agreement_id: int, f
     return agreement
 
 
-# An agreement is signed, then in force, then expired (its term ran out) or terminated.
+# An agreement is signed, then in force, then expired (its term ran out) or terminated. A move's
+# action is the status it moves to; its history is kept in AgreementEvent (kit.workflow).
+
+
+def _may_change_status(principal: Principal, agreement: Agreement) -> bool:
+    return principal.may_write_scope() and can_edit_agreement(principal, _party_codes(agreement))
+
+
+def _refuse_status(principal: Principal, agreement: Agreement, action: str) -> CoopzoneError:
+    try:
+        require_agreement_write(principal, agreement)
+    except Forbidden as refused:
+        return refused
+    return Forbidden("无权修改此协议的状态", detail=f"{principal.username} may not {action}")
+
+
+AGREEMENT_FLOW: Workflow[Principal, Agreement] = Workflow(
+    name="协议",
+    transitions=(
+        Transition("in_force", ("signed",), "in_force", "party"),
+        Transition("expired", ("in_force",), "expired", "party"),
+        Transition("terminated", ("in_force",), "terminated", "party"),
+    ),
+    rules={"party": Rule(_may_change_status, _refuse_status)},
+    history=lambda a, moved: AgreementEvent(agreement_id=a.id, **moved.history(),
+                                            effective_on=moved.extra.get("effective_on")),
+    state_attr="status",
+    state_labels={s: status_label(s) for s in AGREEMENT_STATUSES},
+    action_labels={s: status_label(s) for s in AGREEMENT_STATUSES},
+)
+
 NEXT_STATUSES: dict[str, tuple[str, ...]] = {
-    "signed": ("in_force",), "in_force": ("expired", "terminated"), "expired": (),
-    "terminated": (),
-}
+    status: AGREEMENT_FLOW.next_states(status) for status in AGREEMENT_STATUSES}
 
 
 def later_statuses(status: str) -> tuple[str, ...]:
     """Every status an agreement in ``status`` may still reach (one-way: never back)."""
-    found: list[str] = []
-    todo = list(NEXT_STATUSES.get(status, ()))
-    while todo:
-        nxt = todo.pop(0)
-        if nxt not in found:
-            found.append(nxt)
-            todo.extend(NEXT_STATUSES.get(nxt, ()))
-    return tuple(found)
+    return AGREEMENT_FLOW.reachable(status)
 
 
 def status_move_allowed(current: str, new: str) -> bool:
@@ -190,9 +222,10 @@ def require_status_move(agreement: Agreement, new: str) -> None:
 
 
 def change_agreement_status(session: Session, principal: Principal, agreement_id: int,
-                            data: AgreementStatusChange) -> Agreement:
-    """Move an agreement on (see NEXT_STATUSES) as of a date; a party's editors may. The date
-    becomes its ``in_force_on``, or its ``expires_on`` when it expired or was terminated."""
+                            data: AgreementStatusChange, reason: str = "") -> Agreement:
+    """Move an agreement on (see AGREEMENT_FLOW) as of a date; a party's editors may. The date
+    becomes its ``in_force_on``, or its ``expires_on`` when it expired or was terminated. The
+    move is checked on the locked, stored record and leaves a history row."""
     agreement = get_agreement(session, agreement_id, lock=True)
     require_agreement_write(principal, agreement)
     if data.status not in NEXT_STATUSES[agreement.status]:
@@ -207,13 +240,21 @@ def change_agreement_status(session: Session, principal: Principal, agreement_id
             and data.effective_on < agreement.expires_on:
         raise InvalidInput("协议尚未到期；提前结束请选择“已终止”", [RowError(
             None, "effective_on", f"not before the end of its term {agreement.expires_on}")])
-    agreement.status = data.status
-    if data.status == "in_force":
-        agreement.in_force_on = data.effective_on
-    if data.status in ("expired", "terminated"):
-        agreement.expires_on = data.effective_on
-    session.flush()
+
+    def effects(a: Agreement, moved: Moved[Agreement]) -> None:
+        if moved.to_state == "in_force":
+            a.in_force_on = data.effective_on
+        if moved.to_state in ("expired", "terminated"):
+            a.expires_on = data.effective_on
+
+    AGREEMENT_FLOW.move(session, principal, agreement, data.status, reason, effects=effects,
+                        extra={"effective_on": data.effective_on})
     return agreement
+
+
+def agreement_history(session: Session, agreement_id: int) -> list[AgreementEvent]:
+    return list(session.scalars(select(AgreementEvent).where(
+        AgreementEvent.agreement_id == agreement_id).order_by(AgreementEvent.id)))
 
 
 def add_obligation(session: Session, principal: Principal, agreement_id: int,

@@ -10,7 +10,7 @@ Services take the Session first and never commit; the edge owns the transaction.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from coopzone.cooperation.models import Agreement, Indicator, Meeting, Project, Task
 from coopzone.cooperation.service.agreements import AgreementFilter, agreement_query
@@ -66,7 +66,7 @@ def page_projects(session: Session, county: str | None, q: str | None,
 def page_tasks(session: Session, f: TaskFilter, params: ListParams,
                q: str | None = None) -> Page[Task]:
     """A page of tasks; ``q`` searches their titles (TaskFilter itself is left as it is)."""
-    query = _task_query(f)
+    query = _task_query(f).options(selectinload(Task.assignees))
     keyword = contains(q, TASK_SEARCH)
     if keyword is not None:
         query = query.where(keyword)
