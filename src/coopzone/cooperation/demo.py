@@ -411,7 +411,7 @@ def _load_indicators(session: Session) -> None:
                                  "“湘赣红”农产品品牌（江西）运营中心" if source == "reported"
                                  else "", position)
     for year in range(2021, 2025):
-        service.snapshot(session, str(year), by="demo")
+        service.snapshot(session, str(year), by="demo", today=AS_OF)
     service.snapshot(session, "2025", as_of=AS_OF, by="demo")
     indicator = service.get_indicator(session, "xiangganhong_licensees")
     for period, value, evidence in LICENSEES:

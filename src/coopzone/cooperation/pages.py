@@ -41,6 +41,7 @@ from coopzone.errors import NotFound, Unauthorized
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
+from coopzone.web.links import record_link
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -243,7 +244,7 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
         for ind in service.list_indicators(session):
             for v in service.history(session, ind.id):
                 rows.append([ind.code, ind.name, ind.unit, ind.target, v.period, v.value,
-                             v.source, str(v.provenance.get("link") or v.provenance.get(
+                             v.source, str(record_link(v.provenance) or v.provenance.get(
                                  "evidence") or "")])
         return ("指标", ("代码", "指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
     raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")

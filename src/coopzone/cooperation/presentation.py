@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.service import Principal
 from coopzone.cooperation import service
 from coopzone.kit.exporting import attachment_headers
+from coopzone.web.links import record_count, record_link
 from coopzone.web.templating import N_
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -74,7 +75,7 @@ def page_context(session: Session, principal: Principal | None, **extra: Any
         "field_names": FIELD_NAMES, "status_names": STATUS_NAMES, "state_names": STATE_NAMES,
         "action_names": ACTION_NAMES, "meeting_kind_names": MEETING_KIND_NAMES,
         "role_names": ROLE_NAMES, "project_status_names": PROJECT_STATUS_NAMES,
-        "num": num, "spark": spark,
+        "num": num, "spark": spark, "record_link": record_link, "record_count": record_count,
     }
     ctx.update(extra)
     return ctx
