@@ -31,7 +31,7 @@ from coopzone.web.templating import N_, render
 
 router = APIRouter(include_in_schema=False)
 
-AGREEMENT_LABELS = {"title": N_("Title"), "parties": N_("Parties"), "field": N_("Field"),
+AGREEMENT_LABELS = {"title": N_("Agreement title"), "parties": N_("Parties"), "field": N_("Field"),
                     "signed_on": N_("Signed on"), "signed_at": N_("Place of signing"),
                     "term_years": N_("Term (years)"), "expires_on": N_("Expires on"),
                     "status": N_("Status"), "summary": N_("Summary"),

@@ -30,6 +30,11 @@ from coopzone.cooperation.exporters import Cell, workbook
 from coopzone.cooperation.indicator_forms import indicator_page
 from coopzone.cooperation.presentation import (
     FIELD_NAMES,
+    INDICATOR_SOURCE_NAMES,
+    MEETING_KIND_NAMES,
+    PROJECT_STATUS_NAMES,
+    ROLE_NAMES,
+    STATE_NAMES,
     UNIT_EN,
     num,
     page_context,
@@ -41,7 +46,7 @@ from coopzone.errors import NotFound, Unauthorized
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
-from coopzone.web.links import record_link
+from coopzone.web.links import record_count
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -214,19 +219,28 @@ def indicator(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], list[list[Cell]]]:
+    """A list as a Chinese workbook: Chinese headers, and stored codes written as their
+    Chinese names (the export is read by people, not re-imported by code)."""
+    zh = translations("zh_CN").gettext
+
+    def name(names: dict[str, str], code: str | None) -> str:
+        return zh(names[code]) if code in names else (code or "")
+
     if kind == "agreements":
         return ("合作协议", service.AGREEMENT_HEADERS,
                 service.agreement_rows(service.list_agreements(session)))
     if kind == "meetings":
         return ("联席会议", ("序号", "会议名称", "类型", "系列", "日期", "地点", "主办", "我方身份",
                          "决议"),
-                [[i, m.title, m.kind, m.series, m.held_on, m.place, m.host, m.our_role,
+                [[i, m.title, name(MEETING_KIND_NAMES, m.kind), m.series, m.held_on, m.place,
+                  m.host, name(ROLE_NAMES, m.our_role),
                   "；".join(r.text for r in m.resolutions)]
                  for i, m in enumerate(service.list_meetings(session), start=1)])
     if kind == "projects":
         return ("平台项目", ("序号", "代码", "项目名称", "领域", "责任单位", "总投资（元）", "状态",
                          "开工日期", "计划完成", "完成率（%）", "站点"),
-                [[i, p.code, p.name, p.field, p.owner, p.budget, p.status, p.started_on,
+                [[i, p.code, p.name, name(FIELD_NAMES, p.field), p.owner, p.budget,
+                  name(PROJECT_STATUS_NAMES, p.status), p.started_on,
                   p.planned_finish, service.percent_complete(p),
                   "、".join(s.name for s in p.sites)]
                  for i, p in enumerate(service.list_projects(session), start=1)])
@@ -234,8 +248,8 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
         orgs = service.organisation_names(session)
         return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
                          "验收时间"),
-                [[i, t.title, orgs.get(t.owner_org_id, ""), t.deadline, t.state,
-                  t.returned_count,
+                [[i, t.title, orgs.get(t.owner_org_id, ""), t.deadline,
+                  name(STATE_NAMES, t.state), t.returned_count,
                   t.submitted_at.strftime("%Y-%m-%d %H:%M") if t.submitted_at else None,
                   t.accepted_at.strftime("%Y-%m-%d %H:%M") if t.accepted_at else None]
                  for i, t in enumerate(service.list_tasks(session), start=1)])
@@ -243,11 +257,22 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
         rows: list[list[Cell]] = []
         for ind in service.list_indicators(session):
             for v in service.history(session, ind.id):
-                rows.append([ind.code, ind.name, ind.unit, ind.target, v.period, v.value,
-                             v.source, str(record_link(v.provenance) or v.provenance.get(
-                                 "evidence") or "")])
-        return ("指标", ("代码", "指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
+                rows.append([ind.name, ind.unit, ind.target, v.period, v.value,
+                             name(INDICATOR_SOURCE_NAMES, v.source), _basis(v.provenance)])
+        return ("指标", ("指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
     raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
+
+
+def _basis(provenance: dict[str, Any]) -> str:
+    """What a value rests on, in words: the records counted (as of a day) or the evidence."""
+    if provenance.get("evidence"):
+        return f"证明材料：{provenance['evidence']}"
+    if provenance.get("reported_by"):
+        return f"{provenance['reported_by']}填报"
+    parts = [f"{record_count(provenance)} 条记录"] if provenance.get("entity") else []
+    if provenance.get("as_of"):
+        parts.append(f"截至 {provenance['as_of']}")
+    return "，".join(parts)
 
 
 @router.get("/cooperation/export/{kind}.xlsx")

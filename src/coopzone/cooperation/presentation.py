@@ -32,6 +32,10 @@ ACTION_NAMES = {"create": N_("Assigned"), "start": N_("Start"), "submit": N_("Su
 MEETING_KIND_NAMES = {"joint_meeting": N_("Joint meeting"), "forum": N_("Forum"),
                       "conference": N_("Conference")}
 ROLE_NAMES = {"host": N_("Host"), "member": N_("Member"), "observer": N_("Observer")}
+INDICATOR_PERIOD_NAMES = {"year": N_("Yearly"), "quarter": N_("Quarterly"),
+                          "month": N_("Monthly")}
+INDICATOR_SOURCE_NAMES = {"computed": N_("Computed by the platform"),
+                          "reported": N_("Reported by an organisation")}
 PROJECT_STATUS_NAMES = {"planned": N_("Planned"), "under_construction": N_("Under construction"),
                         "completed": N_("Completed"), "suspended": N_("Suspended")}
 
@@ -75,6 +79,7 @@ def page_context(session: Session, principal: Principal | None, **extra: Any
         "field_names": FIELD_NAMES, "status_names": STATUS_NAMES, "state_names": STATE_NAMES,
         "action_names": ACTION_NAMES, "meeting_kind_names": MEETING_KIND_NAMES,
         "role_names": ROLE_NAMES, "project_status_names": PROJECT_STATUS_NAMES,
+        "indicator_period_names": INDICATOR_PERIOD_NAMES,
         "num": num, "spark": spark, "record_link": record_link, "record_count": record_count,
     }
     ctx.update(extra)
