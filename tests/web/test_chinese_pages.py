@@ -157,7 +157,7 @@ def _statement_refs(session: Session) -> list[str]:
     for st in session.scalars(select(Statement).order_by(Statement.id)):
         refs.setdefault(st.state, str(st.id))
     changed = session.scalar(select(StatementChange.statement_id).limit(1))
-    return sorted(set(refs.values()) | ({str(changed)} if changed else set())) + ["2024"]
+    return [*sorted(set(refs.values()) | ({str(changed)} if changed else set())), "2024"]
 
 
 def _sections(session: Session) -> list[str]:
