@@ -4,6 +4,7 @@ links to the records it was computed from."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -22,7 +23,7 @@ def demo(session: Session) -> Session:
     return session
 
 
-def _history(session: Session, code: str) -> dict[str, tuple[Decimal, dict[str, object]]]:
+def _history(session: Session, code: str) -> dict[str, tuple[Decimal, dict[str, Any]]]:
     indicator = service.get_indicator(session, code)
     return {v.period: (v.value, v.provenance) for v in service.history(session, indicator.id)}
 
@@ -44,11 +45,11 @@ def test_paid_to_jiangxi_is_what_was_paid_by_the_end_of_each_year(demo: Session)
     assert len(set(expected.values())) == 5  # every year differs, as the payments say
     provenance = history["2021"][1]
     ids = provenance["ids"]
-    assert [demo.get_one(Statement, i).year for i in ids] == [2019, 2020]  # type: ignore[union-attr]
+    assert [demo.get_one(Statement, i).year for i in ids] == [2019, 2020]
     assert record_count(provenance) == 2
     assert record_link(provenance) == "/ecology/compensation"
     single = _history(demo, "compensation_paid_to_jiangxi")["2021"][1] | {"ids": ids[:1]}
-    assert record_link(single) == f"/ecology/compensation/{ids[0]}"  # type: ignore[index]
+    assert record_link(single) == f"/ecology/compensation/{ids[0]}"
 
 
 def test_the_ecology_indicators_link_to_the_months_and_sections(demo: Session) -> None:
@@ -58,7 +59,7 @@ def test_the_ecology_indicators_link_to_the_months_and_sections(demo: Session) -
     assert values["2022"] - values["2021"] == 12
     value, provenance = streak["2021"]
     assert record_count(provenance) == int(value)
-    assert provenance["keys"][-1] == "jinyushi:2021-11"  # type: ignore[index]
+    assert provenance["keys"][-1] == "jinyushi:2021-11"
     assert record_link(provenance) == "/ecology/sections/jinyushi#monthly"
     _share, basin = _history(demo, "basin_sections_good_share")["2023"]
     assert record_count(basin) == 12

@@ -451,6 +451,12 @@ def test_every_page_and_export_is_in_chinese(zone: Zone, who: str | None,
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _in_force_title(zone: Zone) -> str:
+    with zone.factory() as session:
+        return session.scalars(select(Agreement.title).where(Agreement.status == "in_force")
+                               .order_by(Agreement.id).limit(1)).one()
+
+
 def _workbook(rows: list[tuple[Any, ...]]) -> bytes:
     from openpyxl import Workbook
 
@@ -464,28 +470,58 @@ def _workbook(rows: list[tuple[Any, ...]]) -> bytes:
     return buffer.getvalue()
 
 
-# (page with the form, form action, file name, content, media type, what the user typed that
-# the refusal may quote): each upload is refused.
-REFUSED_UPLOADS: tuple[tuple[str, str, str, bytes, str, set[str]], ...] = (
+# (page with the form, form action, file name, content (made from the demo zone), media type,
+# what the user typed that the refusal may quote): each upload is refused.
+Content = Callable[["Zone"], bytes]
+REFUSED_UPLOADS: tuple[tuple[str, str, str, Content, str, set[str]], ...] = (
     ("/cooperation/agreements/import", "/cooperation/agreements/import", "bad.xlsx",
-     _workbook([("序号", "协议名称", "签署单位", "签署日期", "领域", "状态", "期限(年)"),
-                (1, "", "萍乡市人民政府", "abc", "space", "done", "many"),
-                (2, "某协议", "", "2024-01-02", "交通", "履行中", "5"),
-                (3, "某协议", "醴陵市人民政府", "2024-01-02", "交通", "履行中", "5")]), XLSX,
+     lambda z: _workbook([
+         ("序号", "协议名称", "签署单位", "签署日期", "领域", "状态", "期限(年)"),
+         (1, "", "萍乡市人民政府", "abc", "space", "done", "many"),
+         (2, "某协议", "", "2024-01-02", "交通", "履行中", "5"),
+         (3, "某协议", "醴陵市人民政府", "2024-01-02", "交通", "履行中", "5")]), XLSX,
      {"abc", "space", "done", "many"}),
+    ("/cooperation/agreements/import", "/cooperation/agreements/import", "back.xlsx",
+     lambda z: _workbook([("序号", "协议名称", "签署单位", "签署日期", "领域", "状态"),
+                          (1, _in_force_title(z), "萍乡市人民政府", "2024-01-02", "交通",
+                           "已签署")]), XLSX,
+     {"back.xlsx"}),
     ("/cooperation/agreements/import", "/cooperation/agreements/import", "missing.xlsx",
-     _workbook([("序号", "名字")]), XLSX, set()),
+     lambda z: _workbook([("序号", "名字")]), XLSX, set()),
     ("/cooperation/agreements/import", "/cooperation/agreements/import", "not.xlsx",
-     b"not a workbook", XLSX, {"not.xlsx"}),
+     lambda z: b"not a workbook", XLSX, {"not.xlsx"}),
     ("/ecology/import", "/ecology/import", "bad.csv",
-     "断面,时间,项目,数值\n金鱼石,2025-13-01 09:00,氨氮,abc\n无名断面,2025-01-01 09:00,xyz,1\n"
-     .encode(), "text/csv", {"bad.csv", "abc", "xyz"}),
+     lambda z: ("断面,时间,项目,数值\n金鱼石,2025-13-01 09:00,氨氮,abc\n"
+                "无名断面,2025-01-01 09:00,xyz,1\n").encode(), "text/csv",
+     {"bad.csv", "abc", "xyz"}),
 )
+
+
+def test_an_import_preview_names_the_changes_in_chinese(zone: Zone) -> None:
+    with zone.factory() as session:
+        agreement = session.scalars(select(Agreement).where(
+            Agreement.status == "in_force", Agreement.field != "ecology")
+            .order_by(Agreement.id).limit(1)).one()
+        title, parties = agreement.title, "萍乡市人民政府、醴陵市人民政府"
+    content = _workbook([("序号", "协议名称", "签署单位", "签署日期", "领域", "状态"),
+                         (1, title, parties, "2024-01-02", "生态", "已到期")])
+    client = _client(zone, "admin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/cooperation/agreements/import").text)
+    assert token
+    response = client.post("/cooperation/agreements/import", data={"csrf_token": token.group(1)},
+                           files={"file": ("change.xlsx", content, XLSX)})
+    assert response.status_code == 200, html_text(response.text)[-12:]
+    assert 'data-change="status"' in response.text and 'data-change="field"' in response.text
+    findings = Checker(zone.data_tokens | {"change.xlsx"}).check(
+        "admin", "POST /cooperation/agreements/import change.xlsx", html_text(response.text))
+    assert findings == [], "English in a preview:\n" + "\n".join(map(str, findings))
 
 
 @pytest.mark.parametrize("case", range(len(REFUSED_UPLOADS)))
 def test_refused_rows_are_explained_in_chinese(zone: Zone, case: int, tmp_path: Path) -> None:
-    page, action, name, content, media, typed = REFUSED_UPLOADS[case]
+    page, action, name, make, media, typed = REFUSED_UPLOADS[case]
+    content = make(zone)
     client = _client(zone, "admin")
     form = client.get(page).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form)

@@ -33,6 +33,11 @@ REASONS_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not a number of years \(1 to 50\): (?P<v>.*)", "不是 1 至 50 之间的年数：{v}"),
         (r"not a number: (?P<v>.*)", "不是数字：{v}"),
         (r"before the signing date", "早于签署日期"),
+        (r"the agreement is (?P<old>\S+): it cannot go back to (?P<new>\S+)",
+         "协议已是“{old}”，不能改回“{new}”"),
+        (r"the stored agreement of this title is not yours to change \(none of its signatories "
+         r"(?P<parties>.*) is in your jurisdiction\)",
+         "同名协议的签署单位（{parties}）都不在你的辖区内，不能修改"),
         (r"same title as row (?P<n>\d+)", "与第 {n} 行的协议名称相同"),
         (r"missing column \(also accepted: (?P<names>.*)\)", "缺少此列（也可写作：{names}）"),
         (r"not an \.xlsx workbook", "不是 Excel 工作簿（.xlsx）"),
