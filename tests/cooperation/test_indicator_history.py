@@ -74,3 +74,14 @@ def test_the_indicator_page_counts_the_records(demo: Session, client: object) ->
     assert "0 条记录" not in html
     assert '<a href="/ecology/compensation">2 条记录</a>' in html
     assert "Eco-compensation paid" not in html  # the English name only on English pages
+
+
+def test_values_stored_with_a_link_keep_it() -> None:
+    """Snapshots stored before provenance carried parameters kept the link itself."""
+    old = {"entity": "cooperation_agreement", "ids": [1, 2],
+           "link": "/cooperation/agreements?signed_to=2023-12-31"}
+    assert record_link(old) == "/cooperation/agreements?signed_to=2023-12-31"
+    assert record_link({"entity": "ecology", "ids": [], "link": "/ecology"}) == "/ecology"
+    assert record_link({"entity": "cooperation_task", "ids": [3],
+                        "params": {"state": "accepted"}}) == "/cooperation/tasks?state=accepted"
+    assert record_link(None) == "" and record_count(old) == 2

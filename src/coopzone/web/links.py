@@ -47,7 +47,7 @@ def record_link(provenance: Mapping[str, Any] | None) -> str:
     if not provenance:
         return ""
     builder = ENTITIES.get(str(provenance.get("entity") or ""))
-    if builder is None:
+    if builder is None or ("params" not in provenance and provenance.get("link")):
         # Values stored before provenance carried parameters kept the link itself.
         return str(provenance.get("link") or "")
     params = {str(k): str(v) for k, v in (provenance.get("params") or {}).items()}
