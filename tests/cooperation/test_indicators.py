@@ -17,6 +17,7 @@ from coopzone.cooperation.schemas import (
     PartyIn,
 )
 from coopzone.errors import Conflict, Forbidden, InvalidInput
+from coopzone.web.links import record_link
 from tests.helpers import Coop, count, xiangdong_agreement
 
 
@@ -29,7 +30,10 @@ def test_a_computed_value_is_stored_per_period_with_the_ids_it_came_from(
     [value] = service.snapshot(session, "2023")
     assert (value.period, value.value, value.source) == ("2023", Decimal(1), "computed")
     assert value.provenance["ids"] == [first]
-    assert value.provenance["link"] == (
+    # The service stores what the value was computed from; the page layer builds the link.
+    assert value.provenance["params"] == {"in_force_at": "2023-12-31"}
+    assert "link" not in value.provenance
+    assert record_link(value.provenance) == (
         "/cooperation/agreements?in_force_at=2023-12-31")
     assert value.provenance["as_of"] == "2023-12-31"
     # Nothing was signed by the end of 2022.
@@ -121,3 +125,12 @@ def test_ecology_figures_follow_the_contract_when_present(session: Session) -> N
     if figures is not None:
         assert {"jinyushi_streak_months", "basin_sections_good_share", "basin_sections",
                 "compensation_paid_to_jiangxi"} <= set(figures)
+
+
+def test_a_snapshot_is_never_taken_after_the_platforms_today(session: Session,
+                                                             coop: Coop) -> None:
+    service.define_indicator(session, "agreements_signed", "协议", "项", "computed")
+    [value] = service.snapshot(session, "2025", today=date(2025, 9, 30))
+    assert value.provenance["as_of"] == "2025-09-30"
+    [value] = service.snapshot(session, "2024", today=date(2025, 9, 30))
+    assert value.provenance["as_of"] == "2024-12-31"

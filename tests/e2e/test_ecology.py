@@ -17,7 +17,7 @@ def test_sections_map_and_section_page(live_server: str, page: Page) -> None:
     chart = page.locator("#readings-chart")
     expect(chart).to_have_attribute("data-points", "160")  # 2 samples x 80 months
     assert chart.locator("svg path").count() > 5  # the line and the class bands
-    page.get_by_role("link", name="tp", exact=True).click()
+    page.get_by_role("link", name="总磷", exact=True).click()  # tp, named as readers know it
     expect(page.locator("#readings-chart")).to_have_attribute("data-points", "160")
     with page.expect_download() as download:
         page.get_by_role("link", name="导出 Excel").click()

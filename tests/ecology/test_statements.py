@@ -55,7 +55,7 @@ def test_the_excel_statement_has_every_line_and_its_working(
     rows = [[c.value for c in ws[r]] for r in range(first + 1, first + 7)]
     assert [r[0] for r in rows] == [f"2019-{m:02d}" for m in range(7, 13)]
     september = rows[2]
-    assert september[1:10] == ["金鱼石", "IV类", "lushui-2019", "R1", "monthly-bet", "江西省",
+    assert september[1:10] == ["金鱼石", "IV类", "lushui-2019", "R1", "水质类别对赌", "江西省",
                                "湖南省", 1000000, "计入"]
     assert september[10] == ("1. 金鱼石 2019-09 水质类别 IV\n"
                              "2. 2019-09 金鱼石 类别 IV > 目标 III（劣于目标） → 江西省 付 湖南省 "

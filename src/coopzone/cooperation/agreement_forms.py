@@ -33,7 +33,8 @@ from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
-AGREEMENT_LABELS = {"title": N_("Title"), "parties": N_("Parties"), "field": N_("Field"),
+AGREEMENT_LABELS = {"title": N_("Agreement title"), "parties": N_("Parties"),
+                    "field": N_("Field"),
                     "signed_on": N_("Signed on"), "signed_at": N_("Place of signing"),
                     "term_years": N_("Term (years)"), "expires_on": N_("Expires on"),
                     "status": N_("Status"), "summary": N_("Summary"),
@@ -212,7 +213,7 @@ def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
     doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
     return render(request, "cooperation/import.html", _import_context(
         session, principal, preview=preview, summary=preview.summary(locale),
-        sha256=doc.sha256, filename=doc.filename))
+        sha256=doc.sha256, filename=doc.filename, labels=AGREEMENT_LABELS))
 
 
 @router.post("/cooperation/agreements/import/confirm", response_class=HTMLResponse,

@@ -55,6 +55,7 @@ from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.importing import english, request_locale, stage, template_name
 from coopzone.kit.validation import Day, Id, Key, LongText, Str, Year
+from coopzone.web.links import record_link
 
 router = APIRouter(prefix="/cooperation", tags=["cooperation"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -433,14 +434,14 @@ def report_indicator(session: SessionDep, principal: CurrentUser, code: Key,
 
 
 @router.post("/indicators/snapshot", response_model=list[IndicatorValueRead])
-def snapshot(session: SessionDep, principal: CurrentUser, period: Key,
+def snapshot(session: SessionDep, settings: SettingsDep, principal: CurrentUser, period: Key,
              as_of: Day | None = None) -> list[Any]:
     """Compute and store every computed indicator for a period (office only)."""
     service.require_office(principal, "生成指标快照")
     if not service.valid_period(period):
         raise InvalidInput("期间格式应为 2025、2025-Q3 或 2025-09",
                            [RowError(None, "period", "YYYY, YYYY-Qn or YYYY-MM")])
-    return service.snapshot(session, period, as_of, principal.label)
+    return service.snapshot(session, period, as_of, principal.label, today=settings.today())
 
 
 def _jsonable(value: Any) -> Any:
@@ -458,7 +459,8 @@ def dashboard(session: SessionDep, as_of: Day | None = None) -> dict[str, Any]:
         "totals": d.totals,
         "indicators": [{"code": c.indicator.code, "name": c.indicator.name,
                         "unit": c.indicator.unit, "target": _jsonable(c.indicator.target),
-                        "value": _jsonable(c.value), "link": c.link, "source": c.source_note,
+                        "value": _jsonable(c.value), "link": record_link(c.source),
+                        "source": c.source_note,
                         "trend": [[p, _jsonable(v)] for p, v in c.trend]} for c in d.cards],
         "by_field": [{"field": f, "count": n,
                       "link": f"/cooperation/agreements?field={f}"} for f, n in d.by_field],

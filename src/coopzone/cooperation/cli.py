@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from coopzone.accounts.service import Principal
-from coopzone.cli.context import command_session, console
+from coopzone.cli.context import command_session, console, settings
 from coopzone.cooperation import service
 from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
@@ -79,7 +79,8 @@ def snapshot(period: str, as_of: str | None = None) -> None:
             raise InvalidInput("期间格式应为 2025、2025-Q3 或 2025-09",
                                [RowError(None, "period", "YYYY, YYYY-Qn or YYYY-MM")])
         values = service.snapshot(session, period,
-                                  date.fromisoformat(as_of) if as_of else None, "cli")
+                                  date.fromisoformat(as_of) if as_of else None, "cli",
+                                  today=settings().today())
         for v in values:
             console.print(f"{v.indicator_id}\t{period}\t{v.value}")
 

@@ -42,7 +42,8 @@ from coopzone.cooperation.schemas import (
 )
 from coopzone.db import SHANGHAI
 
-SYSTEM = Principal(0, "demo", "demo", True)
+# The demo's records say who entered them: the demo itself, named as readers see it.
+SYSTEM = Principal(0, "演示数据", "演示数据", True)
 AS_OF = date(2025, 9, 30)
 SEED = 20250930
 
@@ -472,13 +473,13 @@ def _load_indicators(session: Session) -> None:
                                  "“湘赣红”农产品品牌（江西）运营中心" if source == "reported"
                                  else "", position)
     for year in range(2021, 2025):
-        service.snapshot(session, str(year), by="demo")
-    service.snapshot(session, "2025", as_of=AS_OF, by="demo")
+        service.snapshot(session, str(year), by=SYSTEM.label, today=AS_OF)
+    service.snapshot(session, "2025", as_of=AS_OF, by=SYSTEM.label)
     indicator = service.get_indicator(session, "xiangganhong_licensees")
     for period, value, evidence in LICENSEES:
         service.store_value(session, indicator, period, value, "reported",
                              {"reported_by": "“湘赣红”农产品品牌（江西）运营中心",
-                              "evidence": evidence}, "demo")
+                              "evidence": evidence}, SYSTEM.label)
 
 
 def _load_obligations(session: Session) -> None:

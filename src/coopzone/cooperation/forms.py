@@ -18,6 +18,7 @@ from coopzone.cooperation.presentation import page_context
 from coopzone.errors import CoopzoneError, InvalidInput, RowError
 from coopzone.kit import uploads
 from coopzone.web.i18n import translations
+from coopzone.web.reasons import reason_text
 from coopzone.web.templating import N_, locale_of, render
 
 M = TypeVar("M", bound=BaseModel)
@@ -81,7 +82,8 @@ def upload(file: UploadFile | None, settings: Settings) -> service.Upload | None
         return service.Upload(received.name, received.read_bytes())
 
 
-def refusal(exc: CoopzoneError | None, file_field: str = "") -> dict[str, Any]:
+def refusal(exc: CoopzoneError | None, file_field: str = "", locale: str = "zh_CN"
+            ) -> dict[str, Any]:
     """The message and the field errors of a refused form (none when nothing was refused);
     the services name an uploaded file ``file``, the form names its own input."""
     if exc is None:
@@ -89,7 +91,7 @@ def refusal(exc: CoopzoneError | None, file_field: str = "") -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for e in getattr(exc, "errors", []):
         name = file_field if e.column == "file" and file_field else (e.column or "")
-        errors.setdefault(name, []).append(e.reason)
+        errors.setdefault(name, []).append(reason_text(e.reason, locale))
     return {"message": exc.message, "errors": errors}
 
 
@@ -99,5 +101,6 @@ def render_form(request: Request, session: Session, principal: Principal | None,
                 **extra: Any) -> Response:
     """A page holding a form: first shown (200), or again after a refusal, with its status."""
     return render(request, f"cooperation/{template}", page_context(
-        session, principal, values=values, labels=labels, **refusal(refused, file_field),
+        session, principal, values=values, labels=labels,
+        **refusal(refused, file_field, locale_of(request)),
         **extra), status_code=refused.status_code if refused else 200)

@@ -33,7 +33,11 @@ from coopzone.cooperation.indicator_forms import indicator_page
 from coopzone.cooperation.models import Project
 from coopzone.cooperation.presentation import (
     FIELD_NAMES,
+    INDICATOR_SOURCE_NAMES,
+    MEETING_KIND_NAMES,
     PROJECT_STATUS_NAMES,
+    ROLE_NAMES,
+    STATE_NAMES,
     UNIT_EN,
     agreement_filters,
     num,
@@ -52,6 +56,7 @@ from coopzone.kit.exporting import (
 )
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
+from coopzone.web.links import record_count
 from coopzone.web.listing import ListView
 from coopzone.web.templating import N_, locale_of, render
 
@@ -253,13 +258,21 @@ def indicator(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], list[list[Cell]]]:
+    """A list as a Chinese workbook: Chinese headers, and stored codes written as their
+    Chinese names (the export is read by people, not re-imported by code)."""
+    zh = translations("zh_CN").gettext
+
+    def name(names: dict[str, str], code: str | None) -> str:
+        return zh(names[code]) if code in names else (code or "")
+
     if kind == "agreements":
         return ("合作协议", service.AGREEMENT_HEADERS,
                 service.agreement_rows(service.list_agreements(session)))
     if kind == "meetings":
         return ("联席会议", ("序号", "会议名称", "类型", "系列", "日期", "地点", "主办", "我方身份",
                          "决议"),
-                [[i, m.title, m.kind, m.series, m.held_on, m.place, m.host, m.our_role,
+                [[i, m.title, name(MEETING_KIND_NAMES, m.kind), m.series, m.held_on, m.place,
+                  m.host, name(ROLE_NAMES, m.our_role),
                   "；".join(r.text for r in m.resolutions)]
                  for i, m in enumerate(service.list_meetings(session), start=1)])
     if kind == "tasks":
@@ -267,7 +280,7 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
         return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
                          "验收时间"),
                 [[i, t.title, "、".join(orgs.get(a.org_id, "") for a in t.assignees),
-                  t.deadline, t.state,
+                  t.deadline, name(STATE_NAMES, t.state),
                   t.returned_count,
                   t.submitted_at.strftime("%Y-%m-%d %H:%M") if t.submitted_at else None,
                   t.accepted_at.strftime("%Y-%m-%d %H:%M") if t.accepted_at else None]
@@ -276,10 +289,9 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
         rows: list[list[Cell]] = []
         for ind in service.list_indicators(session):
             for v in service.history(session, ind.id):
-                rows.append([ind.code, ind.name, ind.unit, ind.target, v.period, v.value,
-                             v.source, str(v.provenance.get("link") or v.provenance.get(
-                                 "evidence") or "")])
-        return ("指标", ("代码", "指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
+                rows.append([ind.name, ind.unit, ind.target, v.period, v.value,
+                             name(INDICATOR_SOURCE_NAMES, v.source), _basis(v.provenance)])
+        return ("指标", ("指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
     raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
 
 
@@ -322,6 +334,16 @@ def export_projects(request: Request, session: SessionDep, fmt: Key,
     if fmt not in ("xlsx", "csv"):
         raise NotFound(f"没有 {fmt} 格式的导出", detail=f"unknown export format {fmt}")
     return _projects_export(request, session, county, fmt)
+def _basis(provenance: dict[str, Any]) -> str:
+    """What a value rests on, in words: the records counted (as of a day) or the evidence."""
+    if provenance.get("evidence"):
+        return f"证明材料：{provenance['evidence']}"
+    if provenance.get("reported_by"):
+        return f"{provenance['reported_by']}填报"
+    parts = [f"{record_count(provenance)} 条记录"] if provenance.get("entity") else []
+    if provenance.get("as_of"):
+        parts.append(f"截至 {provenance['as_of']}")
+    return "，".join(parts)
 
 
 @router.get("/cooperation/export/{kind}.xlsx")

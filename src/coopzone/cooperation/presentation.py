@@ -13,6 +13,7 @@ from coopzone.accounts.service import Principal
 from coopzone.cooperation import service
 from coopzone.kit.exporting import attachment_headers
 from coopzone.web.i18n import translations
+from coopzone.web.links import record_count, record_link
 from coopzone.web.templating import N_
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,6 +33,10 @@ ACTION_NAMES = {"create": N_("Assigned"), "start": N_("Start"), "submit": N_("Su
 MEETING_KIND_NAMES = {"joint_meeting": N_("Joint meeting"), "forum": N_("Forum"),
                       "conference": N_("Conference")}
 ROLE_NAMES = {"host": N_("Host"), "member": N_("Member"), "observer": N_("Observer")}
+INDICATOR_PERIOD_NAMES = {"year": N_("Yearly"), "quarter": N_("Quarterly"),
+                          "month": N_("Monthly")}
+INDICATOR_SOURCE_NAMES = {"computed": N_("Computed by the platform"),
+                          "reported": N_("Reported by an organisation")}
 PROJECT_STATUS_NAMES = {"planned": N_("Planned"), "under_construction": N_("Under construction"),
                         "completed": N_("Completed"), "suspended": N_("Suspended")}
 
@@ -75,7 +80,8 @@ def page_context(session: Session, principal: Principal | None, **extra: Any
         "field_names": FIELD_NAMES, "status_names": STATUS_NAMES, "state_names": STATE_NAMES,
         "action_names": ACTION_NAMES, "meeting_kind_names": MEETING_KIND_NAMES,
         "role_names": ROLE_NAMES, "project_status_names": PROJECT_STATUS_NAMES,
-        "num": num, "spark": spark,
+        "indicator_period_names": INDICATOR_PERIOD_NAMES,
+        "num": num, "spark": spark, "record_link": record_link, "record_count": record_count,
     }
     ctx.update(extra)
     return ctx

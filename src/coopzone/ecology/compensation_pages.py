@@ -28,7 +28,8 @@ STATE_LABELS = {"computed": N_("Computed"), "confirmed": N_("Confirmed by both p
                 "paid": N_("Paid"), "closed": N_("Closed")}
 STATUS_LABELS = {"accrued": N_("Accrued"), "held": N_("Held for review"),
                  "skipped": N_("Skipped"), "withdrawn": N_("Withdrawn")}
-CHANGE_LABELS = {"recorded": N_("Recorded"), "open": N_("Open"), "settled": N_("Settled")}
+CHANGE_LABELS = {"recorded": N_("Recorded"), "open": N_("To be settled"),
+                 "settled": N_("Settled")}
 LABELS = {"state_labels": STATE_LABELS, "status_labels": STATUS_LABELS,
           "change_labels": CHANGE_LABELS}
 
@@ -78,6 +79,7 @@ def statement_context(session: Session, statement: Statement,
         "doc": doc, "s": statement, "names": doc.names, "bureaus": doc.bureaus,
         "versions": versions, "state_name": statements.STATE_NAMES.get(statement.state),
         "status_names": statements.STATUS_NAMES, "class_label": statements.class_label,
+        "rule_label": statements.rule_label,
         "confirmable": confirmable,
         "can_pay": statement.state == "confirmed" and may(statement.payer_code),
         "can_close": statement.state == "paid" and may(statement.payee_code),

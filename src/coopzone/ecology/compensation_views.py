@@ -4,6 +4,8 @@ which months rest on unreviewed data, and a statement's downloadable file."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,8 @@ from coopzone.engines.eco_compensation import (
     Rule,
     class_name,
 )
+from coopzone.engines.water_quality import item_spec
+from coopzone.engines.water_quality_gb3838 import ITEM_CODES
 from coopzone.errors import NotFound
 
 CERTAINTY = {"verified": "已核实（原始文本）", "verified-secondary": "已核实（转载或二手来源）",
@@ -32,6 +36,41 @@ MISSING = {"hold": "缺测的期间挂起待复核，不计金额", "skip": "缺
            "fail": "缺测的期间按不达标计"}
 PERIOD = {"month": "当月", "year": "当年"}
 ROLE = {"upstream": "上游", "downstream": "下游", "contributor": "出资方"}
+# The parts of a figure's place in an agreement file ("rules[0].amount"), in Chinese.
+FIELD_WORDS = {
+    "allocations": "分配比例", "amount": "金额", "amount_per_item": "每项超标金额",
+    "amount_per_step": "每级金额", "baseline": "基准值", "by_class": "分类别金额",
+    "cap": "封顶金额", "contributions": "出资比例", "due": "清缴期限", "fail": "不达标时的付款方向",
+    "k0": "系数 k0", "missing_data": "缺测处理", "pass": "达标时的付款方向",
+    "rate_per_point": "每变化一个点的金额", "reference": "比较基准", "rounds": "轮次",
+    "rules": "规则", "segments": "分段", "settlement": "结算", "start": "起始月份",
+    "end": "终止月份", "total": "资金总额", "weights": "权重",
+}
+
+
+def field_label(path: str) -> str:
+    """Where a figure stands in the terms, in words: "rules[0].amount" → "第1条规则·金额"."""
+    out: list[str] = []
+    for part in path.split("."):
+        name, _sep, index = part.partition("[")
+        word = FIELD_WORDS.get(name, name)
+        out.append(f"第{int(index.rstrip(']')) + 1}{'轮' if name == 'rounds' else '条'}{word}"
+                   .replace("轮轮次", "轮") if index.rstrip("]").isdigit() else word)
+    return "·".join(out)
+
+
+def _round_name(number: int, round_id: str) -> str:
+    """"第1轮（R1）"; a round id that is a word ("example") is left out."""
+    return f"第{number}轮" + (f"（{round_id}）" if re.fullmatch(r"R\d+", round_id) else "")
+
+
+def _item_names(codes: Iterable[str]) -> str:
+    return "、".join(item_spec(c).name_zh if c in ITEM_CODES else c for c in codes)
+
+
+def _source_urls(urls: Iterable[str]) -> list[str]:
+    """Only web addresses become links (an uploaded file could carry anything)."""
+    return [u for u in urls if u.startswith(("http://", "https://"))]
 
 
 def _money(amount: Decimal) -> str:
@@ -71,7 +110,7 @@ def _rule_text(agreement: Agreement, rule: Rule) -> str:
                     f"{_pays(agreement, rule.better, rule.amount_per_step)}；每劣于一个类别："
                     f"{_pays(agreement, rule.worse, rule.amount_per_step)}；恰为{target}类不支付。")
         case IndexChangeRule():
-            return (f"{rule.section}断面关键污染物指数（{'、'.join(rule.items)}）与上期相比"
+            return (f"{rule.section}断面关键污染物指数（{_item_names(rule.items)}）与上期相比"
                     f"每改善 1 个百分点：{_pays(agreement, rule.improve, rule.rate_per_point)}；"
                     f"每恶化 1 个百分点：{_pays(agreement, rule.worsen, rule.rate_per_point)}。")
         case IndexThresholdRule():
@@ -83,7 +122,7 @@ def _rule_text(agreement: Agreement, rule: Rule) -> str:
                     f"拨付；断面不达标的一方分配额按约定转给其他方。")
         case ItemPenaltyRule():
             return (f"每个断面每期每一项超标污染物，由上游付下游 {_money(rule.amount_per_item)} 元"
-                    f"（项目：{'、'.join(rule.limits)}）。")
+                    f"（项目：{_item_names(rule.limits)}）。")
     return rule.kind  # pragma: no cover - every kind is matched above
 
 
@@ -98,7 +137,7 @@ def describe(agreement: Agreement) -> dict[str, Any]:
     sections = "、".join(s.name + (f"（又作 {'、'.join(s.aliases)}）" if s.aliases else "")
                         for s in agreement.sections)
     ev = agreement.evaluation
-    items = "、".join(ev.items) if ev.items else "全部参评项目（国家考核类别）"
+    items = _item_names(ev.items) if ev.items else "全部参评项目（国家考核类别）"
     terms = agreement.settlement
     due = f"{terms.due_month:02d}-{terms.due_day:02d}"
     return {
@@ -107,14 +146,18 @@ def describe(agreement: Agreement) -> dict[str, Any]:
         "evaluation": (f"按 GB 3838-2002 单因子评价{'当月' if ev.period == 'month' else '全年'}"
                        f"水质类别，评价项目：{items}，目标 {class_name(ev.target_class)} 类。"),
         "rules": [_rule_text(agreement, rule) + _cap(rule) for rule in agreement.rules],
-        "rounds": [f"{r.id}：{r.start:%Y-%m} 至 {r.end:%Y-%m}" for r in agreement.rounds],
+        "rounds": [f"{_round_name(i, r.id)}：{r.start:%Y-%m} 至 {r.end:%Y-%m}"
+                   for i, r in enumerate(agreement.rounds, start=1)],
         "settlement": (f"{'按月' if terms.accrual == 'monthly' else '按年'}核算，按年清缴，"
                        f"结算年度之后第 {terms.due_year_offset} 年的 {due} 前付清；"
                        f"{MISSING[agreement.missing_data.value]}。"),
         "certainty": CERTAINTY.get(agreement.source.label, agreement.source.label),
         "summary": agreement.source.summary,
         "urls": list(agreement.source.urls),
-        "figures": [{"field": f.field, "certainty": CERTAINTY.get(f.label, f.label),
+        "links": _source_urls(agreement.source.urls),
+        "version": statements.version_label(agreement.version),
+        "figures": [{"field": f.field, "field_name": field_label(f.field),
+                     "certainty": CERTAINTY.get(f.label, f.label),
                      "label": f.label, "note": f.note, "urls": list(f.urls)}
                     for f in agreement.source.figures],
     }

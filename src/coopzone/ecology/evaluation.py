@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import polars as pl
 from sqlalchemy import select
@@ -20,6 +21,9 @@ from coopzone.engines.water_quality import (
     evaluate,
     evaluate_basin,
 )
+
+if TYPE_CHECKING:
+    from coopzone.ecology.ledger import Payments
 
 BORDER_SECTION = "金鱼石"
 LUSHUI_BASIN = "渌水"
@@ -107,6 +111,7 @@ class BasinMonth:
     period: str
     sections: int
     good: int  # sections at Class III or better (水质优良)
+    codes: tuple[str, ...] = ()  # the graded sections
 
     @property
     def good_share(self) -> Decimal:
@@ -120,7 +125,8 @@ def basin_month(session: Session, basin: str, period: str) -> BasinMonth:
     ev = evaluate_sections(session, sections, start=date(year, month, 1), end=end)
     graded = ev.sections.filter(pl.col("water_class").is_not_null())
     good = graded.filter(pl.col("water_class") <= 3).height
-    return BasinMonth(basin, period, graded.height, good)
+    return BasinMonth(basin, period, graded.height, good,
+                      tuple(sorted(graded["section"].to_list())))
 
 
 def basin_evaluation(session: Session, basin: str, period: str = "month") -> pl.DataFrame:
@@ -131,29 +137,88 @@ def basin_evaluation(session: Session, basin: str, period: str = "month") -> pl.
                           period=period)  # type: ignore[arg-type]
 
 
-def headline_figures(session: Session, as_of: date) -> dict[str, object]:
-    """The ecology figures shown on the dashboard, computed from stored readings and the
-    compensation ledger: the 金鱼石 compliance streak, the 渌水 basin's share of sections at
-    Class III or better in the last complete month, and what Hunan has paid Jiangxi."""
+@dataclass(frozen=True)
+class Source:
+    """What a headline figure was computed from, for a page to link to (services build no
+    URLs). ``entity`` names the kind of record; ``ids`` are row ids, ``keys`` records without
+    one (a section's months as "code:YYYY-MM"), ``params`` the filter that selects them."""
+
+    entity: str
+    ids: tuple[int, ...] = ()
+    keys: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.ids) + len(self.keys)
+
+
+@dataclass(frozen=True)
+class Headline:
+    figures: dict[str, object]
+    sources: dict[str, Source]
+
+
+def _months_back(last: str, n: int) -> list[str]:
+    """The ``n`` months ending at ``last`` ("YYYY-MM"), oldest first."""
+    index = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(index - n + 1, index + 1)]
+
+
+def headline(session: Session, as_of: date) -> Headline:
+    """The ecology figures shown on the dashboard as of ``as_of``, computed from stored
+    readings and the compensation ledger, each with the records it came from: the 金鱼石
+    compliance streak (its months), the 渌水 basin's share of sections at Class III or better
+    in the last complete month (its sections that month), and what Hunan had paid Jiangxi by
+    that day (the statements and adjustments)."""
     border = session.scalar(select(Section).where(Section.name == BORDER_SECTION))
+    month = last_complete_month(as_of)
     streak = 0
+    streak_source = Source("ecology_month")
     if border is not None:
         streak = int(streaks(session, [border], as_of).get(border.code, {}).get(
             "current_streak", 0))  # type: ignore[call-overload]
-    month = last_complete_month(as_of)
+        streak_source = Source("ecology_month", keys=tuple(
+            f"{border.code}:{m}" for m in _months_back(month, streak)),
+            params=(("section", border.code),))
     basin = basin_month(session, LUSHUI_BASIN, month)
-    return {
-        "as_of_month": month,
-        "jinyushi_streak_months": streak,
-        "basin_sections": basin.sections,
-        "basin_sections_good": basin.good,
-        "basin_sections_good_share": basin.good_share,
-        "compensation_paid_to_jiangxi": paid_to_jiangxi(session),
-    }
+    paid = _paid_to_jiangxi(session, as_of)
+    return Headline(
+        figures={
+            "as_of_month": month,
+            "jinyushi_streak_months": streak,
+            "basin_sections": basin.sections,
+            "basin_sections_good": basin.good,
+            "basin_sections_good_share": basin.good_share,
+            "compensation_paid_to_jiangxi": paid.total,
+        },
+        sources={
+            "jinyushi_streak_months": streak_source,
+            "basin_sections_good_share": Source(
+                "ecology_basin_month", keys=tuple(f"{c}:{month}" for c in basin.codes),
+                params=(("basin", LUSHUI_BASIN), ("month", month))),
+            "compensation_paid_to_jiangxi": Source(
+                "ecology_statement", ids=paid.statement_ids,
+                keys=tuple(f"adjustment:{i}" for i in paid.adjustment_ids),
+                params=(("payer", HUNAN), ("payee", JIANGXI), ("paid_by", as_of.isoformat()))),
+        })
 
 
-def paid_to_jiangxi(session: Session) -> Decimal:
-    """Total the compensation ledger records as paid by Hunan (430000) to Jiangxi (360000)."""
-    from coopzone.ecology.ledger import total_paid  # the ledger imports this module's peers
+def headline_figures(session: Session, as_of: date) -> dict[str, object]:
+    """The ecology figures shown on the dashboard as of ``as_of`` (see ``headline``)."""
+    return headline(session, as_of).figures
 
-    return total_paid(session, payer_code="430000", payee_code="360000")
+
+HUNAN, JIANGXI = "430000", "360000"
+
+
+def _paid_to_jiangxi(session: Session, as_of: date | None) -> Payments:
+    from coopzone.ecology.ledger import payments  # the ledger imports this module's peers
+
+    return payments(session, payer_code=HUNAN, payee_code=JIANGXI, as_of=as_of)
+
+
+def paid_to_jiangxi(session: Session, as_of: date | None = None) -> Decimal:
+    """Total the compensation ledger records as paid by Hunan (430000) to Jiangxi (360000),
+    by ``as_of`` when given."""
+    return _paid_to_jiangxi(session, as_of).total

@@ -691,17 +691,40 @@ def settle_adjustment(session: Session, principal: Principal, change_id: int, pa
 # ---- figures -------------------------------------------------------------------------------
 
 
-def total_paid(session: Session, payer_code: str, payee_code: str) -> Decimal:
-    """What ``payer_code`` has paid ``payee_code``: the net of every paid or closed statement
-    in that direction, plus settled adjustments in that direction."""
-    # Summed in Python: few rows, and the Money type turns each stored fen back into yuan.
-    statements = session.scalars(select(Statement.amount).where(
+@dataclass(frozen=True)
+class Payments:
+    """What one party paid another by a date: the statements and settled adjustments."""
+
+    total: Decimal
+    statement_ids: tuple[int, ...]
+    adjustment_ids: tuple[int, ...]
+
+
+def payments(session: Session, payer_code: str, payee_code: str,
+             as_of: date | None = None) -> Payments:
+    """The paid or closed statements in that direction (paid on or before ``as_of`` when
+    given) and the adjustments settled in that direction (settled by ``as_of``)."""
+    statements = select(Statement.id, Statement.amount).where(
         Statement.payer_code == payer_code, Statement.payee_code == payee_code,
-        Statement.state.in_(PAID)))
-    adjustments = session.scalars(select(StatementChange.amount).where(
+        Statement.state.in_(PAID))
+    adjustments = select(StatementChange.id, StatementChange.amount).where(
         StatementChange.payer_code == payer_code, StatementChange.payee_code == payee_code,
-        StatementChange.kind == "adjustment", StatementChange.state == "settled"))
-    return sum((*statements, *adjustments), Decimal("0.00"))
+        StatementChange.kind == "adjustment", StatementChange.state == "settled")
+    if as_of is not None:
+        statements = statements.where(Statement.paid_on <= as_of)
+        adjustments = adjustments.where(StatementChange.settled_on <= as_of)
+    # Summed in Python: few rows, and the Money type turns each stored fen back into yuan.
+    paid = session.execute(statements.order_by(Statement.id)).all()
+    settled = session.execute(adjustments.order_by(StatementChange.id)).all()
+    return Payments(sum((r.amount for r in (*paid, *settled)), Decimal("0.00")),
+                    tuple(r.id for r in paid), tuple(r.id for r in settled))
+
+
+def total_paid(session: Session, payer_code: str, payee_code: str,
+               as_of: date | None = None) -> Decimal:
+    """What ``payer_code`` has paid ``payee_code`` (by ``as_of`` when given): the net of every
+    paid or closed statement in that direction, plus settled adjustments in that direction."""
+    return payments(session, payer_code, payee_code, as_of).total
 
 
 def finance_bureaus(session: Session, codes: Iterable[str]) -> dict[str, Organisation]:

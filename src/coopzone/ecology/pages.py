@@ -37,6 +37,8 @@ from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(prefix="/ecology", include_in_schema=False)
 
+# The basin methods of 环办〔2011〕22号 二(二), by the engine's code.
+BASIN_METHODS = {"mean": N_("Mean over the sections"), "shares": N_("Shares of sections by class")}
 LEVELS = {"national": N_("national"), "provincial": N_("provincial"),
           "municipal": N_("municipal")}
 REVIEW_LABELS = {"feed": N_("Station feed"), "counted": N_("Counted"),
@@ -112,7 +114,7 @@ def section_page(request: Request, session: SessionDep, principal: OptionalUser,
     return render(request, "ecology/section.html", {
         "section": section, "rows": _monthly_rows(section, ev), "run": run,
         "chart": _item_chart(stored.frame, item, section.water_body), "skipped": stored.skipped,
-        "chart_items": CHART_ITEMS,
+        "chart_items": [(i, item_spec(i).name_zh) for i in CHART_ITEMS],
         "table_items": [(i, item_spec(i).name_zh) for i in TABLE_ITEMS],
         "pending": monitoring.pending_months(session, [section.id]).get(section.id, []),
     })
@@ -151,7 +153,7 @@ def basin_page(request: Request, session: SessionDep, principal: OptionalUser,
                                    evaluation.last_complete_month(_today(request)))
     return render(request, "ecology/basin.html", {
         "basin": basin, "sections": sections, "rows": list(rows.iter_rows(named=True)),
-        "month": month,
+        "month": month, "methods": BASIN_METHODS,
     })
 
 

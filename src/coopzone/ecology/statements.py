@@ -33,6 +33,12 @@ STATE_NAMES = {"computed": "已核算，待双方确认", "confirmed": "双方�
                "paid": "已付款，待收款方确认", "closed": "已结清"}
 STATUS_NAMES = {"accrued": "计入", "held": "挂起待复核", "skipped": "不计", "withdrawn": "撤销"}
 CHANGE_STATE_NAMES = {"recorded": "已记录", "open": "待结清", "settled": "已结清"}
+# Rule kinds of the settlement engine (coopzone.engines.eco_compensation), as bureaus name them.
+RULE_KIND_NAMES = {"class_bet": "水质类别对赌", "class_step": "按水质类别级差补偿",
+                   "index_change": "按污染物指数变化补偿", "index_threshold": "按补偿指数补偿",
+                   "pooled_fund": "共同出资、按断面分配", "item_penalty": "超标项目定额扣缴"}
+# Words of a declared agreement version ("2022-assumed").
+VERSION_WORDS = {"assumed": "条款为假设", "illustrative": "示意"}
 HEADERS = ("月份", "断面", "水质类别", "协议", "轮次", "规则", "付款方", "收款方",
            "金额（元）", "状态", "计算过程")
 
@@ -43,6 +49,18 @@ def font_path() -> Path:
 
 def yuan(amount: Decimal) -> str:
     return f"{amount:,.2f}"
+
+
+def rule_label(kind: str) -> str:
+    return RULE_KIND_NAMES.get(kind, kind)
+
+
+def version_label(version: str) -> str:
+    """A declared version in Chinese: "2022-assumed" → "2022（条款为假设）"."""
+    if version in VERSION_WORDS:
+        return VERSION_WORDS[version]
+    head, _sep, word = version.partition("-")
+    return f"{head}（{VERSION_WORDS[word]}）" if word in VERSION_WORDS else version
 
 
 def class_label(water_class: int | None) -> str:
@@ -94,7 +112,7 @@ class Document:
 
     def line_rows(self) -> list[tuple[str, ...]]:
         return [(ln.period, ln.section, class_label(ln.water_class), ln.agreement, ln.round,
-                 ln.rule_id, self.name(ln.payer_code) if ln.payer_code else "—",
+                 rule_label(ln.rule), self.name(ln.payer_code) if ln.payer_code else "—",
                  self.name(ln.payee_code) if ln.payee_code else "—", yuan(ln.amount),
                  STATUS_NAMES.get(ln.status, ln.status),
                  "\n".join(f"{i}. {step['text']}" for i, step in enumerate(ln.steps, 1)))
@@ -116,8 +134,9 @@ def _change_row(doc: Document, c: StatementChange) -> tuple[str, ...]:
     kind = "重新核算（未付款，已更新）" if c.kind == "recomputed" else "调整（已付款，另行结清）"
     lines = "；".join(
         f"{d['period']} {d['section']}: {doc.name(d['old_payer'])} {d['old_amount']} 元"
-        f"（{d['old_status'] or '无'}）→ {doc.name(d['new_payer'])} {d['new_amount']} 元"
-        f"（{d['new_status']}）" for d in c.lines)
+        f"（{STATUS_NAMES.get(d['old_status'], d['old_status']) if d['old_status'] else '无'}）"
+        f"→ {doc.name(d['new_payer'])} {d['new_amount']} 元"
+        f"（{STATUS_NAMES.get(d['new_status'], d['new_status'])}）" for d in c.lines)
     settled = f"{c.settled_on.isoformat()} 凭证号 {c.voucher_no}" if c.settled_on else ""
     return (_when(c.created_at), kind,
             f"{doc.name(c.old_payer_code)} 付 {yuan(c.old_amount)} 元",
@@ -138,7 +157,7 @@ def document(session: Session, statement_id: int) -> Document:
     bureaus = {code: orgs[code].name if code in orgs else f"{name}财政部门"
                for code, name in names.items()}
     used = {ln.agreement_version_id for ln in statement.lines}
-    agreements = [f"{a.id} 第{v.version_no}版：{a.title}（{a.version}）"
+    agreements = [f"{a.id} 第{v.version_no}版：{a.title}（{version_label(a.version)}）"
                   for v, a in terms if v.id in used] or [a.title for _v, a in terms]
     title = f"{terms[0][1].title.split('（')[0]} {statement.year} 年度结算单"
     return Document(title, statement, names, bureaus, agreements)

@@ -13,6 +13,7 @@ import coopzone
 from coopzone.accounts.security import new_csrf_token
 from coopzone.web.i18n import LANGUAGE_NAMES, LOCALES, normalise, translations
 from coopzone.web.listing import language_links
+from coopzone.web.reasons import shown
 
 TEMPLATE_PACKAGES = ("coopzone.web", "coopzone.ecology", "coopzone.cooperation",
                      "coopzone.notifications")
@@ -81,6 +82,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "csrf_token": csrf_token(request),
         "version": coopzone.__version__,
         "path": request.url.path,
+        # A refusal's row errors as this reader sees them (web/reasons.py).
+        "shown_errors": lambda errors: shown(errors or [], locale),
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)

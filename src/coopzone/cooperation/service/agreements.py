@@ -321,13 +321,17 @@ class AgreementFilter:
     q: str | None = None
     in_force_at: date | None = None  # in force on that day (from its dates, not today's status)
 
-    def query_string(self, **override: Any) -> str:
+    def params(self) -> dict[str, Any]:
+        """The filter as query parameters (unset ones left out)."""
         values = {"county": self.county, "status": self.status, "field": self.field,
                   "party": self.party, "year": self.year,
                   "signed_to": self.signed_to.isoformat() if self.signed_to else None,
                   "q": self.q,
                   "in_force_at": self.in_force_at.isoformat() if self.in_force_at else None}
-        values.update(override)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+    def query_string(self, **override: Any) -> str:
+        values = self.params() | override
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
 

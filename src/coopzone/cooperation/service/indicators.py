@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import WRITE_ROLES, Principal
+from coopzone.config import get_settings
 from coopzone.cooperation.models import (
     Document,
     Indicator,
@@ -37,7 +37,7 @@ from coopzone.cooperation.service.meetings import MeetingFilter, list_meetings
 from coopzone.cooperation.service.projects import list_projects
 from coopzone.cooperation.service.tasks import TaskFilter, list_tasks, on_time
 from coopzone.db import now
-from coopzone.ecology.evaluation import headline_figures
+from coopzone.ecology.evaluation import Headline, headline
 from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError
 
 # ---- indicators -------------------------------------------------------------------------------
@@ -45,17 +45,28 @@ from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowErro
 
 @dataclass(frozen=True)
 class Computed:
-    """A computed value and where it came from."""
+    """A computed value and what it was computed from: the kind of record (``entity``), the
+    rows' ids, records without an id (``keys``, e.g. a section's months) and the filter that
+    selects them (``params``). The page and API layers build links from these
+    (coopzone.web.links); services build no URLs."""
 
     value: Decimal | None
     entity: str = ""
     ids: tuple[int, ...] = ()
-    link: str = ""
+    params: tuple[tuple[str, str], ...] = ()
     note: str = ""
+    keys: tuple[str, ...] = ()
 
     def provenance(self) -> dict[str, Any]:
-        return {"entity": self.entity, "ids": list(self.ids), "link": self.link,
-                "note": self.note}
+        out: dict[str, Any] = {"entity": self.entity, "ids": list(self.ids),
+                               "params": dict(self.params), "note": self.note}
+        if self.keys:
+            out["keys"] = list(self.keys)
+        return out
+
+
+def _params(values: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((k, str(v)) for k, v in values.items() if v not in (None, ""))
 
 
 def _share(part: int, whole: int) -> Decimal | None:
@@ -68,22 +79,22 @@ def _c_agreements_signed(session: Session, as_of: date) -> Computed:
     f = AgreementFilter(signed_to=as_of)
     ids = agreement_ids(session, f)
     return Computed(Decimal(len(ids)), "cooperation_agreement", tuple(ids),
-                    "/cooperation/agreements?" + f.query_string())
+                    _params(f.params()))
 
 
 def _c_agreements_in_force(session: Session, as_of: date) -> Computed:
     f = AgreementFilter(in_force_at=as_of)
     ids = agreement_ids(session, f)
     return Computed(Decimal(len(ids)), "cooperation_agreement", tuple(ids),
-                    "/cooperation/agreements?" + f.query_string())
+                    _params(f.params()))
 
 
 def _c_counties_covered(session: Session, as_of: date) -> Computed:
     f = AgreementFilter(signed_to=as_of)
     counties = agreements_by_county(session, f)
     return Computed(Decimal(len(counties)), "cooperation_agreement", tuple(agreement_ids(
-        session, f)), "/cooperation/agreements?" + f.query_string(view="county"),
-        note="counties: " + ",".join(sorted(counties)))
+        session, f)), _params(f.params() | {"view": "county"}),
+        note="覆盖县（市、区）代码：" + "、".join(sorted(counties)))
 
 
 def _c_tasks_on_time(session: Session, as_of: date) -> Computed:
@@ -91,8 +102,8 @@ def _c_tasks_on_time(session: Session, as_of: date) -> Computed:
              if t.accepted_at is not None and t.accepted_at.date() <= as_of]
     good = [t for t in tasks if on_time(t)]
     return Computed(_share(len(good), len(tasks)), "cooperation_task",
-                    tuple(t.id for t in tasks), "/cooperation/tasks?state=accepted",
-                    note=f"{len(good)} of {len(tasks)} accepted tasks submitted by the deadline")
+                    tuple(t.id for t in tasks), (("state", "accepted"),),
+                    note=f"已验收 {len(tasks)} 项，其中按期提交 {len(good)} 项")
 
 
 def _c_project_completion(session: Session, as_of: date) -> Computed:
@@ -105,7 +116,7 @@ def _c_project_completion(session: Session, as_of: date) -> Computed:
     value = (Decimal(sum(figures)) / len(figures)).quantize(Decimal("0.1"), ROUND_HALF_UP) \
         if figures else None
     return Computed(value, "cooperation_project", tuple(p.id for p in projects),
-                    "/cooperation/projects", note="mean percent complete of the latest reports")
+                    note="各项目截至当日最近一次报告的完成率的平均值")
 
 
 def _meetings(session: Session, as_of: date, series: str, our_role: str | None = None
@@ -114,8 +125,7 @@ def _meetings(session: Session, as_of: date, series: str, our_role: str | None =
     kw = {k: v for k, v in (("series", series), ("our_role", our_role)) if v}
     meetings = [m for m in list_meetings(session, f) if m.held_on <= as_of]
     return Computed(Decimal(len(meetings)), "cooperation_meeting",
-                    tuple(sorted(m.id for m in meetings)),
-                    "/cooperation/meetings?" + urlencode(kw))
+                    tuple(sorted(m.id for m in meetings)), _params(kw))
 
 
 CZT_SERIES = "长株潭一体化发展市委书记联席会议"
@@ -143,24 +153,38 @@ def _figures_cache(session: Session) -> Iterator[None]:
             session.info.pop("coop_ecology_figures", None)
 
 
-def ecology_figures(session: Session, as_of: date) -> dict[str, Any] | None:
-    """The ecology domain's headline figures (computed from readings and the ledger)."""
-    cache: dict[date, dict[str, Any] | None] | None = session.info.get("coop_ecology_figures")
+def _ecology_headline(session: Session, as_of: date) -> Headline:
+    cache: dict[date, Headline] | None = session.info.get("coop_ecology_figures")
     if cache is not None and as_of in cache:
         return cache[as_of]
-    result = dict(headline_figures(session, as_of))
+    result = headline(session, as_of)
     if cache is not None:
         cache[as_of] = result
     return result
 
 
+def ecology_figures(session: Session, as_of: date) -> dict[str, Any] | None:
+    """The ecology domain's headline figures as of ``as_of`` (computed from readings and the
+    ledger)."""
+    return dict(_ecology_headline(session, as_of).figures)
+
+
+ECOLOGY_NOTES = {
+    "jinyushi_streak_months": "金鱼石断面截至上一个完整月份的连续达标月份",
+    "basin_sections_good_share": "渌水流域上一个完整月份水质优良（Ⅲ类及以上）的断面占比",
+    "compensation_paid_to_jiangxi": "截至当日已支付的年度结算单与已结清的调整",
+}
+
+
 def _ecology(key: str, scale: Decimal = Decimal(1)) -> Callable[[Session, date], Computed]:
     def compute(session: Session, as_of: date) -> Computed:
-        figures = ecology_figures(session, as_of)
-        if figures is None or figures.get(key) is None:
-            return Computed(None, "ecology", (), "/ecology", note="not available")
-        value = (Decimal(str(figures[key])) * scale).quantize(Decimal("0.0001"))
-        return Computed(value, "ecology", (), "/ecology", note=f"ecology.headline_figures[{key}]")
+        found = _ecology_headline(session, as_of)
+        source = found.sources.get(key)
+        if found.figures.get(key) is None or source is None:
+            return Computed(None, "ecology_month", note="暂无数据")
+        value = (Decimal(str(found.figures[key])) * scale).quantize(Decimal("0.0001"))
+        return Computed(value, source.entity, source.ids, source.params,
+                        note=ECOLOGY_NOTES.get(key, ""), keys=source.keys)
     return compute
 
 
@@ -185,7 +209,8 @@ def define_indicator(session: Session, code: str, name: str, unit: str, source: 
     """Create or update an indicator definition (idempotent)."""
     if source == "computed" and code not in COMPUTATIONS:
         raise InvalidInput(f"没有名为 {code} 的计算方法",
-                           [RowError(None, "code", f"one of {', '.join(COMPUTATIONS)}")])
+                           [RowError(None, "code", "应为平台已有的计算方法之一："
+                                     + "、".join(COMPUTATIONS))])
     indicator = session.scalar(select(Indicator).where(Indicator.code == code))
     if indicator is None:
         indicator = Indicator(code=code)
@@ -246,11 +271,12 @@ def store_value(session: Session, indicator: Indicator, period: str, value: Deci
     return row
 
 
-def snapshot(session: Session, period: str, as_of: date | None = None, by: str = "system"
-             ) -> list[IndicatorValue]:
-    """Compute every computed indicator for ``period`` (as of its last day, or ``as_of``) and
-    store the value with the ids of the records it was computed from."""
-    as_of = as_of or period_end(period)
+def snapshot(session: Session, period: str, as_of: date | None = None, by: str = "system",
+             today: date | None = None) -> list[IndicatorValue]:
+    """Compute every computed indicator for ``period`` as of its last day (or ``as_of``), but
+    never later than the platform's today (``today``, else the settings' clock), and store the
+    value with the records it was computed from."""
+    as_of = as_of or min(period_end(period), today or get_settings().today())
     stored: list[IndicatorValue] = []
     with _figures_cache(session):
         computed = [(i, compute(session, i, as_of)) for i in list_indicators(session)
@@ -318,9 +344,12 @@ def history(session: Session, indicator_id: int) -> list[IndicatorValue]:
 
 @dataclass
 class Card:
+    """An indicator's current value; ``source`` is what it was computed from (a provenance:
+    entity, ids, params), for the page to link to."""
+
     indicator: Indicator
     value: Decimal | None
-    link: str
+    source: dict[str, Any]
     source_note: str
     trend: list[tuple[str, Decimal]] = field(default_factory=list)
 
@@ -346,12 +375,13 @@ def _cards(session: Session, as_of: date) -> list[Card]:
         trend = [(v.period, v.value) for v in values.get(ind.id, [])]
         if ind.source == "computed":
             result = compute(session, ind, as_of)
-            cards.append(Card(ind, result.value, result.link, result.note, trend))
+            cards.append(Card(ind, result.value, result.provenance(), result.note, trend))
         else:
             latest = values.get(ind.id, [])
             last = latest[-1] if latest else None
             cards.append(Card(ind, last.value if last else None,
-                              f"/cooperation/indicators/{ind.code}",
+                              {"entity": "cooperation_indicator", "ids": [ind.id],
+                               "params": {"code": ind.code}},
                               f"{ind.reporter} · {last.period}" if last else ind.reporter,
                               trend))
     return cards
