@@ -52,6 +52,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
@@ -266,6 +267,20 @@ async def run_clients(base: str, fx: Fixture, clients: int, seconds: float) -> t
     return stats, time.monotonic() - started
 
 
+def session_cpu_seconds(sid: int) -> float:
+    """CPU time (user + system) of every live process in session ``sid`` (the server and its
+    workers), from /proc; 0 where /proc is not there."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:  # fields after the name: state, ppid, pgrp, session, ...
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.0
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0
@@ -274,11 +289,16 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def report(stats: Stats, elapsed: float, args: argparse.Namespace, backend: str) -> bool:
+def report(stats: Stats, elapsed: float, args: argparse.Namespace, backend: str,
+           cpu: tuple[float, float] = (0.0, 0.0)) -> bool:
     every = [v for values in stats.latencies.values() for v in values]
     rps = len(every) / elapsed
     p50, p99 = pct(every, 50), pct(every, 99)
-    print(f"load: {args.clients} clients, {args.workers} workers, {backend}, {elapsed:.1f} s")
+    load1, load5, _ = os.getloadavg()
+    print(f"load: {args.clients} clients, {args.workers} workers, {backend}, {elapsed:.1f} s; "
+          f"{os.cpu_count()} CPUs, load average {load1:.2f} {load5:.2f}; CPU seconds: "
+          f"client {cpu[0]:.1f}, server {cpu[1]:.1f} "
+          f"({cpu[1] * 1000 / max(len(every), 1):.1f} ms a request)")
     for kind, _w, _c in MIX:
         values = stats.latencies.get(kind, [])
         print(f"  {kind:<13} {len(values):>7} requests  p50 {pct(values, 50):7.1f} ms  "
@@ -322,10 +342,14 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_ready(base, process)
             fx = fixture(base, tokens)
+            client_before = time.process_time()
+            server_before = session_cpu_seconds(process.pid)
             stats, elapsed = asyncio.run(run_clients(base, fx, args.clients, args.seconds))
+            cpu = (time.process_time() - client_before,
+                   session_cpu_seconds(process.pid) - server_before)
         finally:
             stop(process)
-    return 0 if report(stats, elapsed, args, backend) else 1
+    return 0 if report(stats, elapsed, args, backend, cpu) else 1
 
 
 def reset_database(url: str) -> None:

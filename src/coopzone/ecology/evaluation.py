@@ -96,7 +96,7 @@ def _grow_months(old: Evaluation, frame: pl.DataFrame, added: pl.DataFrame) -> E
     if added.height == 0:
         return old
     month = pl.col("time").dt.strftime("%Y-%m")
-    months = added.select(month.unique())["time"]
+    months = added.select(month.unique())["time"].to_list()
     again = evaluate(frame.filter(month.is_in(months)), period="month")
     kept = pl.col("period").is_in(months).not_()
     # Stable sorts keep the engine's item order within a month.

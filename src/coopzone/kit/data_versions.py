@@ -25,8 +25,11 @@ nothing is computed from them and every request may touch them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Connection, Engine, String, event, select, text
 from sqlalchemy.orm import (
@@ -39,6 +42,8 @@ from sqlalchemy.orm import (
 )
 
 from coopzone.db import Base
+
+T = TypeVar("T")
 
 
 class DataVersion(Base):
@@ -198,3 +203,66 @@ event.listen(Session, "before_commit", _before_commit)
 event.listen(Session, "after_transaction_end", _after_end)
 event.listen(Engine, "rollback", _on_rollback)
 event.listen(Engine, "commit", _on_commit)
+
+
+def table_topics(*, leave_out: Iterable[str] = ()) -> list[str]:
+    """Every table topic (all tables but the bookkeeping ones and ``leave_out``)."""
+    skip = UNTRACKED | set(leave_out)
+    return sorted(t for t in Base.metadata.tables if t not in skip)
+
+
+class VersionedCache:
+    """A small per-process cache of values computed from the records of some topics: an
+    entry is served while none of those topics has moved (one read of their versions per
+    transaction), never to or from a session that has written itself (its writes are not
+    committed yet), and for ``ttl`` seconds at most (changes made by hand in SQL). Values
+    are shared between threads and must be treated as read-only."""
+
+    def __init__(self, max_entries: int = 64, ttl: float = 300.0) -> None:
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._flights: dict[Hashable, threading.Lock] = {}
+
+    def get(self, session: Session, key: Hashable, topics: Iterable[str],
+            compute: Callable[[], T]) -> T:
+        topics = list(topics)
+        if touched(session):
+            return compute()
+        gen = generation()  # before the versions: a bump only ages the key
+        full = (key, gen, tuple(sorted(read(session, topics).items())))
+        hit = self._get(full)
+        if hit is not None:
+            cached: T = hit[0]
+            return cached
+        with self._lock:
+            flight = self._flights.setdefault(full, threading.Lock())
+        with flight:  # one thread computes, the others wait for its result
+            hit = self._get(full)
+            if hit is not None:
+                cached = hit[0]
+                return cached
+            try:
+                born = time.monotonic()
+                value = compute()
+                with self._lock:
+                    self._entries[full] = (born, value)
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._flights.pop(full, None)
+        return value
+
+    def _get(self, key: Hashable) -> tuple[Any] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and time.monotonic() - hit[0] < self.ttl:
+                self._entries.move_to_end(key)
+                return (hit[1],)
+        return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

@@ -154,6 +154,18 @@ def ecology_figures(session: Session, as_of: date) -> dict[str, Any] | None:
     return result
 
 
+_FROM_ECOLOGY = "from_ecology"
+
+
+def ecology_card(session: Session, indicator: Indicator, as_of: date) -> Computed | None:
+    """The current value of a computed indicator that comes from the ecology figures (so
+    from readings), or None for any other indicator."""
+    computation = COMPUTATIONS.get(indicator.code) if indicator.source == "computed" else None
+    if computation is None or not getattr(computation, _FROM_ECOLOGY, False):
+        return None
+    return computation(session, as_of)
+
+
 def _ecology(key: str, scale: Decimal = Decimal(1)) -> Callable[[Session, date], Computed]:
     def compute(session: Session, as_of: date) -> Computed:
         figures = ecology_figures(session, as_of)
@@ -161,6 +173,7 @@ def _ecology(key: str, scale: Decimal = Decimal(1)) -> Callable[[Session, date],
             return Computed(None, "ecology", (), "/ecology", note="not available")
         value = (Decimal(str(figures[key])) * scale).quantize(Decimal("0.0001"))
         return Computed(value, "ecology", (), "/ecology", note=f"ecology.headline_figures[{key}]")
+    setattr(compute, _FROM_ECOLOGY, True)
     return compute
 
 
