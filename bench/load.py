@@ -23,9 +23,19 @@ Measured on 2026-12-01 (2 cores shared with six other sessions, load average 2.5
 2 workers): SQLite 8 clients 32.9 req/s, p50 112 ms, p99 1366 ms, 0 errors; SQLite 64 clients
 11.1 req/s, 7 answers 503 (writers past the 15 s busy timeout); PostgreSQL 8 clients
 26.5 req/s, p50 168 ms, p99 1470 ms, 0 errors; PostgreSQL 64 clients 29.5 req/s, p99 6.7 s,
-0 errors. The 300 req/s and p99 targets are not met: after each station push the pushed
-section's figures are judged again (per-section caches), and the cooperation dashboard is
-computed per request.
+0 errors.
+
+Measured on 2026-12-02 after the data-version caches (same machine, load average 9–12, so
+wall-clock figures are a fraction of what the code can do; the server's CPU time per
+request is the steadier figure), before → after: SQLite 8 clients 20.3 → 16.3 req/s,
+36.3 → 30.2 ms CPU a request, 0 errors; SQLite 64 clients 4.3 → 12.2 req/s, 59 × 5xx and
+44 connection errors → 1 × 503; PostgreSQL 8 clients 10.7 → 17.2 req/s, 52.7 → 36.3 ms CPU a
+request, 0 errors; PostgreSQL 64 clients 19.7 → 16.7 req/s, 0 errors both. At 64 clients a
+20 s run is mostly each client's first round (one request of every kind, imports and pushes
+included). The client costs 1–3 s of CPU per run (3–8 % of the server's). The 300 req/s and
+p99 targets are not met: the rest is the cost of a request itself (about 3 ms for the
+lightest, 25–30 ms for the unpaginated agreement list) and, after each station push, the
+compensation strip judging the pushed section's whole history again.
 
 Usage::
 
