@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coopzone.ecology.models import Section
-from coopzone.ecology.readings import readings_frame
-from coopzone.ecology.readings_cache import over_sections, per_section
+from coopzone.ecology.readings import readings_frame, section_frames
+from coopzone.ecology.readings_cache import Grown, over_sections, per_section_grown
 from coopzone.engines.water_quality import (
     Evaluation,
     consecutive_compliant_months,
@@ -68,14 +68,48 @@ def evaluate_sections(session: Session, sections: list[Section], period: str = "
 def _evaluate_sections(session: Session, sections: list[Section], period: str,
                        start: date | None, end: date | None) -> Evaluation:
     by_code = sorted(sections, key=lambda s: s.code)  # the engine's order: by section
-    kind = ("evaluate", period, start, end)
-    parts = per_section(session, kind, [s.id for s in by_code], lambda i: evaluate(
-        readings_frame(session, [i], start, end), period=period))  # type: ignore[arg-type]
-    evs = [parts[s.id] for s in by_code]
+    ids = [s.id for s in by_code]
+    frames = section_frames(session, ids, start, end)
+
+    def build(i: int) -> tuple[Evaluation, tuple[object, int]]:
+        frame = frames[i]
+        return (evaluate(frame.value.frame, period=period),  # type: ignore[arg-type]
+                (frame.lineage, frame.value.frame.height))
+
+    def grow(i: int, old: Grown[Evaluation]) -> tuple[Evaluation, tuple[object, int]] | None:
+        frame = frames[i]
+        lineage, height = old.mark
+        if lineage is not frame.lineage or period != "month":
+            return None  # the frame was read again whole (or periods span months)
+        return (_grow_months(old.value, frame.value.frame, frame.value.frame[height:]),
+                (frame.lineage, frame.value.frame.height))
+
+    parts = per_section_grown(session, ("evaluate", period, start, end), ids, build, grow)
+    evs = [parts[i].value for i in ids]
     ev = Evaluation(sections=pl.concat([e.sections for e in evs], how="vertical"),
                     items=pl.concat([e.items for e in evs], how="vertical"),
                     period=evs[0].period, water_body=evs[0].water_body, target=None)
     return _with_compliance(ev, {s.code: s.target_class for s in sections})
+
+
+def _grow_months(old: Evaluation, frame: pl.DataFrame, added: pl.DataFrame) -> Evaluation:
+    """One section's monthly evaluation after ``added`` readings were appended to
+    ``frame``: a month is judged from its own readings only (period means, 环办〔2011〕22号
+    一(二)), so only the months that received readings are judged again, from all of their
+    readings, and the other months are kept as they were."""
+    if added.height == 0:
+        return old
+    month = pl.col("time").dt.strftime("%Y-%m")
+    months = added.select(month.unique())["time"].to_list()
+    again = evaluate(frame.filter(month.is_in(months)), period="month")
+    kept = pl.col("period").is_in(months).not_()
+    # Stable sorts keep the engine's item order within a month.
+    return Evaluation(
+        sections=pl.concat([old.sections.filter(kept), again.sections], how="vertical")
+        .sort("section", "period", maintain_order=True),
+        items=pl.concat([old.items.filter(kept), again.items], how="vertical")
+        .sort("section", "period", maintain_order=True),
+        period=old.period, water_body=old.water_body, target=old.target)
 
 
 def streaks(session: Session, sections: list[Section], as_of: date,

@@ -338,13 +338,36 @@ def stored_readings(session: Session, section_ids: list[int] | None = None,
     """:func:`readings_frame` with the count of non-finite stored values it left out."""
     if section_ids is None:
         section_ids = list(session.scalars(select(Section.id).order_by(Section.id)))
-    parts = readings_cache.per_section(
-        session, ("frame", start, end, key), section_ids,
-        lambda i: _finite_only(_readings_frame(session, (i,), start, end, key)))
+    parts = section_frames(session, section_ids, start, end, key)
     if not parts:
         return StoredReadings(pl.DataFrame(schema=_FRAME_SCHEMA), 0)
-    return StoredReadings(pl.concat([p.frame for p in parts.values()], how="vertical"),
-                          sum(p.skipped for p in parts.values()))
+    return StoredReadings(pl.concat([p.value.frame for p in parts.values()], how="vertical"),
+                          sum(p.value.skipped for p in parts.values()))
+
+
+def section_frames(session: Session, section_ids: Iterable[int], start: date | None = None,
+                   end: date | None = None, key: str = "code"
+                   ) -> dict[int, readings_cache.Grown[StoredReadings]]:
+    """Each section's stored readings (see :func:`stored_readings`) as a cache entry: a
+    station push appends its readings to the cached frame (rows are only ever added at the
+    end while the entry grows; its ``lineage`` changes when it is read again whole)."""
+    def build(i: int) -> tuple[StoredReadings, int | None]:
+        frame, newest = _readings_frame(session, (i,), start, end, key)
+        return _finite_only(frame), newest
+
+    def grow(i: int, old: readings_cache.Grown[StoredReadings]
+             ) -> tuple[StoredReadings, int | None] | None:
+        if old.mark is None:
+            return None  # nothing was stored: read it whole
+        frame, newest = _readings_frame(session, (i,), start, end, key, after_id=old.mark)
+        if frame.height == 0:
+            return old.value, old.mark
+        added = _finite_only(frame)
+        return (StoredReadings(pl.concat([old.value.frame, added.frame], how="vertical"),
+                               old.value.skipped + added.skipped), newest)
+
+    return readings_cache.per_section_grown(session, ("frame", start, end, key), section_ids,
+                                            build, grow)
 
 
 _FRAME_SCHEMA: dict[str, Any] = {
@@ -366,7 +389,10 @@ def _finite_only(frame: pl.DataFrame) -> StoredReadings:
 
 
 def _readings_frame(session: Session, section_ids: tuple[int, ...],
-                    start: date | None, end: date | None, key: str) -> pl.DataFrame:
+                    start: date | None, end: date | None, key: str,
+                    after_id: int | None = None) -> tuple[pl.DataFrame, int | None]:
+    """The frame of the sections' readings (those with ids above ``after_id`` only, when
+    given) and the newest reading id in it (``after_id`` if none)."""
     label = Section.name if key == "name" else Section.code
     # The times come as stored, in UTC, and are converted in one vectorised step (per-row
     # datetime objects cost most of the time at 50,000 readings): SQLite stores the text
@@ -375,11 +401,13 @@ def _readings_frame(session: Session, section_ids: tuple[int, ...],
     stored = (type_coerce(Reading.measured_at, String()) if sqlite
               else func.timezone("UTC", Reading.measured_at, type_=DateTime()))
     query = (select(label, Section.water_body, stored, Reading.item,
-                    Reading.value, Reading.below_dl, Reading.detection_limit)
+                    Reading.value, Reading.below_dl, Reading.detection_limit, Reading.id)
              .join(Section, Section.id == Reading.section_id)
              # Only counted readings: not those of a batch awaiting review (monitoring.py).
              .outerjoin(ImportBatch, ImportBatch.id == Reading.batch_id)
              .where(Reading.section_id.in_(section_ids), monitoring.counted_clause()))
+    if after_id is not None:
+        query = query.where(Reading.id > after_id)
     if start is not None:
         query = query.where(Reading.measured_at >= datetime(start.year, start.month, start.day,
                                                             tzinfo=SHANGHAI))
@@ -387,12 +415,16 @@ def _readings_frame(session: Session, section_ids: tuple[int, ...],
         query = query.where(Reading.measured_at < datetime(end.year, end.month, end.day,
                                                            tzinfo=SHANGHAI))
     rows = session.execute(query).all()
-    schema = {**_FRAME_SCHEMA, "time": pl.String if sqlite else pl.Datetime("us")}
+    schema = {**_FRAME_SCHEMA, "time": pl.String if sqlite else pl.Datetime("us"),
+              "id": pl.Int64}
     frame = pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    newest = frame["id"].max() if frame.height else after_id
+    frame = frame.drop("id")
     utc = (pl.col("time").str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us") if sqlite
            else pl.col("time"))
     local = utc.dt.replace_time_zone("UTC").dt.convert_time_zone(SHANGHAI.key)
-    return frame.with_columns(local.dt.replace_time_zone(None).alias("time"))
+    return (frame.with_columns(local.dt.replace_time_zone(None).alias("time")),
+            int(newest) if newest is not None else None)  # type: ignore[arg-type]
 
 
 def push_frame(pushed: list[dict[str, object]], locale: str | None = None) -> pl.DataFrame:

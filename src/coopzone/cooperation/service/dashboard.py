@@ -5,7 +5,7 @@ Services take the Session first and never commit; the edge owns the transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -29,15 +29,21 @@ from coopzone.cooperation.service.agreements import (
 from coopzone.cooperation.service.indicators import (
     Card,
     _figures_cache,
+    ecology_card,
     ecology_figures,
     indicator_cards,
     period_end,
 )
 from coopzone.cooperation.service.projects import list_projects, percent_complete
-from coopzone.cooperation.service.tasks import TaskFilter, list_tasks, organisation_names
-from coopzone.db import now
+from coopzone.cooperation.service.tasks import (
+    TaskFilter,
+    list_tasks,
+    organisation_names,
+    today_default,
+)
 from coopzone.ecology.models import Section
 from coopzone.errors import NotFound
+from coopzone.kit import data_versions
 from coopzone.places.models import Place
 
 # ---- dashboard --------------------------------------------------------------------------------
@@ -84,7 +90,7 @@ def data_as_of(session: Session, today: date | None = None) -> date:
     """The date the figures speak for: the end of the month of the newest record (agreement
     signed, meeting held, project report), never later than today. A dashboard opened in a
     quiet month still shows the last complete picture instead of an empty one."""
-    today = today or now().date()
+    today = today or today_default()
     newest = max((d for d in (
         session.scalar(select(func.max(Agreement.signed_on))),
         session.scalar(select(func.max(Meeting.held_on))),
@@ -95,12 +101,40 @@ def data_as_of(session: Session, today: date | None = None) -> date:
     return min(today, period_end(f"{newest.year}-{newest.month:02d}"))
 
 
+# The figures counted from the records are cached per process until any of those records
+# changes (data versions, read once per request; correct across worker processes). Readings
+# are left out of the key: a station push would otherwise make every dashboard count again.
+# What is computed from readings (the ecology figures and their cards, themselves cached
+# per section) and the task lists (as of today, for those logged in) are added per request.
+_RECORDS = data_versions.VersionedCache(max_entries=32)
+_NOT_KEYED = ("ecology_reading", "ecology_import_batch")
+
+
 def dashboard(session: Session, as_of: date | None = None, with_tasks: bool = False
               ) -> Dashboard:
     """The leading group's page. Figures are as of ``as_of`` (default: :func:`data_as_of`);
     the overdue and due-soon task lists are always as of today."""
     with _figures_cache(session):
-        return _dashboard(session, as_of or data_as_of(session), with_tasks)
+        records = _RECORDS.get(
+            session, ("dashboard", as_of, today_default()),
+            data_versions.table_topics(leave_out=_NOT_KEYED),
+            lambda: _dashboard(session, as_of or data_as_of(session), False))
+        return _with_current(session, records, with_tasks)
+
+
+def _with_current(session: Session, cached: Dashboard, with_tasks: bool) -> Dashboard:
+    """The cached dashboard (never changed) with what is computed per request: the figures
+    from readings, the cards showing them, and the task lists."""
+    cards = [replace(c, value=v.value, source=v.provenance(), source_note=v.note)
+             if (v := ecology_card(session, c.indicator, cached.as_of)) is not None else c
+             for c in cached.cards]
+    overdue: list[Task] = []
+    due_soon: list[Task] = []
+    if with_tasks:
+        overdue = list_tasks(session, TaskFilter(overdue=True))
+        due_soon = list_tasks(session, TaskFilter(due_soon=True))
+    return replace(cached, cards=cards, ecology=ecology_figures(session, cached.as_of),
+                   overdue=overdue, due_soon=due_soon)
 
 
 def _dashboard(session: Session, as_of: date, with_tasks: bool) -> Dashboard:

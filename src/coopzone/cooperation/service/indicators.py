@@ -174,6 +174,16 @@ ECOLOGY_NOTES = {
     "basin_sections_good_share": "渌水流域上一个完整月份水质优良（Ⅲ类及以上）的断面占比",
     "compensation_paid_to_jiangxi": "截至当日已支付的年度结算单与已结清的调整",
 }
+_FROM_ECOLOGY = "from_ecology"
+
+
+def ecology_card(session: Session, indicator: Indicator, as_of: date) -> Computed | None:
+    """The current value of a computed indicator that comes from the ecology figures (so
+    from readings), or None for any other indicator."""
+    computation = COMPUTATIONS.get(indicator.code) if indicator.source == "computed" else None
+    if computation is None or not getattr(computation, _FROM_ECOLOGY, False):
+        return None
+    return computation(session, as_of)
 
 
 def _ecology(key: str, scale: Decimal = Decimal(1)) -> Callable[[Session, date], Computed]:
@@ -185,6 +195,7 @@ def _ecology(key: str, scale: Decimal = Decimal(1)) -> Callable[[Session, date],
         value = (Decimal(str(found.figures[key])) * scale).quantize(Decimal("0.0001"))
         return Computed(value, source.entity, source.ids, source.params,
                         note=ECOLOGY_NOTES.get(key, ""), keys=source.keys)
+    setattr(compute, _FROM_ECOLOGY, True)
     return compute
 
 

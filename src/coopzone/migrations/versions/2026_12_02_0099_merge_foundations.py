@@ -1,14 +1,14 @@
-"""merge the foundations branches (3 heads) into one head
+"""merge the foundations branches (4 heads) into one head
 
 Revision ID: 8e4d2b61c7f0
-Revises: 3c9e71a5d0b4, 6a15ca98987f, 70e50c617556
+Revises: 3c9e71a5d0b4, 6a15ca98987f, 70e50c617556, c41e7a9b2d6f
 Create Date: 2026-12-02 03:00:00
 """
 
 from collections.abc import Sequence
 
 revision: str = "8e4d2b61c7f0"
-down_revision: str | Sequence[str] | None = ('3c9e71a5d0b4', '6a15ca98987f', '70e50c617556')
+down_revision: str | Sequence[str] | None = ('3c9e71a5d0b4', '6a15ca98987f', '70e50c617556', 'c41e7a9b2d6f')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
