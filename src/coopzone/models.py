@@ -4,6 +4,8 @@ from coopzone.accounts import models as accounts_models
 from coopzone.cooperation import models as cooperation_models
 from coopzone.db import Base
 from coopzone.ecology import models as ecology_models
+from coopzone.kit.statements import models as statements_models
 from coopzone.places import models as places_models
 
-__all__ = ["Base", "accounts_models", "cooperation_models", "ecology_models", "places_models"]
+__all__ = ["Base", "accounts_models", "cooperation_models", "ecology_models", "places_models",
+           "statements_models"]
