@@ -13,6 +13,7 @@ A domain supplies what is its own: which periods and rules, how lines are comput
 """
 
 from coopzone.kit.statements.machine import (
+    ACTION_NAMES,
     ADJUSTMENT,
     ADJUSTMENT_TRANSITIONS,
     CHANGE_STATE_NAMES,
@@ -53,7 +54,8 @@ from coopzone.kit.statements.service import (
 )
 
 __all__ = [
-    "ADJUSTMENT", "ADJUSTMENT_TRANSITIONS", "CHANGE_STATE_NAMES", "OPEN", "PAID", "RECOMPUTED",
+    "ACTION_NAMES", "ADJUSTMENT", "ADJUSTMENT_TRANSITIONS", "CHANGE_STATE_NAMES", "OPEN", "PAID",
+    "RECOMPUTED",
     "RECORDED", "SETTLED", "STATEMENT_TRANSITIONS", "STATES", "STATE_NAMES", "UNPAID", "Actor",
     "Book", "Sides", "StatementEvent", "Transition", "TwoPartyChange", "TwoPartyStatement",
     "checked_payment", "close", "computed", "confirm", "confirmable", "direction",
