@@ -3,50 +3,24 @@ COOPZONE_TEST_DATABASE_URL is set), rolled back after each test."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from coopzone.accounts import service as accounts
 from coopzone.accounts.audit import install_audit_hook, set_actor
-from coopzone.accounts.models import Organisation, User
 from coopzone.accounts.security import use_cheap_hashing
 from coopzone.api.app import create_app
 from coopzone.config import Settings
 from coopzone.db import make_engine
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
+from tests.helpers import People, database_url, make_people, make_settings
 
 use_cheap_hashing()
-
-PASSWORD = "correct-horse-battery"
-SECRET = "test-secret-key-not-for-production"
-
-
-def database_url(tmp_path_factory: pytest.TempPathFactory, name: str) -> str:
-    """A fresh database per call: a new SQLite file, or a new PostgreSQL database."""
-    pg = os.environ.get("COOPZONE_TEST_DATABASE_URL")
-    if not pg:
-        return f"sqlite:///{tmp_path_factory.mktemp(name) / 'test.sqlite3'}"
-    base, _, _ = pg.rpartition("/")
-    admin = make_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{base}/{name}"
-
-
-def make_settings(url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {"env": "test", "secret_key": SECRET, "database_url": url}
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -102,35 +76,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield c
 
 
-@dataclass
-class People:
-    """Organisations and users of both provinces for permission tests."""
-
-    hunan_county_org: Organisation  # 醴陵市 430281
-    jiangxi_county_org: Organisation  # 湘东区 360313
-    hunan_editor: User
-    jiangxi_editor: User
-    viewer: User
-    admin: User
-
-
 @pytest.fixture
 def people(session: Session) -> People:
-    hunan = accounts.create_organisation(session, "醴陵市生态环境分局", "ecology_bureau", "430281")
-    jiangxi = accounts.create_organisation(session, "湘东区生态环境分局", "ecology_bureau",
-                                           "360313")
-    hunan_editor = accounts.create_user(session, "liling", PASSWORD, "醴陵编辑")
-    jiangxi_editor = accounts.create_user(session, "xiangdong", PASSWORD, "湘东编辑")
-    viewer = accounts.create_user(session, "viewer", PASSWORD, "只读")
-    admin = accounts.create_user(session, "admin", PASSWORD, "管理员", is_platform_admin=True)
-    accounts.grant_role(session, hunan_editor, hunan, "editor")
-    accounts.grant_role(session, jiangxi_editor, jiangxi, "editor")
-    accounts.grant_role(session, viewer, jiangxi, "viewer")
-    session.commit()
-    return People(hunan, jiangxi, hunan_editor, jiangxi_editor, viewer, admin)
-
-
-def token_for(session: Session, user: User, scopes: list[str] | None = None) -> dict[str, str]:
-    _token, plain = accounts.create_token(session, user, "test", scopes or ["read", "write"])
-    session.commit()
-    return {"Authorization": f"Bearer {plain}"}
+    return make_people(session)

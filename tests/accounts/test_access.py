@@ -15,7 +15,7 @@ from coopzone.accounts.models import ApiToken, AuditLog, LoginFailure, User
 from coopzone.config import Settings
 from coopzone.db import now
 from coopzone.ecology.models import Section
-from tests.conftest import PASSWORD, People, token_for
+from tests.helpers import PASSWORD, People, token_for
 
 JINYUSHI = {"code": "JYS", "name": "金鱼石", "river": "萍水河", "basin": "渌水",
             "county_code": "360313", "level": "national", "target_class": 3, "is_border": True}

@@ -40,8 +40,6 @@ from coopzone.cooperation.schemas import (
 from coopzone.db import Base
 from coopzone.ecology import ledger
 from coopzone.ecology.models import StatementChange
-from tests.conftest import PASSWORD, People, make_settings, token_for
-from tests.cooperation.conftest import HEADER, Coop, xiangdong_agreement, xlsx
 from tests.ecology.ledger_support import (
     Finance,
     load_agreements,
@@ -49,6 +47,16 @@ from tests.ecology.ledger_support import (
     make_section,
     months,
     write_months,
+)
+from tests.helpers import (
+    HEADER,
+    PASSWORD,
+    Coop,
+    People,
+    make_settings,
+    token_for,
+    xiangdong_agreement,
+    xlsx,
 )
 
 # Routes that write no record of the platform: signing in and out.

@@ -26,7 +26,7 @@ from coopzone.api.app import create_app
 from coopzone.config import Settings, get_settings
 from coopzone.db import make_engine, now
 from coopzone.errors import Forbidden, InvalidInput, NotFound
-from tests.conftest import PASSWORD, SECRET, People, make_settings
+from tests.helpers import PASSWORD, SECRET, People, make_settings
 
 COOKIE = "coopzone_session"
 NEW_PASSWORD = "a-new-and-long-password"

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.models import ApiToken, AuditLog, Organisation
-from tests.conftest import People, token_for
+from tests.helpers import People, token_for
 
 READ_ONLY = "此令牌只有读取权限，不能提交、修改或删除任何内容"
 

@@ -22,7 +22,7 @@ from coopzone.api.app import create_app
 from coopzone.db import make_engine, make_session_factory, transaction
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
-from tests.conftest import database_url, make_settings
+from tests.helpers import database_url, make_settings
 from tests.serving import serve
 
 

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 import coopzone
-from tests.conftest import People, token_for
+from tests.helpers import People, token_for
 
 
 def test_health_reports_version_and_database(client: TestClient) -> None:

@@ -18,8 +18,16 @@ from coopzone.cooperation.models import Agreement, Party, Project, Task
 from coopzone.ecology.models import Reading, Section
 from coopzone.kit.validation import ID_MAX
 from tests.accounts.test_access import csrf_of, login
-from tests.conftest import PASSWORD, People, token_for
-from tests.cooperation.conftest import GOOD_ROWS, HEADER, Coop, xiangdong_agreement, xlsx
+from tests.helpers import (
+    GOOD_ROWS,
+    HEADER,
+    PASSWORD,
+    Coop,
+    People,
+    token_for,
+    xiangdong_agreement,
+    xlsx,
+)
 
 ERROR_KEYS = {"error", "detail", "errors", "request_id"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -25,7 +25,6 @@ from coopzone.ecology import ledger
 from coopzone.ecology.models import Reading, Statement, StatementChange
 from coopzone.errors import Conflict
 from tests.api.live import Live, live_server, parallel, statuses
-from tests.conftest import PASSWORD
 from tests.ecology.ledger_support import (
     load_agreements,
     make_finance,
@@ -33,6 +32,7 @@ from tests.ecology.ledger_support import (
     months,
     write_months,
 )
+from tests.helpers import PASSWORD
 
 AS_OF = date(2020, 1, 1)  # settles 2019-07..2019-12: Hunan pays Jiangxi 4,000,000 yuan
 N = 8

@@ -24,7 +24,7 @@ from coopzone.api.deps import SessionDep
 from coopzone.api.errors import INTERNAL_ERROR_ZH
 from coopzone.db import make_engine, make_session_factory
 from coopzone.migrate import upgrade
-from tests.conftest import PASSWORD, make_settings
+from tests.helpers import PASSWORD, make_settings
 from tests.serving import free_port, serve
 
 ERROR_KEYS = {"error", "detail", "errors", "request_id"}

@@ -48,7 +48,7 @@ from coopzone.cooperation.schemas import (
 )
 from coopzone.ecology import service as ecology
 from coopzone.ecology.schemas import SectionCreate
-from tests.conftest import PASSWORD, People, make_settings, token_for
+from tests.helpers import PASSWORD, People, make_settings, token_for
 
 SCHEMA = schemathesis.openapi.from_dict(create_app(make_settings("sqlite://")).openapi())
 OPERATIONS = {op.label: op for op in (r.ok() for r in SCHEMA.get_all_operations())}

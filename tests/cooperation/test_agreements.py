@@ -17,7 +17,7 @@ from coopzone.cooperation.schemas import (
     PartyIn,
 )
 from coopzone.errors import Conflict, Forbidden, InvalidInput
-from tests.cooperation.conftest import Coop, count, xiangdong_agreement
+from tests.helpers import Coop, count, xiangdong_agreement
 
 
 def test_parties_are_recognised_by_name(session: Session, coop: Coop) -> None:

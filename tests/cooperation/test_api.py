@@ -6,8 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from coopzone.cooperation.models import Agreement, Document, Task
-from tests.conftest import token_for
-from tests.cooperation.conftest import GOOD_ROWS, HEADER, Coop, count, new_task, xlsx
+from tests.helpers import GOOD_ROWS, HEADER, Coop, count, new_task, token_for, xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,7 +12,7 @@ from coopzone.accounts.models import AuditLog
 from coopzone.cooperation import service
 from coopzone.cooperation.demo import AS_OF, load_cooperation_demo
 from coopzone.cooperation.models import Agreement, Meeting, Project, Task
-from tests.cooperation.conftest import count
+from tests.helpers import count
 
 
 def test_the_demo_adds_up_to_the_article(session: Session) -> None:

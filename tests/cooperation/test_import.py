@@ -13,7 +13,7 @@ from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
 from coopzone.cooperation.models import Agreement, AgreementParty, Party
 from coopzone.errors import InvalidInput, RowError
-from tests.cooperation.conftest import GOOD_ROWS, HEADER, Coop, count, xlsx
+from tests.helpers import GOOD_ROWS, HEADER, Coop, count, xlsx
 
 
 def snapshot_counts(session: Session) -> tuple[int, int, int, int]:

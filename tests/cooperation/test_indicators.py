@@ -17,7 +17,7 @@ from coopzone.cooperation.schemas import (
     PartyIn,
 )
 from coopzone.errors import Conflict, Forbidden, InvalidInput
-from tests.cooperation.conftest import Coop, count, xiangdong_agreement
+from tests.helpers import Coop, count, xiangdong_agreement
 
 
 def test_a_computed_value_is_stored_per_period_with_the_ids_it_came_from(

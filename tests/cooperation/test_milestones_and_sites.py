@@ -24,10 +24,9 @@ from coopzone.cooperation.schemas import (
 )
 from coopzone.db import Base
 from coopzone.errors import Conflict, Forbidden, InvalidInput
-from tests.conftest import token_for
-from tests.cooperation.conftest import Coop, count
 from tests.cooperation.test_forms import audit, log_in, only, xiangdong_project
 from tests.cooperation.test_forms_projects_status_indicators import PROJECT_FORM
+from tests.helpers import Coop, count, token_for
 
 WATCHED: tuple[type[Base], ...] = (Project, ProjectSite, Milestone, AuditLog)
 

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from coopzone.cooperation.models import Agreement
 from coopzone.db import now
 from tests.accounts.test_access import login
-from tests.conftest import PASSWORD
-from tests.cooperation.conftest import (
+from tests.helpers import (
     GOOD_ROWS,
     HEADER,
+    PASSWORD,
     Coop,
     count,
     new_task,

@@ -13,7 +13,7 @@ from coopzone.cooperation.models import Task, TaskEvent
 from coopzone.cooperation.schemas import TaskCreate
 from coopzone.db import now
 from coopzone.errors import Conflict, Forbidden, InvalidInput
-from tests.cooperation.conftest import Coop, count, new_task
+from tests.helpers import Coop, count, new_task
 
 
 def state(session: Session, task_id: int) -> str:

@@ -19,8 +19,7 @@ from coopzone.cooperation.importers import read_agreements
 from coopzone.cooperation.models import Agreement, AgreementParty, Document, Party
 from coopzone.cooperation.schemas import AgreementStatusChange, AgreementUpdate
 from coopzone.errors import Conflict, InvalidInput
-from tests.conftest import PASSWORD, token_for
-from tests.cooperation.conftest import HEADER, Coop, count, xiangdong_agreement, xlsx
+from tests.helpers import HEADER, PASSWORD, Coop, count, token_for, xiangdong_agreement, xlsx
 
 TITLE = "湘东—醴陵协议"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -16,7 +16,7 @@ from coopzone.api.app import create_app
 from coopzone.db import make_engine, make_session_factory
 from coopzone.demo import load_demo
 from coopzone.migrate import upgrade
-from tests.conftest import PASSWORD, database_url, make_settings
+from tests.helpers import PASSWORD, database_url, make_settings
 from tests.serving import serve
 
 CHROMIUM = Path("/usr/bin/chromium")

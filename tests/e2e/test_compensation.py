@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_compensation_page_shows_the_computed_figures(live_server: str, page: Page) -> None:

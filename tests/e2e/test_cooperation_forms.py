@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def log_in_as_the_office(page: Page, live_server: str, where: str) -> None:

@@ -48,8 +48,8 @@ from coopzone.demo import load_demo
 from coopzone.ecology import ledger
 from coopzone.ecology.models import Reading, Section, Statement
 from coopzone.migrate import upgrade
-from tests.conftest import PASSWORD, database_url, make_settings
 from tests.e2e.conftest import serve
+from tests.helpers import PASSWORD, database_url, make_settings
 
 # 60 characters: fits the shortest text column that shows it (a section's name).
 PAYLOAD = '<img src=x onerror=__xss=1>"><script>__xss=1</script>{{7*7}}'

@@ -13,7 +13,7 @@ from coopzone.accounts.models import Organisation, User
 from coopzone.db import SHANGHAI
 from coopzone.ecology import ledger
 from coopzone.ecology.models import Reading, Section
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 # Item values giving a month of Class II, or Class IV (NH3-N 1.2 mg/L: IV ≤ 1.5).
 GOOD = {"nh3n": 0.4, "tp": 0.08, "codmn": 3.5, "do": 7.0, "cod": 12.0}

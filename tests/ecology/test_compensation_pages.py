@@ -15,7 +15,6 @@ from coopzone.accounts.service import principal_for
 from coopzone.api.app import create_app
 from coopzone.ecology import ledger
 from coopzone.ecology.models import Statement
-from tests.conftest import PASSWORD, People, make_settings, token_for
 from tests.ecology.ledger_support import (
     Finance,
     load_agreements,
@@ -24,6 +23,7 @@ from tests.ecology.ledger_support import (
     months,
     write_months,
 )
+from tests.helpers import PASSWORD, People, make_settings, token_for
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from coopzone.ecology.models import (
     StatementChange,
 )
 from coopzone.errors import Conflict, Forbidden, InvalidInput
-from tests.conftest import People
 from tests.ecology.ledger_support import (
     Finance,
     load_agreements,
@@ -31,6 +30,7 @@ from tests.ecology.ledger_support import (
     months,
     write_months,
 )
+from tests.helpers import People
 
 AS_OF = date(2020, 1, 1)  # settles 2019-07..2019-12
 

@@ -36,7 +36,7 @@ from coopzone.engines.water_quality_gb3838 import ITEM_CODES
 from coopzone.errors import InvalidInput
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
-from tests.conftest import PASSWORD, People, database_url, token_for
+from tests.helpers import PASSWORD, People, database_url, token_for
 
 AS_OF = date(2025, 9, 30)
 NOW_TEXT = "2025-09-30 23:59"

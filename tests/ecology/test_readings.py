@@ -15,7 +15,7 @@ from coopzone.accounts.service import principal_for
 from coopzone.ecology import readings
 from coopzone.ecology.models import ImportBatch, Reading, Section
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation
-from tests.conftest import PASSWORD, People, token_for
+from tests.helpers import PASSWORD, People, token_for
 
 DATA = Path(__file__).parent / "data"
 

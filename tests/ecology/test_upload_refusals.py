@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from coopzone.api.app import create_app
 from coopzone.ecology.models import ImportBatch, Reading
-from tests.conftest import PASSWORD, People, make_settings, token_for
 from tests.ecology.ledger_support import make_section
+from tests.helpers import PASSWORD, People, make_settings, token_for
 
 URL = "/api/v1/ecology/imports"
 CSV = "断面,时间,项目,数值\n金鱼石,2025-08-01 08:00,氨氮,0.31\n".encode()

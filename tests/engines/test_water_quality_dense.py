@@ -1,22 +1,20 @@
 """The dense (bincount) path of the monthly sums agrees with the general hash path.
 
-``evaluate`` takes the dense path whenever it applies; with ``monthly_sums`` switched off
-it takes the general path, so evaluating the same readings both ways must give identical
-results.
+``evaluate`` takes the dense path whenever it applies (``sums="auto"``); ``sums="general"``
+takes the general path and ``sums="dense"`` requires the dense one, so evaluating the same
+readings both ways must give identical results. Within the dense path, ``monthly_sums``'s
+``chunks`` parameter picks dense boxes or the hash fallback per chunk the same way.
 """
 
 from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
-from unittest import mock
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from coopzone.engines import water_quality as engine
-from coopzone.engines import water_quality_dense as dense_module
 from coopzone.engines.water_quality import Evaluation, evaluate
 from coopzone.engines.water_quality_dense import monthly_sums
 
@@ -48,13 +46,13 @@ def readings(n: int, *, seed: int, start: datetime, hours: int, sections: int,
 
 def general(df: pl.DataFrame, **kwargs: object) -> Evaluation:
     """``evaluate`` by the general (hash group-by) path."""
-    with mock.patch.object(engine, "monthly_sums", lambda *args: None):
-        return evaluate(df, **kwargs)  # type: ignore[arg-type]
+    return evaluate(df, sums="general", **kwargs)  # type: ignore[arg-type]
 
 
 def both_ways(df: pl.DataFrame, **kwargs: object) -> None:
     assert monthly_sums(df) is not None  # the dense path applies
-    dense = evaluate(df, **kwargs)  # type: ignore[arg-type]
+    dense = evaluate(df, sums="dense", **kwargs)  # type: ignore[arg-type]
+    assert_frame_equal(evaluate(df, **kwargs).items, dense.items)  # type: ignore[arg-type]
     hashed = general(df, **kwargs)
     assert dense.items.height > 0
     assert_frame_equal(dense.items, hashed.items)
@@ -67,29 +65,38 @@ def test_dense_equals_general_by_period(period: str) -> None:
     both_ways(df, period=period, target=3)
 
 
-def test_keys_spread_too_widely_take_the_hash_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+def _sums(df: pl.DataFrame, chunks: str) -> pl.DataFrame:
+    out = monthly_sums(df, chunks=chunks)  # type: ignore[arg-type]
+    assert out is not None
+    return out.sort("section", "item", "_m")
+
+
+def test_keys_spread_too_widely_take_the_hash_fallback() -> None:
     """900 sections x 100 days x 10 items is far wider than 30,000 readings."""
-    calls: list[int] = []
-    group_chunk = dense_module._group_chunk
-
-    def spy(chunk: pl.DataFrame, partials: object) -> None:
-        calls.append(chunk.height)
-        group_chunk(chunk, partials)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(dense_module, "_group_chunk", spy)
     df = readings(30_000, seed=2, start=datetime(2020, 1, 31, 20), hours=24 * 100,
                   sections=900, time_sorted=True)
+    with pytest.raises(ValueError, match="too widely"):
+        monthly_sums(df, chunks="dense")  # no dense box fits: auto must fall back
+    assert_frame_equal(_sums(df, "auto"), _sums(df, "hash"))
     both_ways(df)
-    assert calls
 
 
-def test_compact_chunks_are_counted_densely(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(chunk: pl.DataFrame, partials: object) -> None:
-        raise AssertionError("hash fallback used")
+def test_compact_chunks_are_counted_densely() -> None:
+    df = readings(20_000, seed=6, start=datetime(2019, 12, 1), hours=24 * 70, sections=20)
+    dense = _sums(df, "dense")  # refuses if any chunk needed the hash fallback
+    assert_frame_equal(_sums(df, "auto"), dense)
+    assert_frame_equal(_sums(df, "hash"), dense, check_exact=False)
+    both_ways(df)
 
-    monkeypatch.setattr(dense_module, "_group_chunk", refuse)
-    both_ways(readings(20_000, seed=6, start=datetime(2019, 12, 1), hours=24 * 70,
-                       sections=20))
+
+def test_path_choices_are_checked() -> None:
+    df = readings(100, seed=7, start=datetime(2020, 1, 1), hours=24, sections=2)
+    with pytest.raises(ValueError, match="chunks"):
+        monthly_sums(df, chunks="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="sums"):
+        evaluate(df, sums="sometimes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="dense path"):
+        evaluate(df, sums="dense", ph_mean="hydrogen_ion")
 
 
 def test_months_far_apart_and_midnight_boundaries() -> None:

@@ -15,8 +15,7 @@ from coopzone.config import Settings
 from coopzone.errors import InvalidInput, TooLarge
 from coopzone.kit import uploads
 from coopzone.kit.uploads import Limits, check_rows, check_spreadsheet
-from tests.conftest import SECRET
-from tests.cooperation.conftest import HEADER, xlsx
+from tests.helpers import HEADER, SECRET, xlsx
 
 
 @dataclass

@@ -32,7 +32,7 @@ from coopzone.db import Base, make_engine
 from coopzone.migrate import alembic_config, upgrade
 from coopzone.ops.backup import BackupError, create_backup, read_manifest, restore_backup
 from coopzone.places.service import load_places
-from tests.conftest import PASSWORD, database_url, make_settings
+from tests.helpers import PASSWORD, database_url, make_settings
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + "湘赣边合作协议".encode()
 _names = itertools.count()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from coopzone.config import Settings, get_settings
 from coopzone.migrate import alembic_config, upgrade
 from coopzone.ops.checks import Finding, errors, startup_checks
-from tests.conftest import database_url
+from tests.helpers import database_url
 
 GOOD_SECRET = "a-production-secret-of-forty-characters!"
 

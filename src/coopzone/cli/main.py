@@ -14,6 +14,7 @@ from rich.table import Table
 
 import coopzone
 from coopzone.accounts import service as accounts
+from coopzone.cli.calendar import calendar_app, services_app
 from coopzone.cli.context import command_session, console, err_console, fail, settings
 from coopzone.config import Settings
 from coopzone.cooperation.cli import app as cooperation_app
@@ -41,6 +42,8 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(backup_app, name="backup")
 app.add_typer(ecology_app, name="ecology")
 app.add_typer(cooperation_app, name="cooperation")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(services_app, name="services")
 
 
 @app.command()

@@ -98,6 +98,7 @@ __all__ = [
 
 Period = Literal["month", "quarter", "year", "all"]
 PhMean = Literal["arithmetic", "hydrogen_ion"]
+SumsPath = Literal["auto", "dense", "general"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "year", "all")
 WATER_BODIES: tuple[str, ...] = ("river", "lake")
 _CLASS_III = 3
@@ -323,7 +324,8 @@ def _period_label(period: str) -> pl.Expr:
 
 
 def _aggregate(
-    readings: pl.DataFrame | pl.LazyFrame, period: str, water_body: str, ph_mean: str
+    readings: pl.DataFrame | pl.LazyFrame, period: str, water_body: str, ph_mean: str,
+    sums: str = "auto",
 ) -> pl.DataFrame:
     """Sums per section-month-item (the only pass over the raw readings), then per period.
 
@@ -336,7 +338,10 @@ def _aggregate(
     missing = {"section", "time", "item", "value", "below_dl"} - set(names)
     if missing:
         raise ValueError(f"readings lack columns: {sorted(missing)}")
-    dense = monthly_sums(readings, water_body) if ph_mean == "arithmetic" else None
+    dense = (monthly_sums(readings, water_body)
+             if ph_mean == "arithmetic" and sums != "general" else None)
+    if dense is None and sums == "dense":
+        raise ValueError("the dense path does not suit these readings (or the pH mean)")
     if dense is not None:
         return _combine_months(dense, period, ph_mean)
     time = schema["time"]
@@ -507,15 +512,23 @@ def evaluate(
     target: int | None = None,
     *,
     ph_mean: PhMean = "arithmetic",
+    sums: SumsPath = "auto",
 ) -> Evaluation:
     """Evaluate sections per period by the single-factor method (环办〔2011〕22号 二(一)).
 
     Period means use ½DL for below-detection readings (环办监测函〔2020〕82号 point 7),
     are rounded half-even to the item's decimals, then classed against GB 3838-2002
     Table 1. ``target`` (1..5) fills ``compliant`` (class <= target).
+
+    ``sums`` picks the one pass over the raw readings: ``"auto"`` takes the dense path
+    (:func:`~coopzone.engines.water_quality_dense.monthly_sums`) whenever it applies, else the
+    general hash group-by; ``"general"`` always takes the general path; ``"dense"`` requires
+    the dense path (``ValueError`` when the input does not suit it). Results are identical.
     """
     _check_args(period, water_body, target, ph_mean)
-    agg = _aggregate(readings, period, water_body, ph_mean)
+    if sums not in ("auto", "dense", "general"):
+        raise ValueError(f"sums must be auto, dense or general, not {sums!r}")
+    agg = _aggregate(readings, period, water_body, ph_mean, sums)
     items = _item_results(agg, period, ph_mean)
     sections = _section_results(items, target)
     return Evaluation(

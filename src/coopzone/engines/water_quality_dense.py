@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -104,8 +105,12 @@ WATER_BODY_CODES = ("river", "lake")
 _OTHER_BODY = len(WATER_BODY_CODES)  # code of a water body that is neither
 
 
+ChunkPath = Literal["auto", "dense", "hash"]
+
+
 def monthly_sums(readings: pl.DataFrame | pl.LazyFrame,
-                 water_body: str = "river") -> pl.DataFrame | None:
+                 water_body: str = "river", *, chunks: ChunkPath = "auto"
+                 ) -> pl.DataFrame | None:
     """Per section, water body, item and month: ``n``, ``_sum`` (½DL applied),
     ``_n_below`` and ``detection_limit`` (largest limit among below-DL readings).
 
@@ -113,7 +118,14 @@ def monthly_sums(readings: pl.DataFrame | pl.LazyFrame,
     (UInt32), _sum, detection_limit (Float64). A row's ``water_body`` (when the column is
     there and not null) overrides the argument; a below-DL row's ``detection_limit`` (when
     given) overrides its value. ``None`` when the input does not suit this path.
+
+    ``chunks`` picks how each chunk is counted: ``"auto"`` counts into a dense box when the
+    chunk's keys are compact enough and by hash group-by otherwise; ``"dense"`` refuses
+    (``ValueError``) a chunk too sparse for a box; ``"hash"`` groups every chunk by hash.
+    All three give the same sums.
     """
+    if chunks not in ("auto", "dense", "hash"):
+        raise ValueError(f"chunks must be auto, dense or hash, not {chunks!r}")
     lf = readings.lazy()
     schema = lf.collect_schema()
     section, item = _code("section", schema["section"]), _code("item", schema["item"])
@@ -138,7 +150,7 @@ def monthly_sums(readings: pl.DataFrame | pl.LazyFrame,
     partials = _Partials()
     for batch in batches:
         for chunk in _aligned_chunks(batch):
-            _count_chunk(chunk, partials)
+            _count_chunk(chunk, partials, chunks)
     out = _finish(partials.frame(), _labels(schema["section"]), _labels(schema["item"]),
                   bodies)
     if not bodies:
@@ -162,7 +174,7 @@ def _aligned_chunks(batch: pl.DataFrame) -> list[Chunk]:
     return [dict(zip(batch.columns, parts, strict=True)) for parts in zip(*per_column, strict=True)]
 
 
-def _count_chunk(chunk: Chunk, partials: _Partials) -> None:
+def _count_chunk(chunk: Chunk, partials: _Partials, path: ChunkPath = "auto") -> None:
     if any(chunk[c].null_count() for c in ("s", "i", "d")):
         raise ValueError("readings need a section, an item and a time on every row")
     if chunk["v"].null_count():
@@ -177,7 +189,10 @@ def _count_chunk(chunk: Chunk, partials: _Partials) -> None:
     if d_lo < FIRST_DAY_NUMBER or d_hi > _LAST_DAY_NUMBER:
         raise ValueError(_TIME_RANGE_ERROR)
     shape = (int(s.max()) - s_lo + 1, d_hi - d_lo + 1, int(i.max()) - i_lo + 1)
-    if shape[0] * shape[1] * shape[2] > max(_SPARSE_FACTOR * rows, _SMALL_RANGE):
+    sparse = shape[0] * shape[1] * shape[2] > max(_SPARSE_FACTOR * rows, _SMALL_RANGE)
+    if sparse and path == "dense":
+        raise ValueError("a chunk's keys are spread too widely to be counted densely")
+    if sparse or path == "hash":
         _group_chunk(pl.DataFrame(chunk), partials)
         return
     # Flat index into the (section, day, item) box of this chunk.
