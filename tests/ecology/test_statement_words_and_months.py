@@ -22,7 +22,7 @@ from coopzone.accounts.service import principal_for
 from coopzone.ecology import ledger, statements
 from coopzone.ecology.models import Section, Statement
 from coopzone.kit.statements import StatementEvent
-from tests.conftest import token_for
+from tests.helpers import token_for
 from tests.ecology.ledger_support import (
     Finance,
     load_agreements,
