@@ -22,7 +22,6 @@ from coopzone.accounts.service import principal_for
 from coopzone.ecology import ledger, statements
 from coopzone.ecology.models import Section, Statement
 from coopzone.kit.statements import StatementEvent
-from tests.helpers import token_for
 from tests.ecology.ledger_support import (
     Finance,
     load_agreements,
@@ -32,6 +31,7 @@ from tests.ecology.ledger_support import (
     write_months,
 )
 from tests.ecology.test_compensation_pages import csrf_of, login
+from tests.helpers import token_for
 
 BEFORE = {f"2019-{m:02d}": "早于协议起始月份（2019-07 起执行）" for m in range(1, 7)}
 
