@@ -10,10 +10,12 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
-from coopzone.ecology import compensation_pages, ledger
+from coopzone.ecology import compensation_pages, ledger, statements
 from coopzone.ecology.models import Statement, StatementChange
+from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.money import amount_in_words
 from coopzone.kit.validation import Day, Id, Key, Str, Year
 
@@ -180,14 +182,20 @@ def get_statement(session: SessionDep, statement_id: Id) -> StatementRead:
     return _read(ledger.get_statement(session, statement_id))
 
 
+def _download(session: Session, statement_id: int, ext: str) -> Response:
+    body, media, name = statements.download(session, ledger.get_statement(session, statement_id),
+                                            ext)
+    return Response(body, media_type=media, headers=attachment_headers(name))
+
+
 @router.get("/statements/{statement_id}/statement.xlsx")
 def statement_xlsx(session: SessionDep, statement_id: Id) -> Response:
-    return compensation_pages.statement_xlsx(session, str(statement_id), None)
+    return _download(session, statement_id, "xlsx")
 
 
 @router.get("/statements/{statement_id}/statement.pdf")
 def statement_pdf(session: SessionDep, statement_id: Id) -> Response:
-    return compensation_pages.statement_pdf(session, str(statement_id), None)
+    return _download(session, statement_id, "pdf")
 
 
 @router.post("/statements/{statement_id}/confirm", response_model=StatementRead)

@@ -257,15 +257,8 @@ def statement_page(request: Request, session: SessionDep, principal: OptionalUse
 def _download(session: Session, ref: str, series: str | None, ext: str) -> Response:
     found = resolve(session, ref, series)
     statement = found[0] if isinstance(found, list) else found
-    if ext == "xlsx":
-        body = statements.statement_xlsx(session, statement.id)
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = statements.statement_pdf(session, statement.id)
-        media = "application/pdf"
-    name = statements.filename(statement, ext)
-    return Response(body, media_type=media,
-                    headers=attachment_headers(name))
+    body, media, name = statements.download(session, statement, ext)
+    return Response(body, media_type=media, headers=attachment_headers(name))
 
 
 @router.get("/{ref}/statement.xlsx")
