@@ -293,3 +293,4 @@ def test_the_shared_part_needs_no_domain() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().split(",") == ["db", "errors", "kit"]
+

@@ -27,59 +27,18 @@ from rich.console import Console
 from rich.table import Table
 
 from coopzone.ecology.agreement_files import AgreementInvalid, load_agreements
+from coopzone.ecology.settlement import period_results
 from coopzone.ecology.water_files import FileRejected, read_water_files
 from coopzone.engines.eco_compensation import (
     Agreement,
-    PeriodResult,
     Settlement,
     SettlementLine,
     settle_each,
 )
-from coopzone.engines.water_quality import evaluate
 from coopzone.errors import NotFound
 
 FORMATS = ("table", "json", "csv")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
-# --- adapter: water-quality frames → PeriodResult -------------------------------------------
-
-
-def period_results(readings: pl.DataFrame, agreement: Agreement) -> list[PeriodResult]:
-    """Evaluate readings the way ``agreement`` assesses them.
-
-    The class comes from the agreement's items only (赤水河: CODMn, NH3-N, TP), every item
-    keeps its mean (新安江 P needs TN). A section-period with readings but no graded item has
-    ``water_class`` None, which the engine treats as missing, never as a pass.
-    """
-    terms = agreement.evaluation
-    full = evaluate(readings, period=terms.period, water_body=terms.water_body)
-    sections = full.sections
-    if terms.items:
-        chosen = readings.filter(pl.col("item").is_in(list(terms.items)))
-        if chosen.height:
-            sections = evaluate(chosen, period=terms.period, water_body=terms.water_body).sections
-        else:
-            sections = sections.clear()
-    return _to_results(full.items, sections)
-
-
-def _to_results(items: pl.DataFrame, sections: pl.DataFrame) -> list[PeriodResult]:
-    means: dict[tuple[str, str], dict[str, Decimal]] = {}
-    for row in items.select("section", "period", "item", "mean").iter_rows(named=True):
-        if row["mean"] is not None:
-            # repr of the rounded float is the decimal the evaluation printed (0.085, not 0.08499…)
-            key = (row["section"], row["period"])
-            means.setdefault(key, {})[row["item"]] = Decimal(repr(row["mean"]))
-    classes = {
-        (r["section"], r["period"]): r["water_class"]
-        for r in sections.select("section", "period", "water_class").iter_rows(named=True)
-    }
-    return [
-        PeriodResult(section, period, classes.get((section, period)), item_means,
-                     note="" if classes.get((section, period)) else "无参评项目")
-        for (section, period), item_means in sorted(means.items())
-    ]
 
 
 def data_window(readings: pl.DataFrame) -> tuple[str | None, str | None]:
