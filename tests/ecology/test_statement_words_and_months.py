@@ -165,3 +165,23 @@ def test_the_pdf_prints_the_words_and_the_left_out_months(
     assert "人民币叁佰万元整" in flat and "净额大写：人民币叁佰万元整" in flat
     assert "本年度未计入金额的月份及原因" in flat
     assert "早于协议起始月份（2019-07起执行）" in flat and "挂起待复核（无监测数据）" in flat
+
+
+def test_the_demo_statements_carry_their_history(session: Session) -> None:
+    from coopzone.ecology.demo import load_ecology_demo
+    from coopzone.ecology.ledger_demo import load_ledger_demo
+
+    load_ecology_demo(session)
+    make_finance(session)
+    load_ledger_demo(session)
+    load_ledger_demo(session)  # idempotent: no second set of steps
+    found = {s.year: s for s in ledger.list_statements(session, "lushui")}
+    steps = [(e.action, e.to_state, e.actor, e.at.date().isoformat())
+             for e in ledger.history(session, found[2023].id)]
+    assert steps[1:] == [
+        ("confirm", "computed", "湖南省财政厅", "2024-03-10"),
+        ("confirm", "confirmed", "江西省财政厅", "2024-03-12"),
+        ("pay", "paid", "湖南省财政厅", "2024-04-20"),
+        ("close", "closed", "江西省财政厅", "2024-04-28")]
+    assert steps[0][:3] == ("compute", "computed", "demo")
+    assert [e.action for e in ledger.history(session, found[2025].id)] == ["compute"]

@@ -15,6 +15,7 @@ The pure arithmetic is ``coopzone.engines.eco_compensation``.
 
 from coopzone.ecology.agreement_files import BUILTIN_DIR
 from coopzone.ecology.ledger.actions import (
+    BOOK,
     FINANCE,
     PAID,
     RECOMPUTERS,
@@ -68,7 +69,8 @@ from coopzone.ecology.ledger.figures import (
 from coopzone.kit.statements import signed
 
 __all__ = [
-    "BUILTIN_DIR", "FINANCE", "PAID", "RECOMPUTERS", "STATES", "UNPAID", "WITHDRAWN", "LeftOut",
+    "BOOK", "BUILTIN_DIR", "FINANCE", "PAID", "RECOMPUTERS", "STATES", "UNPAID", "WITHDRAWN",
+    "LeftOut",
     "LineKey", "PartyBalance", "RecomputeResult", "StripMonth", "acts_for", "agreement_of",
     "balances", "close", "compliant_streak", "compute_statements", "confirm",
     "current_version", "current_versions", "effective_lines", "effective_signed",

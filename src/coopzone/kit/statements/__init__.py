@@ -46,6 +46,7 @@ from coopzone.kit.statements.service import (
     history,
     may,
     record_change,
+    record_history,
     record_payment,
     reopen,
     settle_adjustment,
@@ -59,6 +60,6 @@ __all__ = [
     "RECORDED", "SETTLED", "STATEMENT_TRANSITIONS", "STATES", "STATE_NAMES", "UNPAID", "Actor",
     "Book", "Sides", "StatementEvent", "Transition", "TwoPartyChange", "TwoPartyStatement",
     "checked_payment", "close", "computed", "confirm", "confirmable", "direction",
-    "effective_signed", "get", "get_change", "history", "may", "record_change",
+    "effective_signed", "get", "get_change", "history", "may", "record_change", "record_history",
     "record_payment", "reopen", "settle_adjustment", "signed", "state_name", "total_paid",
 ]

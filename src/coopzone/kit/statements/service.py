@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -113,10 +113,10 @@ def get_change(session: Session, book: Book[S, C, A], change_id: int, lock: bool
 
 
 def history(session: Session, book: Book[S, C, A], statement_id: int) -> list[StatementEvent]:
-    """Every step of a statement, oldest first."""
+    """Every step of a statement in the order it was recorded."""
     return list(session.scalars(select(StatementEvent).where(
         StatementEvent.book == book.name, StatementEvent.statement_id == statement_id)
-        .order_by(StatementEvent.at, StatementEvent.id)))
+        .order_by(StatementEvent.id)))
 
 
 # ---- checks (all before any write) -----------------------------------------------------------
@@ -146,10 +146,21 @@ def _require_version(book: Book[S, C, A], row: TwoPartyStatement | TwoPartyChang
 
 def _event(session: Session, book: Book[S, C, A], statement_id: int, action: str,
            before: str, after: str, actor: str, party: str | None = None,
-           amount: Decimal | None = None, note: str = "", change_id: int | None = None) -> None:
+           amount: Decimal | None = None, note: str = "", change_id: int | None = None,
+           at: datetime | None = None) -> None:
     session.add(StatementEvent(book=book.name, statement_id=statement_id, change_id=change_id,
                                action=action, from_state=before, to_state=after,
-                               party_code=party, amount=amount, note=note, actor=actor))
+                               party_code=party, amount=amount, note=note, actor=actor,
+                               at=at or now()))
+
+
+def record_history(session: Session, book: Book[S, C, A], statement: S, action: str,
+                   before: str, actor: str, party: str | None, at: datetime,
+                   note: str = "") -> None:
+    """A step taken outside these actions (records loaded from paper, the demo), dated when
+    it happened; the statement's fields are the caller's to set."""
+    _event(session, book, statement.id, action, before, statement.state, actor, party,
+           statement.amount, note, at=at)
 
 
 def checked_payment(paid_on: date, voucher_no: str, today: date | None = None) -> str:
