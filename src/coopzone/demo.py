@@ -25,6 +25,7 @@ ORGANISATIONS = (
     ("湖南省财政厅", "finance_bureau", "430000"),
     ("萍乡市湘东区生态环境分局", "ecology_bureau", "360313"),
     ("株洲市醴陵市生态环境分局", "ecology_bureau", "430281"),
+    ("国家地表水水质自动监测站（金鱼石）", "monitoring_station", "360313"),
     ("“湘赣红”农产品品牌（江西）运营中心", "other", "360302"),
 )
 
@@ -36,6 +37,7 @@ USERS = (
     ("liling", "醴陵市生态环境分局", "株洲市醴陵市生态环境分局", "editor", False),
     ("jx-finance", "江西省财政厅", "江西省财政厅", "editor", False),
     ("hn-finance", "湖南省财政厅", "湖南省财政厅", "editor", False),
+    ("jys-station", "金鱼石国家自动站", "国家地表水水质自动监测站（金鱼石）", "editor", False),
     ("brand", "湘赣红运营中心", "“湘赣红”农产品品牌（江西）运营中心", "editor", False),
     ("viewer", "访客（只读）", "萍乡市湘赣边区域合作发展事务中心", "viewer", False),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,24 @@ def my_token(session: Session, w: World) -> None:
     w.ids["token"] = _token.id
 
 
+def entered_batch(session: Session, w: World) -> None:
+    """A batch 湘东区 entered by hand at 金鱼石 (a section deciding money): it awaits the
+    review of the other party's (Hunan's) ecology bureau (issue 10)."""
+    import polars as pl
+
+    from coopzone.ecology import readings
+
+    frame = pl.DataFrame({"section": ["金鱼石"], "time": [datetime(2025, 8, 2, 8)],
+                          "item": ["nh3n"], "value": [0.3], "below_dl": [False],
+                          "detection_limit": [None], "row": [2]},
+                         schema_overrides={"detection_limit": pl.Float64})
+    result = readings.import_frame(
+        session, accounts.principal_for(session, w.users["xiangdong"].id), frame,
+        filename="hand.csv", sha256="e" * 64)
+    session.commit()
+    w.ids["batch"] = result.batch_id
+
+
 LONG_CSV = "断面,时间,项目,数值\n金鱼石,2025-08-01 08:00,氨氮,0.31\n".encode()
 AGREEMENT_BOOK = xlsx([HEADER, (1, "湘东区—萍乡市生态共保协议", "萍乡市湘东区人民政府",
                                 "2024-05-01", "生态", "已签署")])
@@ -214,6 +232,18 @@ CASES: dict[tuple[str, str], Case] = {
         {"section": "金鱼石", "time": "2025-08-01T08:00", "item": "nh3n", "value": 0.31}]}}),
     ("POST", "/api/v1/ecology/imports"): Case(lambda w: files("long.csv", LONG_CSV)),
     ("POST", "/ecology/import"): Case(lambda w: files("long.csv", LONG_CSV)),
+    # Review (审核): the other party's ecology bureau (醴陵, Hunan) reviews what 湘东区 entered
+    # by hand at 金鱼石; 湘东区 itself may not.
+    ("POST", "/api/v1/ecology/batches/{batch_id}/review"): Case(
+        allowed="liling", other="xiangdong", prepare=entered_batch),
+    ("POST", "/api/v1/ecology/batches/{batch_id}/return"): Case(
+        lambda w: {"json": {"reason": "氨氮数值与现场记录不符"}}, allowed="liling",
+        other="xiangdong", prepare=entered_batch),
+    ("POST", "/ecology/reviews/{batch_id}/review"): Case(
+        allowed="liling", other="xiangdong", prepare=entered_batch, ok=303),
+    ("POST", "/ecology/reviews/{batch_id}/return"): Case(
+        lambda w: {"data": {"reason": "氨氮数值与现场记录不符"}}, allowed="liling",
+        other="xiangdong", prepare=entered_batch, ok=303),
     # ---- compensation ledger ----------------------------------------------------------------
     ("POST", "/api/v1/ecology/compensation/agreements"): Case(lambda w: {"json": {
         "text": (ledger.BUILTIN_DIR / "lushui-2019.toml").read_text("utf-8")
@@ -364,7 +394,8 @@ def _path(template: str, w: World) -> str:
               "change_id": w.ids.get("change"), "agreement_id": w.ids["agreement"],
               "obligation_id": w.ids["obligation"], "resolution_id": w.ids["resolution"],
               "project_id": w.ids["project"], "milestone_id": w.ids["milestone"],
-              "task_id": w.ids["task"], "action": "start", "code": "xd_reported"}
+              "task_id": w.ids["task"], "action": "start", "code": "xd_reported",
+              "batch_id": w.ids.get("batch")}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 

@@ -1,5 +1,5 @@
 """The ledger is a service: importing it brings in no command-line or web code (the
-evaluation → settlement adapter lives in ``coopzone.ecology.settlement``)."""
+evaluation → settlement adapter lives in ``coopzone.ecology.settlement_adapter``)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import principal_for
+from coopzone.db import SHANGHAI
 from coopzone.ecology import ledger, statements
-from coopzone.ecology.models import Section, Statement
+from coopzone.ecology.models import ImportBatch, Reading, Section, Statement
 from coopzone.kit.statements import StatementEvent
 from tests.ecology.ledger_support import (
+    GOOD,
     Finance,
     load_agreements,
     make_finance,
@@ -33,6 +35,7 @@ from tests.ecology.ledger_support import (
 from tests.ecology.test_compensation_pages import csrf_of, login
 from tests.helpers import token_for
 
+HUNAN = "430000"
 BEFORE = {f"2019-{m:02d}": "早于协议起始月份（2019-07 起执行）" for m in range(1, 7)}
 
 
@@ -57,6 +60,24 @@ def test_left_out_months_say_why(session: Session, statement: Statement) -> None
     assert left_out == {**BEFORE, "2019-12": "金鱼石：挂起待复核（无监测数据）"}
     # As of mid-2019 the months after June are not computed yet.
     assert statement.amount == 3_000_000
+
+
+def test_a_month_awaiting_review_says_so(session: Session, statement: Statement) -> None:
+    """December's readings were entered by hand at 金鱼石 and await Hunan's review: they do
+    not count yet, and the statement says that is why December is held."""
+    section = make_section_of(session)
+    batch = ImportBatch(filename="12月.xlsx", sha256="0" * 64, source="manual", rows=5,
+                        created_by="jx-editor", review_state="entered", review_parties=HUNAN)
+    session.add(batch)
+    session.flush()
+    at = datetime(2019, 12, 10, 8, tzinfo=SHANGHAI)
+    session.add_all(Reading(section_id=section.id, measured_at=at, item=item, value=value,
+                            batch_id=batch.id) for item, value in GOOD.items())
+    session.flush()
+    ledger.compute_statements(session, "lushui", date(2020, 1, 1))
+    left_out = {m.period: m.reason for m in ledger.left_out_months(session, statement)}
+    assert left_out["2019-12"] == "金鱼石：挂起待复核（人工录入的数据待协议另一方生态环境部门审核）"
+    assert statement.amount == 3_000_000  # December still held
 
 
 def test_months_not_yet_computed_say_so(session: Session, finance: Finance) -> None:

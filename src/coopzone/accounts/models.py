@@ -11,6 +11,7 @@ from coopzone.db import AwareDateTime, Base, now
 ORG_KINDS = (
     "cooperation_office",  # 合作办 / 湘赣边区域合作发展事务中心
     "ecology_bureau",  # 生态环境局
+    "monitoring_station",  # 生态环境监测站（国家站的自动监测数据由其令牌推送）
     "finance_bureau",  # 财政局
     "service_window",  # 政务服务窗口
     "medical_insurance",  # 医疗保障经办机构

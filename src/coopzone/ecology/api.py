@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
-from coopzone.ecology import readings, service
+from coopzone.ecology import monitoring, readings, service
 from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
 from coopzone.kit import uploads
-from coopzone.kit.validation import Key, Year
+from coopzone.kit.validation import Id, Key, Str, Year
 
 __all__ = ["Push", "PushedReading", "router"]
 
@@ -88,3 +89,70 @@ def import_file(request: Request, session: SessionDep, settings: SettingsDep,
             filename=received.display, limits=uploads.Limits.of(settings),
             locale=_locale(request), settings=settings)
     return _result(result)
+
+
+# ---- review (审核) of hand-entered readings at sections that decide money ---------------------
+
+
+class ReviewStepRead(BaseModel):
+    action: Literal["entered", "reviewed", "returned"]
+    reason: str
+    at: datetime
+    by: str
+    organisation: str
+
+
+class BatchRead(BaseModel):
+    id: int
+    filename: str
+    source: str
+    rows: int
+    created_at: datetime
+    created_by: str
+    review_state: str
+    review_parties: list[str]
+    sections: list[str]
+    months: list[str]
+    readings: int
+    history: list[ReviewStepRead]
+
+
+class ReturnBody(BaseModel):
+    reason: Str = Field(min_length=1, max_length=500)
+
+
+def _batch(view: monitoring.BatchView) -> BatchRead:
+    b = view.batch
+    return BatchRead(
+        id=b.id, filename=b.filename, source=b.source, rows=b.rows, created_at=b.created_at,
+        created_by=b.created_by, review_state=b.review_state,
+        review_parties=[c for c in (b.review_parties or "").split(",") if c],
+        sections=view.sections, months=view.months, readings=view.readings,
+        history=[ReviewStepRead(action=h.action, reason=h.reason, at=h.at, by=h.by,  # type: ignore[arg-type]
+                                organisation=h.organisation) for h in view.history])
+
+
+@router.get("/reviews", response_model=list[BatchRead])
+def awaiting_review(session: SessionDep, principal: CurrentUser) -> list[BatchRead]:
+    """Batches entered by hand at sections that decide money, awaiting my review (an ecology
+    bureau of another party of the agreement)."""
+    return [_batch(v) for v in monitoring.awaiting_review(session, principal)]
+
+
+@router.get("/batches/{batch_id}", response_model=BatchRead)
+def get_batch(session: SessionDep, principal: CurrentUser, batch_id: Id) -> BatchRead:
+    """An import batch with its review state and history (who, when, why)."""
+    return _batch(monitoring.batch_view(session, batch_id))
+
+
+@router.post("/batches/{batch_id}/review", response_model=BatchRead)
+def review_batch(session: SessionDep, principal: CurrentUser, batch_id: Id) -> BatchRead:
+    """Mark a batch reviewed: its readings count in evaluation and settlement from now on."""
+    return _batch(monitoring.review(session, principal, batch_id))
+
+
+@router.post("/batches/{batch_id}/return", response_model=BatchRead)
+def return_batch(session: SessionDep, principal: CurrentUser, batch_id: Id,
+                 body: ReturnBody) -> BatchRead:
+    """Return a batch with a reason; it is corrected and entered again."""
+    return _batch(monitoring.return_batch(session, principal, batch_id, body.reason))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
-from coopzone.ecology import compensation_pages, ledger, statements
+from coopzone.ecology import compensation_views, ledger
 from coopzone.ecology.models import Statement, StatementChange
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.money import amount_in_words
@@ -157,7 +157,7 @@ def agreements(session: SessionDep) -> list[AgreementRead]:
     """Current version of every stored agreement, with its terms in plain Chinese."""
     return [AgreementRead(id=v.agreement_id, series=v.series, version_no=v.version_no,
                           declared_version=v.declared_version, title=v.title, source=v.source,
-                          terms=compensation_pages.describe(ledger.agreement_of(v)))
+                          terms=compensation_views.describe(ledger.agreement_of(v)))
             for v in ledger.current_versions(session)]
 
 
@@ -168,7 +168,7 @@ def save_agreement(session: SessionDep, principal: CurrentUser,
     v = ledger.save_agreement(session, principal, body.text)
     return AgreementRead(id=v.agreement_id, series=v.series, version_no=v.version_no,
                          declared_version=v.declared_version, title=v.title, source=v.source,
-                         terms=compensation_pages.describe(ledger.agreement_of(v)))
+                         terms=compensation_views.describe(ledger.agreement_of(v)))
 
 
 @router.get("/statements", response_model=list[StatementSummary])
@@ -182,20 +182,19 @@ def get_statement(session: SessionDep, statement_id: Id) -> StatementRead:
     return _read(ledger.get_statement(session, statement_id))
 
 
-def _download(session: Session, statement_id: int, ext: str) -> Response:
-    body, media, name = statements.download(session, ledger.get_statement(session, statement_id),
-                                            ext)
+def _file(session: Session, statement_id: int, ext: str) -> Response:
+    body, media, name = compensation_views.statement_file(session, str(statement_id), None, ext)
     return Response(body, media_type=media, headers=attachment_headers(name))
 
 
 @router.get("/statements/{statement_id}/statement.xlsx")
 def statement_xlsx(session: SessionDep, statement_id: Id) -> Response:
-    return _download(session, statement_id, "xlsx")
+    return _file(session, statement_id, "xlsx")
 
 
 @router.get("/statements/{statement_id}/statement.pdf")
 def statement_pdf(session: SessionDep, statement_id: Id) -> Response:
-    return _download(session, statement_id, "pdf")
+    return _file(session, statement_id, "pdf")
 
 
 @router.post("/statements/{statement_id}/confirm", response_model=StatementRead)
@@ -263,7 +262,7 @@ class SeriesRead(BaseModel):
 @router.get("/series/{series}", response_model=SeriesRead)
 def series(session: SessionDep, series: Key) -> SeriesRead:
     """Each month's class and pass/fail, consecutive compliant months, balances and totals."""
-    view = compensation_pages.series_overview(session, series)
+    view = compensation_views.series_overview(session, series)
     return SeriesRead(
         series=series, streak=view["streak"],
         months=[{"period": m.period, "section": m.section, "water_class": m.water_class,

@@ -18,9 +18,13 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from coopzone.db import SHANGHAI
+from coopzone.ecology import monitoring
 from coopzone.ecology.models import ImportBatch, Reading, Section
 
 BASIN = "渌水"
+# 金鱼石 is a national section: its readings come only from the national station's feed.
+STATION = ("国家地表水水质自动监测站（金鱼石）", "360313")
+STATION_USER = "jys-station"
 FIRST_MONTH = (2019, 1)
 LAST_MONTH = (2025, 8)
 SAMPLE_DAYS = (6, 21)
@@ -74,6 +78,7 @@ def _months() -> list[tuple[int, int]]:
 
 def load_sections(session: Session) -> dict[str, Section]:
     existing = {s.code: s for s in session.scalars(select(Section))}
+    station = monitoring.station_organisation(session, *STATION)
     codes = [row[0] for row in SECTIONS]
     for i, (code, name, river, county, lng, lat, level, target, border) in enumerate(SECTIONS):
         if code in existing:
@@ -83,7 +88,10 @@ def load_sections(session: Session) -> dict[str, Section]:
         section = Section(code=code, name=name, river=river, basin=BASIN, water_body="river",
                           province_code=county[:2] + "0000", county_code=county,
                           upstream_code=up, downstream_code=down, level=level,
-                          target_class=target, is_border=border, lng=lng, lat=lat)
+                          target_class=target, is_border=border, lng=lng, lat=lat,
+                          monitored_by=(monitoring.NATIONAL if level == "national"
+                                        else monitoring.JURISDICTION),
+                          monitor_org_id=station.id if level == "national" else None)
         session.add(section)
         existing[code] = section
     session.flush()
@@ -118,7 +126,10 @@ def generate_readings(sections: dict[str, Section]) -> list[dict[str, object]]:
 
 
 def load_ecology_demo(session: Session) -> int:
-    """Sections and readings (idempotent: an existing demo batch is left alone)."""
+    """Sections and readings (idempotent: an existing demo batch is left alone). The
+    national section's readings are one batch from the national station's feed (they count
+    at once); the other sections', entered by their jurisdictions' bureaus, decide no money
+    and count at once too."""
     sections = load_sections(session)
     rows = generate_readings(sections)
     digest = hashlib.sha256(repr(sorted(map(str, rows[:50]))).encode()).hexdigest()
@@ -126,11 +137,22 @@ def load_ecology_demo(session: Session) -> int:
         return 0
     if session.scalar(select(func.count()).select_from(Reading)):
         return 0
-    batch = ImportBatch(filename="demo: 渌水 basin monitoring 2019-01..2025-08", sha256=digest,
-                        source="manual", rows=len(rows), created_by="demo")
-    session.add(batch)
-    session.flush()
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(Reading), [{**r, "batch_id": batch.id}
-                                          for r in rows[start:start + 5000]])
+    national = {s.id for s in sections.values() if s.monitored_by == monitoring.NATIONAL}
+    local = [r for r in rows if r["section_id"] not in national]
+    feed = [r for r in rows if r["section_id"] in national]
+    for part, name, sha, state, by in (
+            (local, "demo: 渌水 basin monitoring 2019-01..2025-08", digest,
+             monitoring.COUNTED, "demo"),
+            (feed, "demo: 金鱼石 national station feed 2019-01..2025-08",
+             hashlib.sha256(f"{digest} feed".encode()).hexdigest(), monitoring.FEED,
+             STATION_USER)):
+        if not part:
+            continue
+        batch = ImportBatch(filename=name, sha256=sha, source="manual", rows=len(part),
+                            created_by=by, review_state=state)
+        session.add(batch)
+        session.flush()
+        for start in range(0, len(part), 5000):
+            session.execute(insert(Reading), [{**r, "batch_id": batch.id}
+                                              for r in part[start:start + 5000]])
     return len(rows)

@@ -74,17 +74,22 @@ def _evaluate_sections(session: Session, sections: list[Section], period: str,
     return _with_compliance(ev, {s.code: s.target_class for s in sections})
 
 
-def streaks(session: Session, sections: list[Section], as_of: date) -> dict[str, dict[str, object]]:
+def streaks(session: Session, sections: list[Section], as_of: date,
+            ev: Evaluation | None = None) -> dict[str, dict[str, object]]:
     """Consecutive compliant months per section, ending at the last complete month (cached
-    until the sections' readings change: treat the result as read-only)."""
+    until the sections' readings change: treat the result as read-only). A page that has
+    already evaluated the sections' months passes ``ev`` (:func:`evaluate_sections` of the
+    same sections, any end on or after ``as_of``: months after the last complete one are
+    ignored), so the readings are judged once per request."""
     key = ("streaks", tuple(sorted((s.id, s.code, s.target_class) for s in sections)), as_of)
     return over_sections(session, key, [s.id for s in sections],
-                         lambda: _streaks(session, sections, as_of))
+                         lambda: _streaks(session, sections, as_of, ev))
 
 
-def _streaks(session: Session, sections: list[Section], as_of: date
-             ) -> dict[str, dict[str, object]]:
-    ev = evaluate_sections(session, sections, end=as_of)
+def _streaks(session: Session, sections: list[Section], as_of: date,
+             ev: Evaluation | None = None) -> dict[str, dict[str, object]]:
+    if ev is None:
+        ev = evaluate_sections(session, sections, end=as_of)
     out: dict[str, dict[str, object]] = {}
     for target in sorted({s.target_class for s in sections}):
         codes = [s.code for s in sections if s.target_class == target]

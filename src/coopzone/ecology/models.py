@@ -44,6 +44,14 @@ class Section(Base):
     # First day the station measured; readings dated before it are refused (null: only the
     # platform's earliest year applies).
     started_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # Who monitors the section (issue 10): ``national_station`` — only the national station's
+    # feed (a token of ``monitor_org``) writes its readings; ``jurisdiction`` — the ecology
+    # bureau or monitoring station whose jurisdiction covers the county (or ``monitor_org``,
+    # when set). See ecology/monitoring.py.
+    monitored_by: Mapped[str] = mapped_column(String(20), default="jurisdiction",
+                                              server_default="jurisdiction")
+    monitor_org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts_organisation.id"), default=None)
 
 
 class ImportBatch(Base):
@@ -59,6 +67,28 @@ class ImportBatch(Base):
     rows: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
     created_by: Mapped[str] = mapped_column(String(120))
+    # Review (审核, issue 10): ``feed`` (a station's feed) and ``counted`` (entered by hand at
+    # sections that decide no money) count at once; a hand-entered batch touching a section
+    # that decides money between parties is ``entered`` and counts only once ``reviewed`` by
+    # another party's ecology bureau (``review_parties``: their codes, comma-separated), or is
+    # ``returned`` with a reason. See ecology/monitoring.py.
+    review_state: Mapped[str] = mapped_column(String(10), default="counted",
+                                              server_default="counted")
+    review_parties: Mapped[str | None] = mapped_column(String(60), default=None)
+
+
+class BatchReview(Base):
+    """One step of a batch's review history: entered, reviewed or returned (with a reason)."""
+
+    __tablename__ = "ecology_batch_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ecology_import_batch.id"), index=True)
+    action: Mapped[str] = mapped_column(String(10))  # entered | reviewed | returned
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    by: Mapped[str] = mapped_column(String(120))
+    organisation: Mapped[str] = mapped_column(String(120), default="")
 
 
 class Reading(Base):

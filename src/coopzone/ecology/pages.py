@@ -10,19 +10,20 @@ from typing import Annotated, Any
 
 import polars as pl
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from openpyxl import Workbook
 
 from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
-from coopzone.ecology import evaluation, readings, service
+from coopzone.db import SHANGHAI
+from coopzone.ecology import evaluation, monitoring, readings, service
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
 from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError, TooLarge
 from coopzone.kit import uploads
 from coopzone.kit.exporting import append_row, attachment_headers
-from coopzone.kit.validation import Key, Str
+from coopzone.kit.validation import Id, Key, Str
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
 
@@ -30,6 +31,10 @@ router = APIRouter(prefix="/ecology", include_in_schema=False)
 
 LEVELS = {"national": N_("national"), "provincial": N_("provincial"),
           "municipal": N_("municipal")}
+REVIEW_LABELS = {"feed": N_("Station feed"), "counted": N_("Counted"),
+                 "entered": N_("Awaiting review"), "reviewed": N_("Reviewed"),
+                 "returned": N_("Returned")}
+STEP_LABELS = {"entered": N_("Entered"), "reviewed": N_("Reviewed"), "returned": N_("Returned")}
 TABLE_ITEMS = ("do", "codmn", "cod", "bod5", "nh3n", "tp")
 CHART_ITEMS = ("nh3n", "tp", "codmn", "do", "cod", "bod5")
 
@@ -47,9 +52,10 @@ def _latest(ev_sections: pl.DataFrame) -> dict[str, dict[str, Any]]:
 def index(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
     sections = service.list_sections(session)
     as_of = _today(request)
+    # One evaluation per request: the streaks are taken from the same one.
     ev = evaluation.evaluate_sections(session, sections, end=as_of) if sections else None
     latest = _latest(ev.sections) if ev is not None else {}
-    runs = evaluation.streaks(session, sections, as_of) if sections else {}
+    runs = evaluation.streaks(session, sections, as_of, ev) if ev is not None else {}
     points = [
         {"name": s.name, "code": s.code, "value": [s.lng, s.lat],
          "cls": latest.get(s.code, {}).get("water_class")}
@@ -58,7 +64,9 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
     basins = sorted({s.basin for s in sections})
     return render(request, "ecology/index.html", {
         "sections": sections, "latest": latest, "runs": runs, "points": points,
-        "basins": basins,
+        "basins": basins, "can_import": monitoring.may_write_some(principal),
+        "can_review": monitoring.is_reviewer(principal),
+        "pending": monitoring.pending_months(session, [s.id for s in sections]),
     })
 
 
@@ -88,14 +96,17 @@ def section_page(request: Request, session: SessionDep, principal: OptionalUser,
                  item: Key = "nh3n") -> Response:
     section = service.get_section(session, code)
     item = item if item in CHART_ITEMS else "nh3n"
+    # One evaluation per request: every month (the table) and the streak up to the last
+    # complete month (months after it are ignored by the streak) come from the same one.
     ev = evaluation.evaluate_sections(session, [section])
     stored = stored_readings(session, [section.id])
-    run = evaluation.streaks(session, [section], _today(request)).get(section.code, {})
+    run = evaluation.streaks(session, [section], _today(request), ev).get(section.code, {})
     return render(request, "ecology/section.html", {
         "section": section, "rows": _monthly_rows(section, ev), "run": run,
         "chart": _item_chart(stored.frame, item, section.water_body), "skipped": stored.skipped,
         "chart_items": CHART_ITEMS,
         "table_items": [(i, item_spec(i).name_zh) for i in TABLE_ITEMS],
+        "pending": monitoring.pending_months(session, [section.id]).get(section.id, []),
     })
 
 
@@ -138,7 +149,9 @@ def basin_page(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/import", response_class=HTMLResponse)
 def import_form(request: Request, principal: CurrentUser) -> Response:
-    return render(request, "ecology/import.html", {"result": None, "changes": [], "errors": []})
+    return render(request, "ecology/import.html", {
+        "result": None, "changes": [], "errors": [],
+        "can_import": monitoring.may_write_some(principal)})
 
 
 def _form_year(text: str, request: Request) -> int | None:
@@ -165,6 +178,7 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
     settings = request.app.state.settings
     require_any_write(principal, "监测数据")  # before the file is received
     context: dict[str, Any] = {"result": None, "changes": [], "errors": [],
+                               "can_import": monitoring.may_write_some(principal),
                                "filename": uploads.display_name(file.filename, "upload.csv"),
                                "source": source, "year": year}
     try:
@@ -185,3 +199,31 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
         context["message"] = exc.message
         return render(request, "ecology/import.html", context, status_code=exc.status_code)
     return render(request, "ecology/import.html", context)
+
+
+# ---- review (审核) of hand-entered readings --------------------------------------------------
+
+
+@router.get("/reviews", response_class=HTMLResponse)
+def reviews(request: Request, session: SessionDep, principal: CurrentUser) -> Response:
+    """Batches awaiting my review, with review and return forms, and my recent decisions."""
+    return render(request, "ecology/reviews.html", {
+        "pending": monitoring.awaiting_review(session, principal),
+        "decided": monitoring.recent_decisions(session, principal),
+        "can_review": monitoring.is_reviewer(principal),
+        "state_labels": REVIEW_LABELS, "step_labels": STEP_LABELS,
+        "when": lambda at: f"{at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}",
+    })
+
+
+@router.post("/reviews/{batch_id}/review", dependencies=[CsrfChecked])
+def review_batch(session: SessionDep, principal: CurrentUser, batch_id: Id) -> Response:
+    monitoring.review(session, principal, batch_id)
+    return RedirectResponse("/ecology/reviews", status_code=303)
+
+
+@router.post("/reviews/{batch_id}/return", dependencies=[CsrfChecked])
+def return_batch(session: SessionDep, principal: CurrentUser, batch_id: Id,
+                 reason: Annotated[Str, Form(max_length=500)] = "") -> Response:
+    monitoring.return_batch(session, principal, batch_id, reason)
+    return RedirectResponse("/ecology/reviews", status_code=303)

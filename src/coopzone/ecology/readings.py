@@ -5,7 +5,12 @@ Every reading is checked before anything is written: a finite value within its i
 plausible range, a real Asia/Shanghai time within the platform's window (not before the
 earliest year or the section's start, not more than a tolerance after the platform's
 clock), see :mod:`coopzone.ecology.plausibility`. Reasons are Chinese unless the caller
-passes an English locale."""
+passes an English locale.
+
+Before that, :func:`import_frame` (the one service every write path uses) checks who writes:
+only the body monitoring each section (:mod:`coopzone.ecology.monitoring`). A hand-entered
+batch at a section deciding money awaits review, and the loaders here return only counted
+readings (not those of a batch ``entered`` or ``returned``)."""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
 from coopzone.db import SHANGHAI, now
-from coopzone.ecology import readings_cache
+from coopzone.ecology import monitoring, readings_cache
 from coopzone.ecology.models import ImportBatch, Reading, Section
 from coopzone.ecology.plausibility import (
     NON_FINITE_TEXT,
@@ -41,7 +46,7 @@ from coopzone.ecology.plausibility import (
     window_problems,
 )
 from coopzone.ecology.water_files import FileRejected, read_water_file
-from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError
+from coopzone.errors import InvalidInput, NeedsConfirmation, RowError
 from coopzone.kit.times import EARLIEST_YEAR, LATEST_YEAR, LocalTimeError, localize
 
 if TYPE_CHECKING:
@@ -117,13 +122,6 @@ def _resolve_sections(session: Session, frame: pl.DataFrame,
     return {name: known[name] for name in frame["section"].unique().to_list()}
 
 
-def _check_rights(principal: Principal, sections: Iterable[Section]) -> None:
-    refused = sorted({s.name for s in sections if not principal.can_write_place(s.county_code)})
-    if refused:
-        raise Forbidden(f"无权写入这些断面的监测数据：{'、'.join(refused)}",
-                        detail=f"not allowed for sections {', '.join(refused)}")
-
-
 def _check_readings(frame: pl.DataFrame, window: ReadingWindow,
                     locale: str | None) -> pl.DataFrame:
     """Refuse the whole frame (InvalidInput, nothing written) if any reading is implausible:
@@ -196,7 +194,8 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
     # Rights first: a file already imported is answered as a duplicate only to those who
     # may write its sections.
     sections = _resolve_sections(session, frame, locale)
-    _check_rights(principal, sections.values())
+    # Who monitors each section (ecology/monitoring.py): refused before anything is written.
+    feed = monitoring.check_writers(principal, sections.values())
     old_batch = session.scalar(select(ImportBatch).where(ImportBatch.sha256 == sha256))
     if old_batch is not None:
         return ImportResult(old_batch.id, unchanged=frame.height, duplicate_file=True)
@@ -211,7 +210,11 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
         for r in frame.iter_rows(named=True)
     ]
     existing = _existing(session, rows)
-    new_rows, changed, unchanged = [], [], 0
+    # Readings of a batch returned by its reviewer are replaced by the corrected file
+    # without asking, and those it repeats move to the new batch (to be reviewed again).
+    returned = _returned_batches(session, existing.values())
+    new_rows, changed, unchanged, moved = [], [], 0, []
+    corrected: list[tuple[Reading, float | None, bool, float | None, int]] = []
     for section_id, at, item, value, below_dl, dl, row in rows:
         old = existing.get((section_id, at, item))
         if old is None:
@@ -220,6 +223,10 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
                              "source": source})
         elif _same(old, value, below_dl):
             unchanged += 1
+            if old.batch_id in returned:
+                moved.append(old)
+        elif old.batch_id in returned:
+            corrected.append((old, value, below_dl, dl, row))
         else:
             changed.append((old, value, below_dl, dl, row))
     changes = [RowError(row, old.item,
@@ -230,18 +237,32 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
         raise NeedsConfirmation(
             f"文件会修改 {len(changes)} 条已有监测数据，请确认后再导入", changes)
 
+    state, parties = monitoring.review_state_for(session, list(sections.values()), feed)
     batch = ImportBatch(filename=filename, sha256=sha256, source=source,
-                        rows=len(new_rows) + len(changed), created_by=principal.label)
+                        rows=len(new_rows) + len(changed) + len(corrected),
+                        created_by=principal.label, review_state=state, review_parties=parties)
     session.add(batch)
     session.flush()
+    if state == monitoring.ENTERED:
+        monitoring.record_entered(session, batch, principal)
     if new_rows:
         session.execute(insert(Reading), [{**r, "batch_id": batch.id} for r in new_rows])
-    for old, value, below_dl, dl, _row in changed:  # few rows; audited one by one
+    for old, value, below_dl, dl, _row in [*changed, *corrected]:  # few rows; audited
         old.value, old.below_dl, old.detection_limit = value, below_dl, dl
         old.batch_id, old.source = batch.id, source
+    for old in moved:
+        old.batch_id = batch.id
     session.flush()
-    return ImportResult(batch.id, added=len(new_rows), updated=len(changed),
+    return ImportResult(batch.id, added=len(new_rows), updated=len(changed) + len(corrected),
                         unchanged=unchanged, changes=changes)
+
+
+def _returned_batches(session: Session, olds: Iterable[Reading]) -> set[int]:
+    ids = {r.batch_id for r in olds if r.batch_id is not None}
+    if not ids:
+        return set()
+    return set(session.scalars(select(ImportBatch.id).where(
+        ImportBatch.id.in_(ids), ImportBatch.review_state == monitoring.RETURNED)))
 
 
 def reading_window_starts(sections: Iterable[Section]) -> dict[str, date]:
@@ -356,7 +377,9 @@ def _readings_frame(session: Session, section_ids: tuple[int, ...],
     query = (select(label, Section.water_body, stored, Reading.item,
                     Reading.value, Reading.below_dl, Reading.detection_limit)
              .join(Section, Section.id == Reading.section_id)
-             .where(Reading.section_id.in_(section_ids)))
+             # Only counted readings: not those of a batch awaiting review (monitoring.py).
+             .outerjoin(ImportBatch, ImportBatch.id == Reading.batch_id)
+             .where(Reading.section_id.in_(section_ids), monitoring.counted_clause()))
     if start is not None:
         query = query.where(Reading.measured_at >= datetime(start.year, start.month, start.day,
                                                             tzinfo=SHANGHAI))

@@ -25,12 +25,12 @@ from typing import Any, TypeVar
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from coopzone.ecology.models import ImportBatch, Reading, Section
+from coopzone.ecology.models import BatchReview, ImportBatch, Reading, Section
 
 T = TypeVar("T")
 MAX_ENTRIES = 512  # a few kinds x sections x date ranges
 TTL = 300.0  # seconds
-_WATCHED = (Reading, ImportBatch, Section)
+_WATCHED = (Reading, ImportBatch, Section, BatchReview)
 _CHANGED = "coopzone_readings_changed"
 _MEMO = "coopzone_readings_versions"
 
@@ -58,12 +58,14 @@ def invalidate() -> None:
         _entries.clear()
 
 
-def versions(session: Session, section_ids: Iterable[int]) -> dict[int, tuple[Any, Any]]:
-    """(newest batch id, newest reading id) of each section's readings."""
+def versions(session: Session, section_ids: Iterable[int]) -> dict[int, tuple[Any, ...]]:
+    """(newest batch id, newest reading id, newest review step) of each section's readings.
+    A review (ecology/monitoring.py) changes which readings count without a new batch: the
+    newest review step, one index look-up for all sections, keys that too."""
     ids = list(section_ids)
     if not ids:
         return {}
-    memo: dict[tuple[int, ...], dict[int, tuple[Any, Any]]] = session.info.setdefault(_MEMO, {})
+    memo: dict[tuple[int, ...], dict[int, tuple[Any, ...]]] = session.info.setdefault(_MEMO, {})
     key = tuple(sorted(set(ids)))
     if key in memo:  # once per request: same transaction, nothing changed since
         return memo[key]
@@ -71,10 +73,11 @@ def versions(session: Session, section_ids: Iterable[int]) -> dict[int, tuple[An
                     .correlate(Section).scalar_subquery())
     newest_reading = (select(func.max(Reading.id)).where(Reading.section_id == Section.id)
                       .correlate(Section).scalar_subquery())
-    rows = session.execute(select(Section.id, newest_batch, newest_reading)
+    newest_review = select(func.max(BatchReview.id)).scalar_subquery()
+    rows = session.execute(select(Section.id, newest_batch, newest_reading, newest_review)
                            .where(Section.id.in_(ids)))
-    found = {r[0]: (r[1], r[2]) for r in rows}
-    memo[key] = {i: found.get(i, (None, None)) for i in key}
+    found = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    memo[key] = {i: found.get(i, (None, None, None)) for i in key}
     return memo[key]
 
 

@@ -25,6 +25,15 @@ class SectionCreate(BaseModel):
     started_on: date | None = Field(
         default=None, ge=date(1900, 1, 1), le=date(2199, 12, 31),
         description="First day the station measured; readings dated before it are refused")
+    monitored_by: Literal["national_station", "jurisdiction"] = Field(
+        default="jurisdiction",
+        description="Who writes the readings: national_station — only the feed (API token) of "
+                    "the monitoring station monitor_org_id; jurisdiction — the ecology bureau or "
+                    "monitoring station whose jurisdiction covers the county (or monitor_org_id)")
+    monitor_org_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1,
+        description="The organisation responsible for monitoring the section (required for "
+                    "national_station: a monitoring_station)")
 
 
 class SectionRead(SectionCreate):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coopzone.accounts.models import Organisation
 from coopzone.accounts.service import Principal, require_write
 from coopzone.ecology.models import Section
 from coopzone.ecology.schemas import SectionCreate
-from coopzone.errors import Conflict, NotFound
+from coopzone.errors import Conflict, InvalidInput, NotFound, RowError
 from coopzone.places.service import get_place, province_of
 
 
@@ -16,6 +17,7 @@ def create_section(session: Session, principal: Principal, data: SectionCreate) 
     """Register a section; only editors whose jurisdiction covers its county may."""
     get_place(session, data.county_code)
     require_write(principal, data.county_code, "监测断面")
+    _check_monitor(session, data)
     clash = session.scalar(select(Section.id).where(
         (Section.code == data.code) | (Section.name == data.name)))
     if clash is not None:
@@ -38,3 +40,19 @@ def get_section(session: Session, code: str) -> Section:
     if section is None:
         raise NotFound(f"没有断面 {code}", detail=f"unknown section {code}")
     return section
+
+
+def _check_monitor(session: Session, data: SectionCreate) -> None:
+    """Who monitors the section must be a real body: a national section names its
+    monitoring station (whose token is the feed)."""
+    org = session.get(Organisation, data.monitor_org_id) if data.monitor_org_id else None
+    if data.monitor_org_id is not None and org is None:
+        raise InvalidInput(f"没有编号为 {data.monitor_org_id} 的机构",
+                           [RowError(None, "monitor_org_id", "机构不存在")])
+    if data.monitored_by == "national_station" and (
+            org is None or org.kind != "monitoring_station"):
+        raise InvalidInput("国家站监测的断面必须指定负责的监测站（机构类型 monitoring_station）",
+                           [RowError(None, "monitor_org_id", "未指定监测站")])
+    if org is not None and org.kind not in ("monitoring_station", "ecology_bureau"):
+        raise InvalidInput("负责监测的机构必须是生态环境部门或监测站",
+                           [RowError(None, "monitor_org_id", "机构类型不是生态环境部门或监测站")])

@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from coopzone.ecology.agreement_files import AgreementInvalid, load_agreements
-from coopzone.ecology.settlement import period_results
+from coopzone.ecology.settlement_adapter import data_window, period_results
 from coopzone.ecology.water_files import FileRejected, read_water_files
 from coopzone.engines.eco_compensation import (
     Agreement,
@@ -39,15 +39,6 @@ from coopzone.errors import NotFound
 
 FORMATS = ("table", "json", "csv")
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
-def data_window(readings: pl.DataFrame) -> tuple[str | None, str | None]:
-    """First and last month with a reading, as "YYYY-MM"."""
-    if readings.is_empty():
-        return None, None
-    times = readings.select(pl.col("time").min().alias("a"), pl.col("time").max().alias("b"))
-    first, last = times.row(0)
-    return first.strftime("%Y-%m"), last.strftime("%Y-%m")
 
 
 # --- output ---------------------------------------------------------------------------------

@@ -318,14 +318,3 @@ def statement_pdf(session: Session, statement_id: int) -> bytes:
 def filename(statement: Statement, ext: str) -> str:
     return f"compensation-{statement.series}-{statement.year}-{statement.id}.{ext}"
 
-
-MEDIA = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-         "pdf": "application/pdf"}
-
-
-def download(session: Session, statement: Statement, ext: str) -> tuple[bytes, str, str]:
-    """(body, media type, file name) of a statement as Excel (``xlsx``) or PDF (``pdf``), for
-    the pages and the JSON API alike."""
-    body = (statement_xlsx(session, statement.id) if ext == "xlsx"
-            else statement_pdf(session, statement.id))
-    return body, MEDIA[ext], filename(statement, ext)

@@ -40,7 +40,7 @@ from coopzone.ecology.models import (
 )
 from coopzone.ecology.readings import readings_frame
 from coopzone.ecology.readings_cache import over_sections
-from coopzone.ecology.settlement import period_results
+from coopzone.ecology.settlement_adapter import period_results
 from coopzone.engines.eco_compensation import (
     Agreement,
     NetLine,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.models import Organisation
+from coopzone.ecology import monitoring
 from coopzone.ecology.ledger.actions import BOOK, FINANCE, PAID
 from coopzone.ecology.ledger.agreements import agreement_of, series_terms
 from coopzone.ecology.ledger.computation import series_results
@@ -145,11 +146,17 @@ class LeftOut:
 _STATUS_REASON = {"held": "挂起待复核", "skipped": "不计补偿", "withdrawn": "协议修订后撤销"}
 
 
-def _line_reason(line: StatementLine) -> str:
-    """A held or skipped line's own reason (the engine's policy step: "无监测数据：…")."""
+PENDING_REVIEW = "人工录入的数据待协议另一方生态环境部门审核"
+
+
+def _line_reason(line: StatementLine, pending: bool = False) -> str:
+    """A held or skipped line's own reason (the engine's policy step: "无监测数据：…"), or
+    that its month rests on readings not yet reviewed (they are not counted until then)."""
     base = _STATUS_REASON.get(line.status, line.status)
     policy = [s["text"] for s in line.steps if s.get("kind") == "policy"]
     detail = policy[-1].split("：")[0] if policy and line.status != "withdrawn" else ""
+    if pending and line.status in ("held", "skipped"):
+        detail = PENDING_REVIEW
     return f"{line.section}：{base}" + (f"（{detail}）" if detail else "")
 
 
@@ -167,9 +174,9 @@ def _outside_rounds(period: str, agreements: Sequence[Agreement]) -> str | None:
 
 def left_out_months(session: Session, statement: Statement) -> list[LeftOut]:
     """Each month of the statement's year with no accrued line, with the reason: held for
-    review or not counted (no data, data not valid), after the last month computed, before
-    the agreement or between its rounds, or withdrawn by an amended agreement. Agreements
-    judged by the year have no months to leave out."""
+    review or not counted (no data, data not valid, readings awaiting review), after the
+    last month computed, before the agreement or between its rounds, or withdrawn by an
+    amended agreement. Agreements judged by the year have no months to leave out."""
     lines = statement.lines
     if any(len(ln.period) != 7 for ln in lines):
         return []
@@ -180,6 +187,9 @@ def left_out_months(session: Session, statement: Statement) -> list[LeftOut]:
     by_month: dict[str, list[StatementLine]] = defaultdict(list)
     for line in lines:
         by_month[line.period].append(line)
+    pending = {(name, month) for name, found in
+               monitoring.pending_months_by_name(session, {ln.section for ln in lines}).items()
+               for month in found}
     out = []
     for month in range(1, 13):
         period = f"{statement.year:04d}-{month:02d}"
@@ -187,7 +197,8 @@ def left_out_months(session: Session, statement: Statement) -> list[LeftOut]:
         if any(ln.status == "accrued" for ln in found):
             continue
         if found:
-            reason = "；".join(dict.fromkeys(_line_reason(ln) for ln in found))
+            reason = "；".join(dict.fromkeys(
+                _line_reason(ln, (ln.section, period) in pending) for ln in found))
         elif (outside := _outside_rounds(period, agreements)) is not None:
             reason = outside
         elif period > statement.through:

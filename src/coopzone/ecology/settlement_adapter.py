@@ -1,7 +1,7 @@
-"""The evaluation → settlement adapter: stored or uploaded water-quality readings evaluated
-the way an agreement assesses them, as the engine's ``PeriodResult``s. Used by the ledger
-(stored readings) and by ``coopzone ecology settle`` (files); no CLI code here, so importing
-the ledger imports no Typer or Rich."""
+"""The evaluation → settlement adapter: stored or file readings, evaluated the way an
+agreement assesses them (``coopzone.engines.water_quality.evaluate``), as the
+``PeriodResult``s the pure settlement engine (``coopzone.engines.eco_compensation``) takes.
+Service layer: used by the ledger and by the ``coopzone ecology settle`` command."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import polars as pl
 
 from coopzone.engines.eco_compensation import Agreement, PeriodResult
 from coopzone.engines.water_quality import evaluate
+
+__all__ = ["data_window", "period_results"]
 
 
 def period_results(readings: pl.DataFrame, agreement: Agreement) -> list[PeriodResult]:
@@ -48,3 +50,12 @@ def _to_results(items: pl.DataFrame, sections: pl.DataFrame) -> list[PeriodResul
                      note="" if classes.get((section, period)) else "无参评项目")
         for (section, period), item_means in sorted(means.items())
     ]
+
+
+def data_window(readings: pl.DataFrame) -> tuple[str | None, str | None]:
+    """First and last month with a reading, as "YYYY-MM"."""
+    if readings.is_empty():
+        return None, None
+    times = readings.select(pl.col("time").min().alias("a"), pl.col("time").max().alias("b"))
+    first, last = times.row(0)
+    return first.strftime("%Y-%m"), last.strftime("%Y-%m")
