@@ -4,8 +4,9 @@ from coopzone.accounts import models as accounts_models
 from coopzone.cooperation import models as cooperation_models
 from coopzone.db import Base
 from coopzone.ecology import models as ecology_models
+from coopzone.kit import models as kit_models
 from coopzone.kit.statements import models as statements_models
 from coopzone.places import models as places_models
 
-__all__ = ["Base", "accounts_models", "cooperation_models", "ecology_models", "places_models",
-           "statements_models"]
+__all__ = ["Base", "accounts_models", "cooperation_models", "ecology_models", "kit_models",
+           "places_models", "statements_models"]

@@ -244,6 +244,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/ecology/reviews/{batch_id}/return"): Case(
         lambda w: {"data": {"reason": "氨氮数值与现场记录不符"}}, allowed="liling",
         other="xiangdong", prepare=entered_batch, ok=303),
+    ("POST", "/ecology/import/confirm"): Case(
+        lambda w: {"data": {"token": w.ids["water"]}}, prepare=lambda s, w: staged_water(s, w)),
     # ---- compensation ledger ----------------------------------------------------------------
     ("POST", "/api/v1/ecology/compensation/agreements"): Case(lambda w: {"json": {
         "text": (ledger.BUILTIN_DIR / "lushui-2019.toml").read_text("utf-8")
@@ -360,6 +362,13 @@ def stored_book(session: Session, w: World) -> None:
     doc = coop.store_document(session, w.ids["files_dir"], "agreements.xlsx", AGREEMENT_BOOK)
     session.commit()
     w.ids["book"] = doc.sha256
+
+
+def staged_water(session: Session, w: World) -> None:
+    """A readings file as a preview leaves it: staged by its hash for the confirmation."""
+    doc = coop.store_document(session, w.ids["files_dir"], "long.csv", LONG_CSV)
+    session.commit()
+    w.ids["water"] = doc.sha256
 
 
 def write_routes(app: FastAPI) -> list[tuple[str, str]]:

@@ -67,7 +67,7 @@ def test_a_bad_workbook_is_refused_with_every_row(files_client: TestClient, sess
     headers = token_for(session, coop.office_editor)
     content = xlsx([HEADER, GOOD_ROWS[0],
                     (2, "某协议", "萍乡市人民政府", "昨天", "交通", "履行中")])
-    response = files_client.post("/api/v1/cooperation/agreements/import?confirm=true",
+    response = files_client.post("/api/v1/cooperation/agreements/import?confirm=true&lang=en",
                                  files={"file": ("bad.xlsx", content, XLSX)}, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"] == [

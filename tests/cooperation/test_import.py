@@ -82,7 +82,7 @@ def test_a_file_with_bad_rows_is_refused_whole_with_every_reason(session: Sessio
                     (4, GOOD_ROWS[0][1], "萍乡市人民政府", "2023-05-01", "人才", "履行中")])
     before = snapshot_counts(session)
     with pytest.raises(InvalidInput) as refused:
-        read_agreements(content, "协议.xlsx")
+        read_agreements(content, "协议.xlsx", locale="en")
     assert refused.value.errors == [
         RowError(3, "协议名称", "empty or too short"),
         RowError(3, "签署日期", "not a date: '2023-02-30'"),

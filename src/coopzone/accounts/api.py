@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from coopzone.accounts import service
+from coopzone.accounts import lists, service
 from coopzone.accounts.models import User
 from coopzone.accounts.schemas import (
     AuditRead,
@@ -16,7 +16,9 @@ from coopzone.accounts.schemas import (
     UserRead,
 )
 from coopzone.api.deps import CurrentUser, SessionDep
+from coopzone.api.listing import ListParamsDep, list_params, paged, set_page_headers
 from coopzone.errors import Forbidden
+from coopzone.kit.listing import ListParams
 from coopzone.kit.validation import Id, Key, Str
 
 router = APIRouter(tags=["accounts"])
@@ -40,9 +42,16 @@ def me(principal: CurrentUser) -> UserRead:
     )
 
 
-@router.get("/organisations", response_model=list[OrganisationRead])
-def organisations(session: SessionDep, principal: CurrentUser) -> list[Any]:
-    return list(service.list_organisations(session))
+@router.get("/organisations", response_model=list[OrganisationRead],
+            **paged(list(lists.ORGANISATION_SORTING.keys)))
+def organisations(request: Request, response: Response, session: SessionDep,
+                  principal: CurrentUser, params: ListParamsDep, kind: Key | None = None,
+                  q: Key | None = None) -> list[Any]:
+    """Organisations by place code and name; ``q`` searches the name and place code."""
+    result = lists.page_organisations(session, lists.OrganisationFilter(kind or None, q or None),
+                                      params)
+    set_page_headers(response, request, result)
+    return list(result.items)
 
 
 @router.post("/organisations", response_model=OrganisationRead, status_code=201)
@@ -72,8 +81,20 @@ def revoke_token(session: SessionDep, principal: CurrentUser, token_id: Id) -> N
     service.revoke_token(session, token_id, principal)
 
 
-@router.get("/audit", response_model=list[AuditRead])
-def audit(session: SessionDep, principal: CurrentUser, entity: Key | None = None,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[Any]:
+AuditParams = Annotated[ListParams, Depends(list_params(default_per_page=200,
+                                                        max_per_page=1000))]
+
+
+@router.get("/audit", response_model=list[AuditRead], **paged(list(lists.AUDIT_SORTING.keys)))
+def audit(request: Request, response: Response, session: SessionDep, principal: CurrentUser,
+          params: AuditParams, entity: Key | None = None, q: Key | None = None,
+          limit: Annotated[int | None, Query(ge=1, le=1000, description=(
+              "rows per page (the older name of per_page)"))] = None) -> list[Any]:
+    """Every write, newest first (platform admins); ``q`` searches the actor, table and
+    record id."""
     service.require_platform_admin(principal)
-    return list(service.list_audit(session, entity, min(limit, 1000)))
+    if limit is not None and "per_page" not in request.query_params:
+        params = ListParams(params.page, limit, params.sort, params.order)
+    result = lists.page_audit(session, lists.AuditFilter(entity or None, q or None), params)
+    set_page_headers(response, request, result)
+    return list(result.items)

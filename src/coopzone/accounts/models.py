@@ -28,7 +28,7 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30), index=True)
     place_code: Mapped[str] = mapped_column(ForeignKey("places_place.code"), index=True)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from coopzone.accounts import roles as policy
 from coopzone.accounts.models import (
     ORG_KINDS,
     ROLES,
@@ -34,10 +35,10 @@ from coopzone.errors import (
     Unauthorized,
     found,
 )
-from coopzone.places.service import covers, get_place
+from coopzone.places.service import get_place
 
 TOKEN_SCOPES = ("read", "write")
-WRITE_ROLES = ("admin", "editor")
+WRITE_ROLES = policy.WRITE_ROLES
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,9 @@ class Principal:
         return self.scopes is None or "write" in self.scopes
 
     def can_write_place(self, place_code: str) -> bool:
-        if not self.may_write_scope():
-            return False
-        if self.is_platform_admin:
-            return True
-        return any(r.role in WRITE_ROLES and covers(r.place_code, place_code) for r in self.roles)
+        """Whether a record of ``place_code`` is within a jurisdiction this principal edits
+        (see the ``place.write`` rule of :mod:`coopzone.accounts.roles`)."""
+        return policy.may(self, "place.write", [place_code])
 
     def is_member(self, organisation_id: int, roles: tuple[str, ...] = ROLES) -> bool:
         return any(r.organisation_id == organisation_id and r.role in roles for r in self.roles)
@@ -93,11 +92,8 @@ def require_write(principal: Principal, place_code: str, what: str = "记录") -
 def require_any_write(principal: Principal, what: str = "数据") -> None:
     """Refuse at once a caller who may write nowhere (a viewer, a read-only token): checked
     before an upload is even received. Which records it may write is checked per record."""
-    if not principal.may_write_scope():
-        raise Forbidden("此令牌只有读取权限", detail="token lacks the write scope")
-    if not (principal.is_platform_admin or any(r.role in WRITE_ROLES for r in principal.roles)):
-        raise Forbidden(f"没有编辑权限，不能提交{what}",
-                        detail=f"{principal.username} has no write role")
+    policy.require(principal, "any.write", message=f"没有编辑权限，不能提交{what}",
+                   detail=f"{principal.username} has no write role")
 
 
 def require_platform_admin(principal: Principal) -> None:

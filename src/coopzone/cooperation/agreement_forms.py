@@ -14,8 +14,9 @@ from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.cooperation import service
 from coopzone.cooperation.forms import lines, parse, render_form, upload
-from coopzone.cooperation.importers import read_agreements
-from coopzone.cooperation.presentation import STATUS_NAMES, page_context
+from coopzone.cooperation.importers import COLUMNS, read_agreements
+from coopzone.cooperation.importers import template as agreement_template
+from coopzone.cooperation.presentation import STATUS_NAMES, page_context, xlsx_response
 from coopzone.cooperation.schemas import (
     AgreementCreate,
     AgreementStatusChange,
@@ -25,9 +26,10 @@ from coopzone.cooperation.schemas import (
 from coopzone.db import now
 from coopzone.errors import CoopzoneError, InvalidInput, TooLarge
 from coopzone.kit import uploads
+from coopzone.kit.importing import stage, staged, template_name
 from coopzone.kit.validation import Id
 from coopzone.web.pages import CsrfChecked
-from coopzone.web.templating import N_, render
+from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -171,47 +173,63 @@ def obligation_add(request: Request, session: SessionDep, principal: CurrentUser
 
 @router.get("/cooperation/agreements/import", response_class=HTMLResponse)
 def import_form(request: Request, session: SessionDep, principal: CurrentUser) -> Response:
-    return render(request, "cooperation/import.html", page_context(session, principal))
+    return render(request, "cooperation/import.html", _import_context(session, principal))
+
+
+@router.get("/cooperation/agreements/import/template.xlsx")
+def import_template(request: Request) -> Response:
+    """The agreements workbook to fill in: the headers the import reads, one example row
+    (Chinese; ``?lang=en`` for English headers)."""
+    locale = locale_of(request)
+    return xlsx_response(template_name("合作协议", "agreements", locale),
+                         agreement_template(locale))
+
+
+def _import_context(session: Session, principal: Principal, **extra: Any) -> dict[str, Any]:
+    return page_context(session, principal, column_names={c.key: c.zh for c in COLUMNS},
+                        **extra)
 
 
 @router.post("/cooperation/agreements/import", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
                    principal: CurrentUser, file: Annotated[UploadFile, File()]) -> Response:
-    """Step one: check the workbook and show what would change. Nothing is written except the
-    uploaded file itself, kept by its hash for the confirmation, and only for a caller who
-    may import every row of it."""
+    """Step one (preview): check the workbook and show what would change. Nothing is written
+    except the uploaded file itself, staged by its hash for the confirmation, and only for a
+    caller who may import every row of it."""
     service.require_may_import(principal)  # a viewer's upload stores nothing
+    locale = locale_of(request)
     try:
         with uploads.receive(file, settings, "agreements.xlsx") as received:
             content = received.read_bytes()
-        rows = read_agreements(content, received.display, uploads.Limits.of(settings))
+        rows = read_agreements(content, received.display, uploads.Limits.of(settings), locale)
         service.check_import(session, principal, rows)
     except (InvalidInput, TooLarge) as exc:
         return render(request, "cooperation/import.html",
-                      page_context(session, principal, refused=exc),
+                      _import_context(session, principal, refused=exc),
                       status_code=exc.status_code)
     preview = service.preview_agreements(session, rows)
-    doc = service.store_document(session, settings.data_dir / "files", received.name,
-                                 content, principal.label)
-    return render(request, "cooperation/import.html", page_context(
-        session, principal, preview=preview, sha256=doc.sha256, filename=doc.filename))
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
+    return render(request, "cooperation/import.html", _import_context(
+        session, principal, preview=preview, summary=preview.summary(locale),
+        sha256=doc.sha256, filename=doc.filename))
 
 
 @router.post("/cooperation/agreements/import/confirm", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
 def import_confirm(request: Request, session: SessionDep, settings: SettingsDep,
                    principal: CurrentUser, sha256: Annotated[str, Form()]) -> Response:
-    """Step two: apply the previewed workbook, all or nothing."""
+    """Step two (confirm): apply the staged workbook, all or nothing."""
     service.require_may_import(principal)
-    doc = service.get_document(session, sha256)
-    content = service.document_path(settings.data_dir / "files", doc).read_bytes()
+    locale = locale_of(request)
+    doc, content = staged(session, settings.data_dir / "files", sha256)
     try:
         result = service.import_agreements(session, principal, read_agreements(
-            content, doc.filename, uploads.Limits.of(settings)))
+            content, doc.filename, uploads.Limits.of(settings), locale))
     except InvalidInput as exc:
         session.rollback()
         return render(request, "cooperation/import.html",
-                      page_context(session, principal, refused=exc), status_code=422)
+                      _import_context(session, principal, refused=exc), status_code=422)
     return render(request, "cooperation/import.html",
-                  page_context(session, principal, applied=result, filename=doc.filename))
+                  _import_context(session, principal, applied=result,
+                                  summary=result.summary(locale), filename=doc.filename))

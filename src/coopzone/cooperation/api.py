@@ -5,16 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import Field
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
+from coopzone.api.listing import ListParamsDep, paged, set_page_headers
 from coopzone.config import Settings
 from coopzone.cooperation import service
 from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
+from coopzone.cooperation.importers import template as agreement_template
 from coopzone.cooperation.models import Agreement, Meeting, Project
+from coopzone.cooperation.presentation import agreement_filters
 from coopzone.cooperation.schemas import (
     AgreementCreate,
     AgreementRead,
@@ -44,6 +47,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.errors import InvalidInput, RowError
 from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.importing import english, request_locale, stage, template_name
 from coopzone.kit.validation import Day, Id, Key, LongText, Str, Year
 
 router = APIRouter(prefix="/cooperation", tags=["cooperation"])
@@ -106,16 +110,27 @@ def _upload(file: UploadFile | None, settings: Settings) -> service.Upload | Non
 # ---- agreements -----------------------------------------------------------------------------
 
 
-@router.get("/agreements", response_model=list[AgreementRead])
-def list_agreements(session: SessionDep, f: AgreementFilterDep) -> list[AgreementRead]:
-    return [agreement_read(a) for a in service.list_agreements(session, f)]
+@router.get("/agreements", response_model=list[AgreementRead],
+            **paged(list(service.AGREEMENT_SORTING.keys)))
+def list_agreements(request: Request, response: Response, session: SessionDep,
+                    f: AgreementFilterDep, params: ListParamsDep) -> list[AgreementRead]:
+    """Agreements, newest signing first; ``q`` searches the title, summary and place of
+    signing."""
+    result = service.page_agreements(session, f, params)
+    set_page_headers(response, request, result)
+    return [agreement_read(a) for a in result.items]
 
 
 @router.get("/agreements.xlsx", response_class=Response)
-def export_agreements(session: SessionDep, f: AgreementFilterDep) -> Response:
-    """The agreements as an Excel workbook with the import headers (it imports again)."""
+def export_agreements(request: Request, session: SessionDep,
+                      f: AgreementFilterDep) -> Response:
+    """The agreements as an Excel workbook with the import headers (it imports again); the
+    filters applied are listed on its second sheet (筛选条件)."""
     rows = service.agreement_rows(service.list_agreements(session, f))
-    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
+    return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows,
+                                             agreement_filters(session, f, locale)))
 
 
 def _xlsx(name: str, content: bytes) -> Response:
@@ -176,40 +191,56 @@ def report_obligation(session: SessionDep, settings: SettingsDep, principal: Cur
         _upload(evidence, settings))
 
 
+@router.get("/agreements/import/template.xlsx", response_class=Response)
+def agreements_template(lang: Key | None = None) -> Response:
+    """The agreements workbook to fill in: the headers ``POST /agreements/import`` reads and
+    one example row (Chinese; ``?lang=en`` for English headers)."""
+    locale = "en" if english(lang) else "zh_CN"
+    return _xlsx(template_name("合作协议", "agreements", locale), agreement_template(locale))
+
+
 @router.post("/agreements/import", response_model=ImportPreviewRead)
-def import_agreements(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
-                      file: Annotated[UploadFile, File()],
+def import_agreements(request: Request, session: SessionDep, settings: SettingsDep,
+                      principal: CurrentUser, file: Annotated[UploadFile, File()],
                       confirm: Annotated[bool, Query()] = False) -> ImportPreviewRead:
     """Preview (default) or, with ``confirm=true``, apply an agreements workbook.
 
     All or nothing: a workbook with any bad row is refused whole with every row, column and
-    reason. Importing the same workbook twice adds nothing."""
+    reason (Chinese unless ``?lang=en``). Importing the same workbook twice adds nothing. The
+    template is ``GET /agreements/import/template.xlsx``."""
     service.require_may_import(principal)  # a viewer's or read token's upload stores nothing
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
     with uploads.receive(file, settings, "agreements.xlsx") as received:
         content = received.read_bytes()
-    rows = read_agreements(content, received.display, uploads.Limits.of(settings))
+    rows = read_agreements(content, received.display, uploads.Limits.of(settings), locale)
     if confirm:
         result = service.import_agreements(session, principal, rows)
     else:
         service.check_import(session, principal, rows)
         result = service.preview_agreements(session, rows)
-    doc = service.store_document(session, settings.data_dir / "files", received.name,
-                                 content, principal.label)
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
     return ImportPreviewRead(
         sha256=doc.sha256, filename=doc.filename, applied=confirm, new=result.count("new"),
         changed=result.count("changed"), unchanged=result.count("unchanged"),
-        rows=[ImportRowRead(row=r.row, title=r.title, action=r.action, changes=r.changes)
+        rows=[ImportRowRead(row=r.row, title=r.key, action=r.action, changes=r.changes)
               for r in result.rows])
 
 
 # ---- meetings ---------------------------------------------------------------------------------
 
 
-@router.get("/meetings", response_model=list[MeetingRead])
-def list_meetings(session: SessionDep, kind: Key | None = None, series: Key | None = None,
-                  our_role: Key | None = None, year: Year | None = None) -> list[MeetingRead]:
-    f = service.MeetingFilter(kind, series, our_role, year)
-    return [meeting_read(m) for m in service.list_meetings(session, f)]
+@router.get("/meetings", response_model=list[MeetingRead],
+            **paged(list(service.MEETING_SORTING.keys)))
+def list_meetings(request: Request, response: Response, session: SessionDep,
+                  params: ListParamsDep, kind: Key | None = None, series: Key | None = None,
+                  our_role: Key | None = None, year: Year | None = None,
+                  q: Key | None = None) -> list[MeetingRead]:
+    """Meetings, latest first; ``q`` searches the title, place and host."""
+    f = service.MeetingFilter(kind or None, series or None, our_role or None, year, q or None)
+    result = service.page_meetings(session, f, params)
+    set_page_headers(response, request, result)
+    return [meeting_read(m) for m in result.items]
 
 
 @router.post("/meetings", response_model=MeetingRead, status_code=201)
@@ -235,9 +266,15 @@ def resolution_to_task(session: SessionDep, principal: CurrentUser, resolution_i
 # ---- projects ---------------------------------------------------------------------------------
 
 
-@router.get("/projects", response_model=list[ProjectRead])
-def list_projects(session: SessionDep, county: Key | None = None) -> list[ProjectRead]:
-    return [project_read(p) for p in service.list_projects(session, county)]
+@router.get("/projects", response_model=list[ProjectRead],
+            **paged(list(service.PROJECT_SORTING.keys)))
+def list_projects(request: Request, response: Response, session: SessionDep,
+                  params: ListParamsDep, county: Key | None = None,
+                  q: Key | None = None) -> list[ProjectRead]:
+    """Platform projects; ``q`` searches the code, name and owner."""
+    result = service.page_projects(session, county or None, q or None, params)
+    set_page_headers(response, request, result)
+    return [project_read(p) for p in result.items]
 
 
 @router.post("/projects", response_model=ProjectRead, status_code=201)
@@ -256,12 +293,17 @@ def report_project(session: SessionDep, principal: CurrentUser, project_id: Id,
 # ---- tasks ------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", response_model=list[TaskRead])
-def list_tasks(session: SessionDep, principal: CurrentUser, state: Key | None = None,
-               overdue: bool = False, due_soon: bool = False, mine: bool = False) -> list[Any]:
+@router.get("/tasks", response_model=list[TaskRead], **paged(list(service.TASK_SORTING.keys)))
+def list_tasks(request: Request, response: Response, session: SessionDep,
+               principal: CurrentUser, params: ListParamsDep, state: Key | None = None,
+               overdue: bool = False, due_soon: bool = False, mine: bool = False,
+               q: Key | None = None) -> list[Any]:
+    """Leading-group tasks, nearest deadline first; ``q`` searches the titles."""
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
-    return list(service.list_tasks(session, service.TaskFilter(state, org_ids, overdue,
-                                                                due_soon)))
+    result = service.page_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
+                                                            due_soon), params, q or None)
+    set_page_headers(response, request, result)
+    return list(result.items)
 
 
 @router.post("/tasks", response_model=TaskRead, status_code=201)
@@ -285,9 +327,16 @@ def move_task(session: SessionDep, principal: CurrentUser, task_id: Id, action: 
 # ---- indicators and the dashboard ------------------------------------------------------------
 
 
-@router.get("/indicators", response_model=list[IndicatorRead])
-def list_indicators(session: SessionDep) -> list[Any]:
-    return list(service.list_indicators(session))
+@router.get("/indicators", response_model=list[IndicatorRead],
+            **paged(list(service.INDICATOR_SORTING.keys)))
+def list_indicators(request: Request, response: Response, session: SessionDep,
+                    params: ListParamsDep, q: Key | None = None,
+                    source: Key | None = None) -> list[Any]:
+    """The indicators in their dashboard order; ``q`` searches the code, names and reporter,
+    ``source`` is ``computed`` or ``reported``."""
+    result = service.page_indicators(session, params, q or None, source or None)
+    set_page_headers(response, request, result)
+    return list(result.items)
 
 
 @router.get("/indicators/{code}/values", response_model=list[IndicatorValueRead])

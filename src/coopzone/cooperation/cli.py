@@ -15,6 +15,7 @@ from coopzone.cli.context import command_session, console
 from coopzone.cooperation import service
 from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
+from coopzone.cooperation.importers import template as agreement_template
 from coopzone.errors import InvalidInput, RowError
 
 app = typer.Typer(help="Cooperation: agreements, tasks, indicators.", no_args_is_help=True)
@@ -28,10 +29,12 @@ def import_agreements(
     workbook_path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     confirm: Annotated[bool, typer.Option("--confirm", help="Apply; default is a preview.")]
     = False,
+    lang: Annotated[str, typer.Option("--lang", help="zh_CN or en: language of the reasons")]
+    = "zh_CN",
 ) -> None:
     """Preview (or with --confirm apply) an agreements workbook; all or nothing."""
     with command_session() as session:
-        rows = read_agreements(workbook_path.read_bytes(), workbook_path.name)
+        rows = read_agreements(workbook_path.read_bytes(), workbook_path.name, locale=lang)
         result = (service.import_agreements(session, CLI, rows) if confirm
                   else service.preview_agreements(session, rows))
         if not confirm:
@@ -39,11 +42,24 @@ def import_agreements(
     table = Table("row", "title", "action", "changes")
     for r in result.rows:
         if r.action != "unchanged":
-            table.add_row(str(r.row), r.title, r.action,
+            table.add_row(str(r.row), r.key, r.action,
                           "; ".join(f"{k}: {a} → {b}" for k, (a, b) in r.changes.items()))
     console.print(table)
     console.print(f"new {result.count('new')}, changed {result.count('changed')}, unchanged "
                   f"{result.count('unchanged')}" + ("" if confirm else " (preview; --confirm)"))
+    if result.nothing_to_do:
+        console.print(result.summary(lang))
+
+
+@app.command("agreements-template")
+def agreements_template(
+    output: Path,
+    lang: Annotated[str, typer.Option("--lang", help="zh_CN or en: language of the headers")]
+    = "zh_CN",
+) -> None:
+    """Write the agreements import template (headers and one example row) to OUTPUT."""
+    output.write_bytes(agreement_template(lang))
+    console.print(f"template written to {output}")
 
 
 @app.command("export-agreements")

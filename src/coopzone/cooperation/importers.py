@@ -1,25 +1,30 @@
 """Agreement workbooks (Excel) -> validated rows. No database, no writes.
 
-Offices keep their agreement lists in Excel with slightly different headers; the aliases below
-are the variants seen so far. A workbook with any bad row is refused whole, with every row,
-column and reason.
+Built on :mod:`coopzone.kit.importing`: the columns are defined once (:data:`COLUMNS`) and
+both the reader and the downloadable template use them. Offices keep their agreement lists
+in Excel with slightly different headers; the aliases below are the variants seen so far. A
+workbook with any bad row is refused whole, with every row, column and reason in the user's
+language (Chinese by default).
 """
 
 from __future__ import annotations
 
 import re
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from io import BytesIO
 from typing import Any
-from zipfile import BadZipFile
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
-from coopzone.errors import InvalidInput, RowError
-from coopzone.kit.uploads import Limits, check_rows, check_spreadsheet, not_readable
+from coopzone.kit.importing import (
+    CellError,
+    Column,
+    Problems,
+    cell_text,
+    read_rows,
+    say,
+    template_workbook,
+)
+from coopzone.kit.uploads import Limits
 
 # Chinese labels of the codes, used in workbooks and pages; the first label is canonical.
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
@@ -58,6 +63,22 @@ HEADERS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("title", "parties", "signed_on", "field", "status")
 PARTY_SEPARATORS = re.compile(r"[、；;，,\n]+")
 
+_ENGLISH = {"seq": "No.", "title": "Title", "parties": "Signatories", "signed_on": "Signed on",
+            "field": "Field", "status": "Status", "signed_at": "Signed at",
+            "term_years": "Term (years)", "expires_on": "Expires on", "summary": "Summary"}
+_EXAMPLE: dict[str, Any] = {
+    "seq": 1, "title": "萍乡市—醴陵市生态环境保护合作协议",
+    "parties": "萍乡市人民政府、醴陵市人民政府", "signed_on": date(2025, 3, 18),
+    "field": "生态", "status": "履行中", "signed_at": "萍乡", "term_years": 5,
+    "expires_on": date(2030, 3, 17), "summary": "共同开展渌水流域水质联合监测",
+}
+_NOTES: dict[str, tuple[str, str]] = {
+    "parties": ("多个单位用、或；分隔", "separate several with 、 or ；"),
+    "signed_on": ("如 2025-03-18、2025/3/18 或 2025年3月18日", "e.g. 2025-03-18"),
+    "field": ("、".join(v[0] for v in FIELD_LABELS.values()), ""),
+    "status": ("、".join(v[0] for v in STATUS_LABELS.values()), ""),
+    "term_years": ("1 到 50 的整数，可写“5年”", "a whole number of years, 1 to 50"),
+}
 
 def field_label(code: str) -> str:
     return FIELD_LABELS.get(code, (code,))[0]
@@ -73,11 +94,6 @@ def _lookup(table: dict[str, tuple[str, ...]], text: str) -> str | None:
         if text == code or text in labels:
             return code
     return None
-
-
-def _norm_header(text: Any) -> str:
-    value = str(text or "").strip().replace("（", "(").replace("）", ")")
-    return re.sub(r"\s+", "", value)
 
 
 @dataclass(frozen=True)
@@ -114,134 +130,112 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+_text = cell_text
+_FIELDS = "、".join(v[0] for v in FIELD_LABELS.values())
+_STATUSES = "、".join(v[0] for v in STATUS_LABELS.values())
 
 
-def _columns(header: tuple[Any, ...]) -> tuple[dict[str, int], list[RowError]]:
-    found: dict[str, int] = {}
-    errors: list[RowError] = []
-    names = [_norm_header(h) for h in header]
-    for key, variants in HEADERS.items():
-        wanted = {_norm_header(v) for v in variants}
-        for index, name in enumerate(names):
-            if name in wanted:
-                found.setdefault(key, index)
-    for key in REQUIRED:
-        if key not in found:
-            errors.append(RowError(1, HEADERS[key][0],
-                                   "missing column (also accepted: "
-                                   + "、".join(HEADERS[key][1:]) + ")"))
-    return found, errors
-
-
-def _row(number: int, cells: tuple[Any, ...], cols: dict[str, int]
-         ) -> tuple[AgreementRow | None, list[RowError]]:
-    def cell(key: str) -> Any:
-        index = cols.get(key)
-        return cells[index] if index is not None and index < len(cells) else None
-
-    errors: list[RowError] = []
-
-    def bad(key: str, reason: str) -> None:
-        errors.append(RowError(number, HEADERS[key][0], reason))
-
-    title = _text(cell("title"))
+def _title(cell: Any) -> str:
+    title = _text(cell)
     if len(title) < 2:
-        bad("title", "empty or too short")
-    elif len(title) > 200:
-        bad("title", "longer than 200 characters")
-    parties = split_parties(_text(cell("parties")))
+        raise CellError("为空或太短（至少 2 个字）", "empty or too short")
+    if len(title) > 200:
+        raise CellError("超过 200 个字", "longer than 200 characters")
+    return title
+
+
+def _parties(cell: Any) -> tuple[str, ...]:
+    parties = split_parties(_text(cell))
     if not parties:
-        bad("parties", "no party named (separate several with 、 or ；)")
-    elif any(len(p) > 120 or len(p) < 2 for p in parties):
-        bad("parties", "each party name must be 2 to 120 characters")
-    elif len(set(parties)) < len(parties):
-        bad("parties", "the same party is named twice")
-    signed_on = parse_date(cell("signed_on"))
-    if signed_on is None:
-        bad("signed_on", f"not a date: {_text(cell('signed_on'))!r}")
-    field = _lookup(FIELD_LABELS, _text(cell("field")))
-    if field is None:
-        bad("field", f"unknown field {_text(cell('field'))!r}; use one of "
-            + "、".join(v[0] for v in FIELD_LABELS.values()))
-    status = _lookup(STATUS_LABELS, _text(cell("status")))
-    if status is None:
-        bad("status", f"unknown status {_text(cell('status'))!r}; use one of "
-            + "、".join(v[0] for v in STATUS_LABELS.values()))
-    term_text = _text(cell("term_years"))
-    term: int | None = None
-    if term_text:
-        if term_text.removesuffix("年").isdigit() and 0 < int(term_text.removesuffix("年")) <= 50:
-            term = int(term_text.removesuffix("年"))
-        else:
-            bad("term_years", f"not a number of years (1 to 50): {term_text!r}")
-    expires: date | None = None
-    if _text(cell("expires_on")):
-        expires = parse_date(cell("expires_on"))
-        if expires is None:
-            bad("expires_on", f"not a date: {_text(cell('expires_on'))!r}")
-        elif signed_on is not None and expires < signed_on:
-            bad("expires_on", "before the signing date")
-    if errors or signed_on is None or field is None or status is None:
-        return None, errors
-    return AgreementRow(number, title, parties, signed_on, field, status,
-                        _text(cell("signed_at"))[:120], term, expires,
-                        _text(cell("summary"))), []
+        raise CellError("没有写签署单位（多个单位用、或；分隔）",
+                        "no party named (separate several with 、 or ；)")
+    if any(len(p) > 120 or len(p) < 2 for p in parties):
+        raise CellError("每个单位名称应为 2 到 120 个字",
+                        "each party name must be 2 to 120 characters")
+    if len(set(parties)) < len(parties):
+        raise CellError("同一单位写了两次", "the same party is named twice")
+    return parties
 
 
-def read_agreements(content: bytes, filename: str = "",
-                    limits: Limits | None = None) -> list[AgreementRow]:
-    """Read the first sheet of an agreements workbook; refuse it whole on any bad row.
+def _date(cell: Any) -> date:
+    value = parse_date(cell)
+    if value is None:
+        raise CellError(f"不是日期：「{_text(cell)}」", f"not a date: {_text(cell)!r}")
+    return value
 
-    Before parsing, the zip is checked (a non-zip, truncated or zip-bomb file is refused with
-    a reason, see :func:`coopzone.kit.uploads.check_spreadsheet`); the rows are counted as
-    they are read and the sheet is refused past ``limits.max_rows``."""
-    limits = limits or Limits()
-    label = filename or "文件"
-    check_spreadsheet(content, limits, label)
-    try:
-        book = load_workbook(BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError, EOFError,
-            zlib.error) as exc:
-        raise InvalidInput(f"{label} 不是 Excel 工作簿（.xlsx）",
-                           [RowError(None, None, "not an .xlsx workbook")],
-                           detail=type(exc).__name__) from exc
-    rows: list[tuple[Any, ...]] = []
-    try:
-        for cells in book.worksheets[0].iter_rows(values_only=True):
-            rows.append(cells)
-            if len(rows) > limits.max_rows + 1:  # the header is not a data row
-                check_rows(len(rows) - 1, limits, label)
-    except (BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as exc:
-        raise not_readable(label, exc) from exc
-    finally:
-        book.close()
-    if not rows:
-        raise InvalidInput("工作簿是空的", [RowError(None, None, "the first sheet is empty")])
-    cols, errors = _columns(tuple(rows[0]))
-    if errors:
-        raise InvalidInput("工作簿缺少必需的列", errors)
-    result: list[AgreementRow] = []
-    seen: dict[str, int] = {}
-    for number, cells in enumerate(rows[1:], start=2):
-        if all(_text(c) == "" for c in cells):
-            continue
-        row, row_errors = _row(number, tuple(cells), cols)
-        errors.extend(row_errors)
-        if row is not None:
-            if row.title in seen:
-                errors.append(RowError(number, HEADERS["title"][0],
-                                       f"same title as row {seen[row.title]}"))
-            seen.setdefault(row.title, number)
-            result.append(row)
-    if errors:
-        raise InvalidInput(f"工作簿有 {len({e.row for e in errors})} 行有误，未导入任何记录",
-                           errors)
-    if not result:
-        raise InvalidInput("工作簿没有数据行", [RowError(None, None, "no data rows")])
-    return result
+
+def _optional_date(cell: Any) -> date | None:
+    return _date(cell) if _text(cell) else None
+
+
+def _field(cell: Any) -> str:
+    code = _lookup(FIELD_LABELS, _text(cell))
+    if code is None:
+        raise CellError(f"未知领域「{_text(cell)}」，应为{_FIELDS}之一",
+                        f"unknown field {_text(cell)!r}; use one of {_FIELDS}")
+    return code
+
+
+def _status(cell: Any) -> str:
+    code = _lookup(STATUS_LABELS, _text(cell))
+    if code is None:
+        raise CellError(f"未知状态「{_text(cell)}」，应为{_STATUSES}之一",
+                        f"unknown status {_text(cell)!r}; use one of {_STATUSES}")
+    return code
+
+
+def _term(cell: Any) -> int | None:
+    text = _text(cell)
+    if not text:
+        return None
+    years = text.removesuffix("年")
+    if years.isdigit() and 0 < int(years) <= 50:
+        return int(years)
+    raise CellError(f"不是 1 到 50 之间的年数：「{text}」",
+                    f"not a number of years (1 to 50): {text!r}")
+
+
+_PARSE: dict[str, Callable[[Any], Any]] = {
+    "title": _title, "parties": _parties, "signed_on": _date, "field": _field,
+    "status": _status, "signed_at": lambda c: _text(c)[:120], "term_years": _term,
+    "expires_on": _optional_date, "summary": _text,
+}
+
+# The one definition of the workbook's columns: the reader parses with it and the
+# downloadable template is written from it (coopzone.kit.importing.template_workbook).
+COLUMNS: tuple[Column, ...] = tuple(
+    Column(key, names[0], _ENGLISH[key], names[1:], key in REQUIRED, _EXAMPLE[key],
+           *_NOTES.get(key, ("", "")), parse=_PARSE.get(key))
+    for key, names in HEADERS.items())
+_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+def _agreement(number: int, v: dict[str, Any], problems: Problems) -> AgreementRow | None:
+    if v["expires_on"] is not None and v["expires_on"] < v["signed_on"]:
+        problems.add(number, _BY_KEY["expires_on"].zh, "早于签署日期", "before the signing date")
+        return None
+    return AgreementRow(number, v["title"], v["parties"], v["signed_on"], v["field"],
+                        v["status"], v["signed_at"], v["term_years"], v["expires_on"],
+                        v["summary"])
+
+
+def read_agreements(content: bytes, filename: str = "", limits: Limits | None = None,
+                    locale: str | None = None) -> list[AgreementRow]:
+    """Read the first sheet of an agreements workbook; refuse it whole on any bad row, every
+    row, column and reason listed (Chinese, or English with ``locale="en"``).
+
+    :func:`coopzone.kit.importing.read_rows` reads the bytes as an Excel workbook whatever
+    the name says: before parsing, the zip is checked (a non-zip, truncated or zip-bomb file
+    is refused with a reason, see :func:`coopzone.kit.uploads.check_spreadsheet`) and the
+    sheet is refused past ``limits.max_rows``. Titles must be unique within the workbook
+    (the title is the natural key)."""
+    rows: list[AgreementRow] = read_rows(
+        content, filename, COLUMNS, build=_agreement, unique=("title",),
+        limits=limits or Limits(), label=filename or "文件", locale=locale,
+        formats=(".xlsx", ".xlsm"), noun="工作簿")
+    return rows
+
+
+def template(locale: str | None = None) -> bytes:
+    """The downloadable agreements template: the headers the reader takes, one example row."""
+    return template_workbook(say(locale, "合作协议", "Agreements"), COLUMNS, locale)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from coopzone.db import AwareDateTime, Base, Money, now
+from coopzone.kit.models import Document as Document  # moved to the shared kit; same table
 
 PARTY_KINDS = ("province", "city", "county", "bureau", "park", "university", "company",
                "office", "other")
@@ -59,19 +60,6 @@ class Quantity(TypeDecorator[Decimal]):
         if value is None:
             return None
         return (Decimal(value) / QUANTITY_SCALE).quantize(Decimal("0.0001"))
-
-
-class Document(Base):
-    """An uploaded file, stored under ``data_dir/files/<sha256>``; one row per content."""
-
-    __tablename__ = "cooperation_document"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    filename: Mapped[str] = mapped_column(String(255))
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int] = mapped_column(Integer)
-    uploaded_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
-    uploaded_by: Mapped[str] = mapped_column(String(120), default="")
 
 
 class Party(Base):
@@ -224,7 +212,7 @@ class Project(Base):
     owner: Mapped[str] = mapped_column(String(120))
     owner_place_code: Mapped[str] = mapped_column(ForeignKey("places_place.code"))
     budget: Mapped[Decimal | None] = mapped_column(Money(), default=None)
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default="planned", index=True)
     started_on: Mapped[date | None] = mapped_column(Date, default=None)
     planned_finish: Mapped[date | None] = mapped_column(Date, default=None)
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
+from coopzone.api.listing import PageListParamsDep
 from coopzone.cooperation import (
     agreement_forms,
     indicator_forms,
@@ -26,11 +27,14 @@ from coopzone.cooperation import (
 )
 from coopzone.cooperation.agreement_forms import agreement_page
 from coopzone.cooperation.api import AgreementFilterDep
-from coopzone.cooperation.exporters import Cell, workbook
+from coopzone.cooperation.exporters import Cell
 from coopzone.cooperation.indicator_forms import indicator_page
+from coopzone.cooperation.models import Project
 from coopzone.cooperation.presentation import (
     FIELD_NAMES,
+    PROJECT_STATUS_NAMES,
     UNIT_EN,
+    agreement_filters,
     num,
     page_context,
     xlsx_response,
@@ -38,9 +42,17 @@ from coopzone.cooperation.presentation import (
 from coopzone.cooperation.project_forms import project_page
 from coopzone.db import now
 from coopzone.errors import NotFound, Unauthorized
-from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.exporting import (
+    CSV_MEDIA_TYPE,
+    ExportColumn,
+    attachment_headers,
+    csv_bytes,
+    export_list,
+    workbook,
+)
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
+from coopzone.web.listing import ListView
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -113,20 +125,39 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
 
 @router.get("/cooperation/agreements", response_class=HTMLResponse)
 def agreements(request: Request, session: SessionDep, principal: OptionalUser,
-               f: AgreementFilterDep, view: Key | None = None) -> Response:
-    rows = service.list_agreements(session, f)
+               f: AgreementFilterDep, params: PageListParamsDep, view: Key | None = None
+               ) -> Response:
+    result = service.page_agreements(session, f, params)
     counties = service.unit_names(session)
     by_county = sorted(service.agreements_by_county(session, f).items(),
                        key=lambda t: (-t[1], t[0])) if view == "county" else []
     return render(request, "cooperation/agreements.html", page_context(
-        session, principal, rows=rows, f=f, counties=counties, by_county=by_county,
-        view=view, query=f.query_string()))
+        session, principal, rows=result.items, lv=ListView(request, result), f=f,
+        counties=counties, by_county=by_county, view=view, query=f.query_string()))
+
+
+def _agreements_export(request: Request, session: Session, f: service.AgreementFilter,
+                       fmt: str) -> Response:
+    rows = service.agreement_rows(service.list_agreements(session, f))
+    if fmt == "csv":
+        return Response(csv_bytes(service.AGREEMENT_HEADERS, rows), media_type=CSV_MEDIA_TYPE,
+                        headers=attachment_headers("agreements.csv"))
+    filters = agreement_filters(session, f, locale_of(request))
+    return xlsx_response("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows,
+                                                     filters))
 
 
 @router.get("/cooperation/agreements.xlsx")
-def agreements_xlsx(session: SessionDep, f: AgreementFilterDep) -> Response:
-    rows = service.agreement_rows(service.list_agreements(session, f))
-    return xlsx_response("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows))
+def agreements_xlsx(request: Request, session: SessionDep, f: AgreementFilterDep) -> Response:
+    """The agreements the page shows (same filters), as the import workbook; the filters are
+    on its second sheet."""
+    return _agreements_export(request, session, f, "xlsx")
+
+
+@router.get("/cooperation/agreements.csv")
+def agreements_csv(request: Request, session: SessionDep, f: AgreementFilterDep) -> Response:
+    """The agreements the page shows (same filters), as CSV with the import headers."""
+    return _agreements_export(request, session, f, "csv")
 
 
 @router.get("/cooperation/agreements/{agreement_id}", response_class=HTMLResponse)
@@ -149,20 +180,25 @@ def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
 
 @router.get("/cooperation/meetings", response_class=HTMLResponse)
 def meetings(request: Request, session: SessionDep, principal: OptionalUser,
-             kind: Key | None = None, series: Key | None = None, our_role: Key | None = None,
-             year: Year | None = None) -> Response:
-    f = service.MeetingFilter(kind or None, series or None, our_role or None, year)
+             params: PageListParamsDep, kind: Key | None = None, series: Key | None = None,
+             our_role: Key | None = None, year: Year | None = None,
+             q: Key | None = None) -> Response:
+    f = service.MeetingFilter(kind or None, series or None, our_role or None, year, q or None)
+    result = service.page_meetings(session, f, params)
     return render(request, "cooperation/meetings.html", page_context(
-        session, principal, rows=service.list_meetings(session, f), f=f,
+        session, principal, rows=result.items, lv=ListView(request, result), f=f,
         tasks=service.tasks_by_resolution(session)))
 
 
 @router.get("/cooperation/projects", response_class=HTMLResponse)
 def projects(request: Request, session: SessionDep, principal: OptionalUser,
-             county: Key | None = None) -> Response:
-    rows = [(p, service.percent_complete(p)) for p in service.list_projects(session, county)]
+             params: PageListParamsDep, county: Key | None = None,
+             q: Key | None = None) -> Response:
+    result = service.page_projects(session, county or None, q or None, params)
+    rows = [(p, service.percent_complete(p)) for p in result.items]
     return render(request, "cooperation/projects.html", page_context(
-        session, principal, rows=rows, county=county, counties=service.unit_names(session)))
+        session, principal, rows=rows, lv=ListView(request, result), county=county, q=q or "",
+        counties=service.unit_names(session)))
 
 
 @router.get("/cooperation/projects/{project_id}", response_class=HTMLResponse)
@@ -176,18 +212,20 @@ def project(request: Request, session: SessionDep, principal: OptionalUser,
 
 @router.get("/cooperation/tasks", response_class=HTMLResponse)
 def tasks(request: Request, session: SessionDep, principal: CurrentUser,
-          state: Key | None = None, overdue: bool = False, due_soon: bool = False,
-          mine: bool = False) -> Response:
+          params: PageListParamsDep, state: Key | None = None, overdue: bool = False,
+          due_soon: bool = False, mine: bool = False, q: Key | None = None) -> Response:
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
-    rows = service.list_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
-                                                          due_soon))
+    result = service.page_tasks(session, service.TaskFilter(state or None, org_ids, overdue,
+                                                            due_soon), params, q or None)
+    rows = result.items
     today = now().date()
     moves = {t.id: [a for a in service.TRANSITIONS
                     if t.state in service.TRANSITIONS[a][0]
                     and service.may_move(principal, t, a)] for t in rows}
     return render(request, "cooperation/tasks.html", page_context(
-        session, principal, rows=rows, state=state, overdue=overdue, due_soon=due_soon,
-        mine=mine, today=today, moves=moves, orgs=service.organisation_names(session),
+        session, principal, rows=rows, lv=ListView(request, result), q=q or "", state=state,
+        overdue=overdue, due_soon=due_soon, mine=mine, today=today, moves=moves,
+        orgs=service.organisation_names(session),
         is_overdue=service.is_overdue, is_due_soon=service.is_due_soon,
         on_time=service.on_time))
 
@@ -222,13 +260,6 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
                 [[i, m.title, m.kind, m.series, m.held_on, m.place, m.host, m.our_role,
                   "；".join(r.text for r in m.resolutions)]
                  for i, m in enumerate(service.list_meetings(session), start=1)])
-    if kind == "projects":
-        return ("平台项目", ("序号", "代码", "项目名称", "领域", "责任单位", "总投资（元）", "状态",
-                         "开工日期", "计划完成", "完成率（%）", "站点"),
-                [[i, p.code, p.name, p.field, p.owner, p.budget, p.status, p.started_on,
-                  p.planned_finish, service.percent_complete(p),
-                  "、".join(s.name for s in p.sites)]
-                 for i, p in enumerate(service.list_projects(session), start=1)])
     if kind == "tasks":
         orgs = service.organisation_names(session)
         return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
@@ -247,6 +278,47 @@ def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], lis
                                  "evidence") or "")])
         return ("指标", ("代码", "指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
     raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
+
+
+def project_columns(locale: str) -> list[ExportColumn[Project]]:
+    """The project list's columns, for every export format and language."""
+    t = translations(locale).gettext
+    return [
+        ExportColumn("代码", "Code", lambda p: p.code),
+        ExportColumn("项目名称", "Project", lambda p: p.name),
+        ExportColumn("领域", "Field", lambda p: t(FIELD_NAMES.get(p.field, p.field))),
+        ExportColumn("责任单位", "Owner", lambda p: p.owner),
+        ExportColumn("总投资（元）", "Budget (yuan)", lambda p: p.budget),
+        ExportColumn("状态", "Status",
+                     lambda p: t(PROJECT_STATUS_NAMES.get(p.status, p.status))),
+        ExportColumn("开工日期", "Started on", lambda p: p.started_on),
+        ExportColumn("计划完成", "Planned finish", lambda p: p.planned_finish),
+        ExportColumn("完成率（%）", "Complete (%)", service.percent_complete),
+        ExportColumn("站点", "Sites", lambda p: "、".join(s.name for s in p.sites)),
+    ]
+
+
+def _projects_export(request: Request, session: Session, county: str | None,
+                     fmt: str) -> Response:
+    """The project list as the page shows it (its county filter), Chinese headers."""
+    locale = locale_of(request)
+    t = translations(locale).gettext
+    filters = [(t(N_("County")), service.unit_names(session).get(county, county))] \
+        if county else []
+    out = export_list("平台项目" if locale != "en" else "Projects", project_columns(locale),
+                      service.list_projects(session, county), name="projects", fmt=fmt,
+                      filters=filters, locale=locale)
+    return Response(out.content, media_type=out.media_type,
+                    headers=attachment_headers(out.filename))
+
+
+@router.get("/cooperation/export/projects.{fmt}")
+def export_projects(request: Request, session: SessionDep, fmt: Key,
+                    county: Key | None = None) -> Response:
+    """The platform projects (the page's county filter) as Excel or CSV."""
+    if fmt not in ("xlsx", "csv"):
+        raise NotFound(f"没有 {fmt} 格式的导出", detail=f"unknown export format {fmt}")
+    return _projects_export(request, session, county, fmt)
 
 
 @router.get("/cooperation/export/{kind}.xlsx")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.service import Principal
 from coopzone.cooperation import service
 from coopzone.kit.exporting import attachment_headers
+from coopzone.web.i18n import translations
 from coopzone.web.templating import N_
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -83,3 +84,21 @@ def page_context(session: Session, principal: Principal | None, **extra: Any
 def xlsx_response(name: str, content: bytes) -> Response:
     return Response(content, media_type=XLSX,
                     headers=attachment_headers(name))
+
+
+def agreement_filters(session: Session, f: service.AgreementFilter, locale: str
+                      ) -> list[tuple[str, str]]:
+    """The agreement list's filters as (label, value) rows in the user's language, for the
+    exported file: the same filters as the page."""
+    t = translations(locale).gettext
+    counties = service.unit_names(session)
+    values = [
+        (N_("County"), counties.get(f.county, f.county) if f.county else None),
+        (N_("Status"), t(STATUS_NAMES.get(f.status, f.status)) if f.status else None),
+        (N_("Field"), t(FIELD_NAMES.get(f.field, f.field)) if f.field else None),
+        (N_("Party"), f.party), (N_("Year"), str(f.year) if f.year else None),
+        (N_("Signed by"), f.signed_to.isoformat() if f.signed_to else None),
+        (N_("Search"), f.q),
+        (N_("In force on"), f.in_force_at.isoformat() if f.in_force_at else None),
+    ]
+    return [(t(label), value) for label, value in values if value]

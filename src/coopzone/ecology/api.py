@@ -3,14 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
-from coopzone.ecology import monitoring, readings, service
+from coopzone.api.listing import ListParamsDep, paged, set_page_headers
+from coopzone.ecology import lists, monitoring, readings, service, water_files
 from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
 from coopzone.kit import uploads
+from coopzone.kit.exporting import XLSX_MEDIA_TYPE, attachment_headers
+from coopzone.kit.importing import template_name
 from coopzone.kit.validation import Id, Key, Str, Year
 
 __all__ = ["Push", "PushedReading", "router"]
@@ -40,9 +43,17 @@ def _result(result: readings.ImportResult) -> ImportRead:
                       unchanged=result.unchanged, duplicate=result.duplicate_file)
 
 
-@router.get("/sections", response_model=list[SectionRead])
-def list_sections(session: SessionDep, basin: Key | None = None) -> list[Any]:
-    return list(service.list_sections(session, basin))
+@router.get("/sections", response_model=list[SectionRead],
+            **paged(list(lists.SECTION_SORTING.keys)))
+def list_sections(request: Request, response: Response, session: SessionDep,
+                  params: ListParamsDep, basin: Key | None = None,
+                  q: Key | None = None) -> list[Any]:
+    """Monitoring sections by basin and code; ``q`` searches the code, name, river and
+    basin."""
+    result = lists.page_sections(session, lists.SectionFilter(basin or None, q or None),
+                                 params)
+    set_page_headers(response, request, result)
+    return list(result.items)
 
 
 @router.post("/sections", response_model=SectionRead, status_code=201)
@@ -72,6 +83,16 @@ def push_readings(request: Request, session: SessionDep, settings: SettingsDep,
         sha256=readings.push_sha256(body.source, pushed), source=body.source,
         confirm=body.confirm, window=readings.reading_window(settings), locale=locale)
     return _result(result)
+
+
+@router.get("/imports/template.xlsx", response_class=Response)
+def import_template(request: Request) -> Response:
+    """The file ``POST /imports`` reads, to fill in: the national publication's wide layout
+    (断面名称, 监测时间, one column per item) with one example row; ``?lang=en`` for the
+    item codes as headers."""
+    locale = _locale(request)
+    return Response(water_files.template(locale), media_type=XLSX_MEDIA_TYPE,
+                    headers=attachment_headers(template_name("监测数据", "readings", locale)))
 
 
 @router.post("/imports", response_model=ImportRead)

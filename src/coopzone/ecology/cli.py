@@ -172,6 +172,19 @@ def evaluate_cmd(
 app.command("settle")(settle)
 
 
+@app.command("template")
+def template(
+    output: Path,
+    lang: Annotated[LangOpt, typer.Option("--lang", help="Headers: Chinese or en (codes)")]
+    = LangOpt.zh_CN,
+) -> None:
+    """Write the readings import template (wide layout, one example row) to OUTPUT."""
+    from coopzone.ecology.water_files import template as water_template
+
+    output.write_bytes(water_template(lang.value))
+    Console().print(f"template written to {output}")
+
+
 @app.command("import")
 def import_cmd(
     files: Annotated[list[Path], typer.Argument(help="CSV or Excel files", exists=True)],

@@ -8,12 +8,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
-from coopzone.ecology import compensation_views, ledger
+from coopzone.api.listing import ListParamsDep, paged, set_page_headers
+from coopzone.ecology import compensation_views, ledger, lists
 from coopzone.ecology.models import Statement, StatementChange
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.money import amount_in_words
@@ -171,10 +172,16 @@ def save_agreement(session: SessionDep, principal: CurrentUser,
                          terms=compensation_views.describe(ledger.agreement_of(v)))
 
 
-@router.get("/statements", response_model=list[StatementSummary])
-def list_statements(session: SessionDep, series: Key | None = None,
+@router.get("/statements", response_model=list[StatementSummary],
+            **paged(list(lists.STATEMENT_SORTING.keys)))
+def list_statements(request: Request, response: Response, session: SessionDep,
+                    params: ListParamsDep, series: Key | None = None,
                     year: Year | None = None) -> list[StatementSummary]:
-    return [_summary(s) for s in ledger.list_statements(session, series, year)]
+    """Yearly statements by series, year and parties."""
+    result = lists.page_statements(session, lists.StatementFilter(series or None, year),
+                                   params)
+    set_page_headers(response, request, result)
+    return [_summary(s) for s in result.items]
 
 
 @router.get("/statements/{statement_id}", response_model=StatementRead)

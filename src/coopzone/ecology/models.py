@@ -152,7 +152,7 @@ class Statement(TwoPartyStatement, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series: Mapped[str] = mapped_column(String(60), index=True)
-    year: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer, index=True)
     gross_payer_to_payee: Mapped[Decimal] = mapped_column(Money())
     gross_payee_to_payer: Mapped[Decimal] = mapped_column(Money())
     due: Mapped[date] = mapped_column(Date)

@@ -16,13 +16,21 @@ from openpyxl import Workbook
 from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
 from coopzone.db import SHANGHAI
-from coopzone.ecology import evaluation, monitoring, readings, service
+from coopzone.ecology import evaluation, monitoring, readings, service, water_files
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
-from coopzone.errors import Forbidden, InvalidInput, NeedsConfirmation, RowError, TooLarge
+from coopzone.errors import (
+    Forbidden,
+    InvalidInput,
+    NeedsConfirmation,
+    NotFound,
+    RowError,
+    TooLarge,
+)
 from coopzone.kit import uploads
-from coopzone.kit.exporting import append_row, attachment_headers
+from coopzone.kit.exporting import XLSX_MEDIA_TYPE, append_row, attachment_headers
+from coopzone.kit.importing import stage, stage_suffix, staged, staged_file, template_name
 from coopzone.kit.validation import Id, Key, Str
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
@@ -154,6 +162,15 @@ def import_form(request: Request, principal: CurrentUser) -> Response:
         "can_import": monitoring.may_write_some(principal)})
 
 
+@router.get("/import/template.xlsx")
+def import_template(request: Request) -> Response:
+    """The readings file to fill in (the national publication's wide layout, one example
+    row), written from the reader's own column definitions; ``?lang=en`` for item codes."""
+    locale = locale_of(request)
+    return Response(water_files.template(locale), media_type=XLSX_MEDIA_TYPE,
+                    headers=attachment_headers(template_name("监测数据", "readings", locale)))
+
+
 def _form_year(text: str, request: Request) -> int | None:
     """The upload form's year (for times without one), or InvalidInput."""
     text = text.strip()
@@ -183,12 +200,20 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                                "source": source, "year": year}
     try:
         with uploads.receive(file, settings, "upload.csv") as received:
-            context["result"] = readings.import_file(
-                session, principal, received.path, source=source,
-                year=_form_year(year, request),
-                confirm=confirm == "yes", filename=received.display,
-                limits=uploads.Limits.of(settings), locale=locale_of(request),
-                settings=settings)
+            try:
+                context["result"] = readings.import_file(
+                    session, principal, received.path, source=source,
+                    year=_form_year(year, request),
+                    confirm=confirm == "yes", filename=received.display,
+                    limits=uploads.Limits.of(settings), locale=locale_of(request),
+                    settings=settings)
+            except NeedsConfirmation:
+                # Preview: nothing written but the file, staged by its hash (the token of
+                # the confirmation below), so the clerk confirms without uploading again.
+                context["token"] = stage(session, settings.data_dir / "files", received.name,
+                                         received.read_bytes(), principal.label,
+                                         suffix=stage_suffix(received.name)).sha256
+                raise
     except NeedsConfirmation as exc:
         context["changes"] = exc.errors
         context["message"] = exc.message
@@ -227,3 +252,31 @@ def return_batch(session: SessionDep, principal: CurrentUser, batch_id: Id,
                  reason: Annotated[Str, Form(max_length=500)] = "") -> Response:
     monitoring.return_batch(session, principal, batch_id, reason)
     return RedirectResponse("/ecology/reviews", status_code=303)
+
+
+@router.post("/import/confirm", response_class=HTMLResponse, dependencies=[CsrfChecked])
+def import_confirm(request: Request, session: SessionDep, principal: CurrentUser,
+                   token: Annotated[Key, Form()],
+                   source: Annotated[Key, Form()] = "manual",
+                   year: Annotated[Str, Form()] = "") -> Response:
+    """Apply a file staged by the preview (its changes shown and confirmed), all or nothing;
+    the same rights and checks as an upload."""
+    settings = request.app.state.settings
+    require_any_write(principal, "监测数据")
+    context: dict[str, Any] = {"result": None, "changes": [], "errors": [],
+                               "source": source, "year": year}
+    try:
+        doc, content = staged(session, settings.data_dir / "files", token)
+        context["filename"] = doc.filename
+        with staged_file(settings, doc.filename, content) as received:
+            context["result"] = readings.import_file(
+                session, principal, received.path, source=source,
+                year=_form_year(year, request), confirm=True, filename=doc.filename,
+                limits=uploads.Limits.of(settings), locale=locale_of(request),
+                settings=settings)
+    except (InvalidInput, Forbidden, NotFound) as exc:
+        session.rollback()
+        context["errors"] = getattr(exc, "errors", [])
+        context["message"] = exc.message
+        return render(request, "ecology/import.html", context, status_code=exc.status_code)
+    return render(request, "ecology/import.html", context)

@@ -8,7 +8,10 @@ Layouts
   站点情况, 水质类别, …) are ignored.
 * long: section, time, item, value (English or Chinese headers; item as code or name).
 
-Formats: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel .xlsx/.xls via python-calamine.
+Formats: CSV in UTF-8, UTF-8 with BOM or GBK/GB18030; Excel .xlsx/.xls via python-calamine,
+both read through :mod:`coopzone.kit.importing` (the decoding and the workbook reader,
+with the upload limits). The columns are defined once (:data:`WIDE_COLUMNS`); the
+downloadable template (:func:`template`) is written from them.
 Values: numbers, ``--``/empty (missing), ``0.002L``, ``<0.002``, ``ND(0.002)`` (below the
 detection limit; full-width characters allowed), see
 :func:`coopzone.engines.water_quality.parse_value` for the same rules on one value. A value
@@ -26,8 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
-import zlib
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,9 +47,18 @@ from coopzone.ecology.plausibility import (
     window_problems,
 )
 from coopzone.engines.water_quality_gb3838 import ITEM_ALIASES
-from coopzone.kit.uploads import UNLIMITED, Limits, check_rows, check_spreadsheet, not_readable
+from coopzone.errors import InvalidInput
+from coopzone.kit.importing import (
+    EXCEL_FORMATS,
+    Column,
+    decode_text,
+    read_table,
+    template_workbook,
+)
+from coopzone.kit.uploads import UNLIMITED, Limits, check_rows
 
-__all__ = ["OUTPUT_SCHEMA", "FileRejected", "read_water_file", "read_water_files"]
+__all__ = ["OUTPUT_SCHEMA", "WIDE_COLUMNS", "FileRejected", "read_water_file", "read_water_files",
+           "template"]
 
 OUTPUT_SCHEMA = pl.Schema({
     "section": pl.String(),
@@ -60,10 +71,47 @@ OUTPUT_SCHEMA = pl.Schema({
     "row": pl.Int64(),
 })
 
-_SECTION = {"section", "断面", "断面名称", "站点名称", "点位名称", "测站名称", "监测断面"}
-_TIME = {"time", "datetime", "date", "时间", "监测时间", "采样时间", "日期", "监测日期"}
-_ITEM = {"item", "项目", "指标", "监测项目", "监测指标"}
-_VALUE = {"value", "值", "浓度", "监测值", "结果", "监测结果", "数值"}
+# The columns, defined once (coopzone.kit.importing.Column): the reader finds its columns by
+# these names and the downloadable template (:func:`template`) is written from them.
+SECTION = Column("section", "断面名称", "section",
+                 ("断面", "站点名称", "点位名称", "测站名称", "监测断面"), True, "金鱼石",
+                 "已登记的断面名称或代码", "a registered section's name or code")
+TIME = Column("time", "监测时间", "time",
+              ("datetime", "date", "时间", "采样时间", "日期", "监测日期"), True,
+              "2025-09-01 08:00", "年-月-日 时:分，北京时间", "year-month-day hour:minute, "
+              "Beijing time")
+ITEM = Column("item", "监测项目", "item", ("项目", "指标", "监测指标"), False, "溶解氧",
+              "长表：项目名称", "long layout: the item's name")
+VALUE = Column("value", "监测值", "value", ("值", "浓度", "结果", "监测结果", "数值"), False, 7.6,
+               "长表：数值；低于检出限写 0.002L 或 ND(0.002)",
+               "long layout: the value; below the detection limit write 0.002L or ND(0.002)")
+# The wide layout of the national automatic-monitoring publication: one column per item.
+TEMPLATE_ITEMS: tuple[Column, ...] = (
+    Column("temperature", "水温(℃)", "temperature (°C)", example=27.1),
+    Column("ph", "pH(无量纲)", "ph", example=7.52),
+    Column("do", "溶解氧(mg/L)", "do (mg/L)", example=7.8),
+    Column("codmn", "高锰酸盐指数(mg/L)", "codmn (mg/L)", example=2.6),
+    Column("nh3n", "氨氮(mg/L)", "nh3n (mg/L)", example=0.21),
+    Column("tp", "总磷(mg/L)", "tp (mg/L)", example="0.01L",
+           note_zh="低于检出限写 0.01L 或 ND(0.01)", note_en="below the limit: 0.01L"),
+    Column("tn", "总氮(mg/L)", "tn (mg/L)", example=1.52),
+)
+WIDE_COLUMNS: tuple[Column, ...] = (SECTION, TIME, *TEMPLATE_ITEMS)
+
+
+def _names(column: Column) -> set[str]:
+    return {_norm(n) for n in (column.zh, *column.aliases, column.key)}
+
+
+def template(locale: str | None = None) -> bytes:
+    """The downloadable water-readings template: the national publication's wide layout
+    (断面名称, 监测时间, one column per item) with one example row; it imports as it is.
+    The example's time carries its year, so a filled template needs no ``--year``."""
+    # English headers are the item codes the reader also takes (do (mg/L), tp (mg/L), …).
+    return template_workbook("监测数据" if not english(locale) else "Readings", WIDE_COLUMNS,
+                             locale)
+
+
 # "nan" is not a missing marker: NaN is refused as not a finite number.
 _MISSING = ["", "--", "-", "—", "——", "/", "na", "n/a", "null", "none"]
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
@@ -91,12 +139,10 @@ class FileRejected(Exception):
 
 
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise FileRejected("?", [(1, "", "cannot decode: not UTF-8 or GBK text")])
+    try:
+        return decode_text(data)
+    except InvalidInput:
+        raise FileRejected("?", [(1, "", "cannot decode: not UTF-8 or GBK text")]) from None
 
 
 def _load_csv(path: Path, limits: Limits) -> pl.DataFrame:
@@ -121,20 +167,13 @@ def _cell_text(cell: object) -> str | None:
 
 
 def _load_excel(path: Path, limits: Limits) -> pl.DataFrame:
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    # A non-zip, truncated or zip-bomb .xlsx is refused before calamine inflates anything.
-    check_spreadsheet(path, limits, suffix=path.suffix)
-    try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        check_rows(max(sheet.height - 1, 0), limits)
-        rows = sheet.to_python()
-    except (CalamineError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
-        raise not_readable("文件", exc) from exc
-    if not rows:
+    # The kit reads the workbook (zip directory and row limits checked before calamine
+    # inflates anything); a damaged or zip-bomb workbook raises InvalidInput.
+    table = read_table(path.read_bytes(), path.name, limits=limits, formats=EXCEL_FORMATS)
+    if not table.header and not table.rows:
         return pl.DataFrame()
-    header = [str(h).strip() for h in rows[0]]
-    body = [[_cell_text(c) for c in r] for r in rows[1:]]
+    header = [str(h).strip() for h in table.header]
+    body = [[_cell_text(c) for c in r] + [None] * (len(header) - len(r)) for r in table.rows]
     return pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
 
 
@@ -150,8 +189,6 @@ def _load(path: Path, limits: Limits) -> pl.DataFrame:
 
 
 def _norm(header: str) -> str:
-    import unicodedata
-
     return unicodedata.normalize("NFKC", header).strip().lower().replace(" ", "")
 
 
@@ -252,15 +289,15 @@ def _to_long(raw: pl.DataFrame, locale: str | None = None
              ) -> tuple[pl.DataFrame, str, str, str, str]:
     """Long frame (_row, section, time, item, raw value, value column) plus headers."""
     headers = raw.columns
-    section = _find(headers, _SECTION)
-    time = _find(headers, _TIME)
+    section = _find(headers, _names(SECTION))
+    time = _find(headers, _names(TIME))
     not_found = "column not found" if english(locale) else "找不到该列"
     errors = [(1, name, not_found) for name, h in
               (("断面名称/section", section), ("监测时间/time", time)) if h is None]
     if section is None or time is None:
         raise FileRejected("?", errors)
     numbered = raw.with_row_index("_row", offset=2).with_columns(pl.col("_row").cast(pl.Int64))
-    item_col, value_col = _find(headers, _ITEM), _find(headers, _VALUE)
+    item_col, value_col = _find(headers, _names(ITEM)), _find(headers, _names(VALUE))
     if item_col is not None and value_col is not None:
         long = numbered.select(
             "_row", pl.col(section).alias("section"), pl.col(time).alias("_time"),

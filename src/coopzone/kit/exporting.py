@@ -8,18 +8,38 @@ in the finance bureau's spreadsheet. Every workbook the platform writes goes thr
 :func:`set_cell` / :func:`append_row`: such text is stored as a string with Excel's "quote
 prefix" (the cell shows exactly the text, and stays text when edited). Numbers, dates and
 ``None`` are written as they are — a negative amount is a number, not text.
+
+:func:`workbook` writes any list (headers and rows) as such a workbook, with the filters the
+page applied on a second sheet (筛选条件) so the first sheet stays importable;
+:func:`csv_bytes` writes the same list as CSV (UTF-8 with BOM, which Excel opens as
+Chinese), formula-like text prefixed with ``'`` as OWASP advises; :func:`export_list` picks
+one of the two. A list is described once by :class:`ExportColumn` (Chinese header, English
+header, the value) so every format and every language agree.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
+from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+T = TypeVar("T")
+CellValue = str | int | float | Decimal | date | datetime | None
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
 # The characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
@@ -76,3 +96,104 @@ def content_disposition(filename: str, disposition: str = "attachment") -> str:
 def attachment_headers(filename: str) -> dict[str, str]:
     """The headers of a download named ``filename``."""
     return {"Content-Disposition": content_disposition(filename)}
+
+
+# ---- lists -> Excel or CSV ----------------------------------------------------------------------
+
+
+def workbook(sheet_title: str, headers: Sequence[str], rows: Iterable[Sequence[CellValue]],
+             filters: Sequence[tuple[str, str]] = (),
+             filters_title: str = "筛选条件") -> bytes:
+    """A list as an .xlsx: bold frozen headers, dates as dates, Decimal as numbers, every
+    text cell safe against formulas. ``filters`` (label, value) — the page's filters — go to
+    a second sheet, so the first one is exactly headers and rows (it imports again)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = sheet_title[:31]
+    append_row(sheet, headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [len(h) * 2 + 2 for h in headers]
+    for row in rows:
+        values = [float(v) if isinstance(v, Decimal) else v for v in row]
+        number = append_row(sheet, values)
+        for i, v in enumerate(values):
+            if isinstance(v, date):
+                sheet.cell(number, i + 1).number_format = (
+                    "yyyy-mm-dd hh:mm" if isinstance(v, datetime) else "yyyy-mm-dd")
+            if i < len(widths):
+                widths[i] = max(widths[i], min(60, len(str(v or "")) * 2))
+    for i, width in enumerate(widths):
+        sheet.column_dimensions[get_column_letter(i + 1)].width = width
+    sheet.freeze_panes = "A2"
+    if filters:
+        about = book.create_sheet(filters_title[:31])
+        for label, value in filters:
+            append_row(about, [label, value])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _csv_cell(value: CellValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return "'" + value if is_formula_like(value) else value
+    return str(value)
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[CellValue]]) -> bytes:
+    """A list as CSV, UTF-8 with BOM (Excel reads it as Chinese); formula-like text is
+    prefixed with ``'`` so no spreadsheet runs it."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow([_csv_cell(h) for h in headers])
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+@dataclass(frozen=True)
+class ExportColumn(Generic[T]):
+    """One column of an exported list: its header in Chinese and English and its value."""
+
+    zh: str
+    en: str
+    value: Callable[[T], CellValue]
+
+    def header(self, locale: str | None = None) -> str:
+        return self.en if (locale or "").lower().startswith("en") else self.zh
+
+
+@dataclass(frozen=True)
+class Export:
+    """A file ready to send: its bytes, name and media type."""
+
+    content: bytes
+    filename: str
+    media_type: str
+
+
+def export_list(title: str, columns: Sequence[ExportColumn[T]], items: Iterable[T], *,
+                name: str, fmt: str = "xlsx", filters: Sequence[tuple[str, str]] = (),
+                locale: str | None = None, numbered: bool = True) -> Export:
+    """Write ``items`` as ``fmt`` (``xlsx`` or ``csv``) under ``name`` (without suffix):
+    one row per item, Chinese headers (English with ``locale="en"``), a 序号 column first
+    when ``numbered``, the page's ``filters`` on the workbook's second sheet."""
+    english = (locale or "").lower().startswith("en")
+    headers = [c.header(locale) for c in columns]
+    rows: list[list[CellValue]] = [[c.value(item) for c in columns] for item in items]
+    if numbered:
+        headers = ["No." if english else "序号", *headers]
+        rows = [[i, *r] for i, r in enumerate(rows, start=1)]
+    if fmt == "csv":
+        return Export(csv_bytes(headers, rows), f"{name}.csv", CSV_MEDIA_TYPE)
+    content = workbook(title, headers, rows, filters,
+                       "Filters" if english else "筛选条件")
+    return Export(content, f"{name}.xlsx", XLSX_MEDIA_TYPE)

@@ -10,21 +10,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from coopzone.accounts import sessions as login_sessions
 from coopzone.accounts.audit import set_actor
+from coopzone.accounts.lists import AuditFilter, page_audit
 from coopzone.accounts.models import User
 from coopzone.accounts.service import (
     Principal,
     create_token,
-    list_audit,
     list_tokens,
     require_platform_admin,
     revoke_token,
 )
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, check_csrf
+from coopzone.api.listing import list_params
 from coopzone.api.sessions import begin_login, client_address, current_login, end_login
 from coopzone.errors import InvalidInput
+from coopzone.kit.listing import ListParams
 from coopzone.kit.validation import Id, Key, Str
 from coopzone.places import service as places
 from coopzone.web.i18n import translations
+from coopzone.web.listing import ListView
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +42,8 @@ def verify_csrf_form(request: Request, csrf_token: Annotated[str, Form()] = "") 
 
 
 CsrfChecked = Depends(verify_csrf_form)
+AuditPageParams = Annotated[ListParams, Depends(list_params(default_per_page=100,
+                                                            max_per_page=1000))]
 
 
 def _safe_next(target: str | None) -> str:
@@ -198,8 +203,10 @@ def account_revoke_token(session: SessionDep, principal: CurrentUser,
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(request: Request, session: SessionDep, principal: CurrentUser,
-               entity: Key | None = None) -> Response:
+               params: AuditPageParams, entity: Key | None = None,
+               q: Key | None = None) -> Response:
     """Every write, newest first: who, when, what, before and after (platform admins)."""
     require_platform_admin(principal)
-    return render(request, "audit.html", {"rows": list_audit(session, entity or None, 300),
-                                          "entity": entity or ""})
+    result = page_audit(session, AuditFilter(entity or None, q or None), params)
+    return render(request, "audit.html", {"rows": result.items, "lv": ListView(request, result),
+                                          "entity": entity or "", "q": q or ""})

@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 import coopzone
 from coopzone.accounts.security import new_csrf_token
 from coopzone.web.i18n import LANGUAGE_NAMES, LOCALES, normalise, translations
+from coopzone.web.listing import language_links
 
 TEMPLATE_PACKAGES = ("coopzone.web", "coopzone.ecology", "coopzone.cooperation")
 
@@ -70,6 +71,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "locale": locale,
         "html_lang": "zh-CN" if locale == "zh_CN" else "en",
         "locales": [(code, LANGUAGE_NAMES[code]) for code in LOCALES],
+        # The switch keeps the page's filters, page and sort.
+        "language_links": language_links(request, list(LOCALES)),
         "navigation": NAVIGATION,
         "principal": getattr(request.state, "principal", None),
         "csrf_token": csrf_token(request),

@@ -254,6 +254,36 @@ from coopzone.cooperation.service.indicators import (
 from coopzone.cooperation.service.indicators import (
     valid_period as valid_period,
 )
+from coopzone.cooperation.service.lists import (
+    AGREEMENT_SORTING as AGREEMENT_SORTING,
+)
+from coopzone.cooperation.service.lists import (
+    INDICATOR_SORTING as INDICATOR_SORTING,
+)
+from coopzone.cooperation.service.lists import (
+    MEETING_SORTING as MEETING_SORTING,
+)
+from coopzone.cooperation.service.lists import (
+    PROJECT_SORTING as PROJECT_SORTING,
+)
+from coopzone.cooperation.service.lists import (
+    TASK_SORTING as TASK_SORTING,
+)
+from coopzone.cooperation.service.lists import (
+    page_agreements as page_agreements,
+)
+from coopzone.cooperation.service.lists import (
+    page_indicators as page_indicators,
+)
+from coopzone.cooperation.service.lists import (
+    page_meetings as page_meetings,
+)
+from coopzone.cooperation.service.lists import (
+    page_projects as page_projects,
+)
+from coopzone.cooperation.service.lists import (
+    page_tasks as page_tasks,
+)
 from coopzone.cooperation.service.meetings import (
     MeetingFilter as MeetingFilter,
 )

@@ -47,6 +47,8 @@ from coopzone.cooperation.service.permissions import (
     require_agreement_write,
 )
 from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
+from coopzone.kit.importing import Outcome, RowOutcome, compare
+from coopzone.kit.listing import contains
 from coopzone.places.models import Place
 
 Ts = TypeVarTuple("Ts")
@@ -263,6 +265,10 @@ def report_obligation(session: Session, principal: Principal, obligation_id: int
     return report
 
 
+# The columns the keyword ``q`` searches (escaped LIKE, see kit.listing.contains).
+AGREEMENT_SEARCH = (Agreement.title, Agreement.summary, Agreement.signed_at)
+
+
 @dataclass(frozen=True)
 class AgreementFilter:
     county: str | None = None  # a party's place code (exact)
@@ -300,8 +306,9 @@ def _filtered(query: Select[*Ts], f: AgreementFilter) -> Select[*Ts]:
                             Agreement.signed_on <= date(f.year, 12, 31))
     if f.signed_to:
         query = query.where(Agreement.signed_on <= f.signed_to)
-    if f.q:
-        query = query.where(Agreement.title.contains(f.q))
+    keyword = contains(f.q, AGREEMENT_SEARCH)
+    if keyword is not None:
+        query = query.where(keyword)
     if f.in_force_at:
         query = query.where(*in_force_on_day(f.in_force_at))
     return query
@@ -315,6 +322,11 @@ def in_force_on_day(day: date) -> tuple[ColumnElement[bool], ...]:
     # An ended agreement without an end date cannot be shown to have run on any day.
     running = or_(Agreement.expires_on > day, and_(Agreement.expires_on.is_(None), ~ended))
     return (Agreement.status != "signed", started, running)
+
+
+def agreement_query(f: AgreementFilter | None = None) -> Select[Agreement]:
+    """The agreements a filter selects, unordered (a page or an export orders it)."""
+    return _filtered(_agreement_query(), f or AgreementFilter())
 
 
 def list_agreements(session: Session, f: AgreementFilter | None = None) -> list[Agreement]:
@@ -354,20 +366,16 @@ def agreements_by_year(session: Session) -> list[tuple[int, int]]:
 # ---- agreements workbook import ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImportRowResult:
-    row: int
-    title: str
-    action: str  # new | changed | unchanged
-    changes: dict[str, list[str]]
+class ImportRowResult(RowOutcome):
+    """One workbook row's outcome; its natural key is the agreement's title."""
+
+    @property
+    def title(self) -> str:
+        return self.key
 
 
-@dataclass(frozen=True)
-class ImportPreview:
-    rows: list[ImportRowResult]
-
-    def count(self, action: str) -> int:
-        return sum(1 for r in self.rows if r.action == action)
+class ImportPreview(Outcome):
+    """What a workbook does (preview) or did (confirm): :class:`coopzone.kit.importing.Outcome`."""
 
 
 def _row_values(row: AgreementRow) -> dict[str, str]:
@@ -397,19 +405,18 @@ def _existing_by_title(session: Session, titles: Iterable[str]) -> dict[str, Agr
 
 
 def preview_agreements(session: Session, rows: Sequence[AgreementRow]) -> ImportPreview:
-    """What importing these rows would do, without writing anything."""
+    """What importing these rows would do, without writing anything: by natural key (the
+    title), each row is new, changed (every differing field listed) or unchanged."""
     existing = _existing_by_title(session, (r.title for r in rows))
     results: list[ImportRowResult] = []
     for row in rows:
         current = existing.get(row.title)
-        if current is None:
-            results.append(ImportRowResult(row.row, row.title, "new", {}))
-            continue
-        old, new = _agreement_values(current), _row_values(row)
-        changes = {k: [old[k], new[k]] for k in new if old[k] != new[k]}
-        results.append(ImportRowResult(row.row, row.title, "changed" if changes else "unchanged",
-                                       changes))
-    return ImportPreview(results)
+        decided = compare(row.row, row.title,
+                          None if current is None else _agreement_values(current),
+                          _row_values(row))
+        results.append(ImportRowResult(decided.row, decided.key, decided.action,
+                                       decided.changes))
+    return ImportPreview(list(results))
 
 
 def _party_codes_as_imported(session: Session, index: PlaceIndex, names: Sequence[str]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.service import Principal
@@ -24,6 +24,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.cooperation.service.parties import PlaceIndex, resolve_party
 from coopzone.cooperation.service.permissions import require_office
 from coopzone.errors import Conflict, found
+from coopzone.kit.listing import contains
 
 # ---- meetings ---------------------------------------------------------------------------------
 
@@ -55,9 +56,15 @@ class MeetingFilter:
     series: str | None = None
     our_role: str | None = None
     year: int | None = None
+    q: str | None = None  # a keyword in the title, place or host
 
 
-def list_meetings(session: Session, f: MeetingFilter | None = None) -> list[Meeting]:
+# The columns the keyword ``q`` searches.
+MEETING_SEARCH = (Meeting.title, Meeting.place, Meeting.host)
+
+
+def meeting_query(f: MeetingFilter | None = None) -> Select[Meeting]:
+    """The meetings a filter selects (unordered; a list or an export orders it)."""
     f = f or MeetingFilter()
     query = select(Meeting).options(
         selectinload(Meeting.members).selectinload(MeetingMember.party),
@@ -71,7 +78,15 @@ def list_meetings(session: Session, f: MeetingFilter | None = None) -> list[Meet
     if f.year:
         query = query.where(Meeting.held_on >= date(f.year, 1, 1),
                             Meeting.held_on <= date(f.year, 12, 31))
-    return list(session.scalars(query.order_by(Meeting.held_on.desc())))
+    keyword = contains(f.q, MEETING_SEARCH)
+    if keyword is not None:
+        query = query.where(keyword)
+    return query
+
+
+def list_meetings(session: Session, f: MeetingFilter | None = None) -> list[Meeting]:
+    return list(session.scalars(meeting_query(f).order_by(Meeting.held_on.desc(),
+                                                          Meeting.id.desc())))
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:

@@ -1,4 +1,5 @@
-"""Who may write what in the cooperation domain.
+"""Who may write what in the cooperation domain: each answer comes from the one policy table
+of :mod:`coopzone.accounts.roles`; the names and messages here stay the callers'.
 
 Services take the Session first and never commit; the edge owns the transaction.
 """
@@ -7,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from coopzone.accounts.service import WRITE_ROLES, Principal
+from coopzone.accounts import roles
+from coopzone.accounts.service import Principal
 from coopzone.cooperation.models import (
     Agreement,
 )
 from coopzone.errors import Forbidden
 
-COOPERATION_OFFICE = "cooperation_office"
+COOPERATION_OFFICE = roles.COOPERATION_OFFICE
 
 # ---- permissions ---------------------------------------------------------------------------
 
@@ -24,28 +26,24 @@ def _party_codes(agreement: Agreement) -> list[str]:
 
 def can_edit_agreement(principal: Principal, codes: Iterable[str]) -> bool:
     """Editors may change an agreement only when their jurisdiction covers one of its parties."""
-    return any(principal.can_write_place(code) for code in codes)
+    return roles.may(principal, "agreement.write", codes)
 
 
 def require_agreement_write(principal: Principal, agreement: Agreement) -> None:
-    codes = _party_codes(agreement)
-    if not principal.may_write_scope():
-        raise Forbidden("此令牌只有读取权限", detail="token lacks the write scope")
-    if not can_edit_agreement(principal, codes):
-        raise Forbidden(f"不是协议《{agreement.title}》的签署方，无权修改",
-                        detail=f"{principal.username} is not party to agreement {agreement.id}")
+    roles.require(principal, "agreement.write", _party_codes(agreement),
+                  message=f"不是协议《{agreement.title}》的签署方，无权修改",
+                  detail=f"{principal.username} is not party to agreement {agreement.id}")
 
 
 def has_write_role(principal: Principal) -> bool:
     """Whether the principal may write anywhere at all (which records is checked per record)."""
-    return principal.may_write_scope() and (
-        principal.is_platform_admin or any(r.role in WRITE_ROLES for r in principal.roles))
+    return roles.may(principal, "any.write")
 
 
 def may_create_agreement(principal: Principal) -> bool:
     """Anyone with a write role somewhere may register an agreement; whether it is theirs is
     checked against its parties by :func:`create_agreement`."""
-    return has_write_role(principal)
+    return roles.may(principal, "agreement.create")
 
 
 def require_write_role(principal: Principal, what: str) -> None:
@@ -66,10 +64,7 @@ def require_may_import(principal: Principal) -> None:
 
 def is_office(principal: Principal) -> bool:
     """Platform admins and editors of the cooperation office run the leading group's tasks."""
-    if not principal.may_write_scope():
-        return False
-    return principal.is_platform_admin or any(
-        r.kind == COOPERATION_OFFICE and r.role in WRITE_ROLES for r in principal.roles)
+    return roles.may(principal, "office.act")
 
 
 def require_office(principal: Principal, what: str) -> None:

@@ -29,6 +29,7 @@ from coopzone.cooperation.schemas import (
 from coopzone.cooperation.service.documents import Upload, _store_upload
 from coopzone.cooperation.service.parties import unit_names
 from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
+from coopzone.kit.listing import contains
 from coopzone.places.models import Place
 
 # ---- projects ---------------------------------------------------------------------------------
@@ -74,12 +75,25 @@ def get_project(session: Session, project_id: int) -> Project:
     return found(project, "项目", "project", project_id)
 
 
-def list_projects(session: Session, county: str | None = None) -> list[Project]:
-    query = _project_query().order_by(Project.id)
+# The columns the keyword ``q`` searches.
+PROJECT_SEARCH = (Project.code, Project.name, Project.owner)
+
+
+def project_query(county: str | None = None, q: str | None = None) -> Select[Project]:
+    """The projects with a site in ``county`` and ``q`` in their code, name or owner."""
+    query = _project_query()
     if county:
         query = query.where(Project.id.in_(
             select(ProjectSite.project_id).where(ProjectSite.county_code == county)))
-    return list(session.scalars(query))
+    keyword = contains(q, PROJECT_SEARCH)
+    if keyword is not None:
+        query = query.where(keyword)
+    return query
+
+
+def list_projects(session: Session, county: str | None = None,
+                  q: str | None = None) -> list[Project]:
+    return list(session.scalars(project_query(county, q).order_by(Project.id)))
 
 
 def may_report_project(principal: Principal, project: Project) -> bool:

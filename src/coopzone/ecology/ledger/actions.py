@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
+from coopzone.accounts import roles
 from coopzone.accounts.service import WRITE_ROLES, Principal
 from coopzone.ecology.ledger.agreements import require_scope, series_terms
 from coopzone.ecology.models import Statement, StatementChange
@@ -35,12 +36,7 @@ __all__ = ["PAID", "STATES", "UNPAID"]
 def acts_for(principal: Principal, party_code: str) -> bool:
     """Whether the principal may act for a party: its finance bureau (editor or admin role)
     or a platform administrator."""
-    if not principal.may_write_scope():
-        return False
-    if principal.is_platform_admin:
-        return True
-    return any(r.kind == FINANCE and r.place_code == party_code and r.role in WRITE_ROLES
-               for r in principal.roles)
+    return roles.may(principal, "statement.party", [party_code])
 
 
 def finance_of(party_code: str) -> str:

@@ -1,7 +1,7 @@
 """kit: the history of two-party statements (every domain's), kit_statement_event
 
 Revision ID: 30063aa6b084
-Revises: 3c9e71a5d0b4
+Revises: 8e4d2b61c7f0
 Create Date: 2026-12-02 01:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import coopzone.db
 
 revision: str = "30063aa6b084"
-down_revision: str | None = "3c9e71a5d0b4"
+down_revision: str | None = "8e4d2b61c7f0"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,114 @@
+"""Import templates (written from the reader's columns; a filled one imports) and list
+exports (the page's filters, Chinese headers, CSV as well as Excel)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from coopzone.cooperation import service
+from coopzone.cooperation.importers import COLUMNS, read_agreements
+from coopzone.cooperation.models import Agreement
+from coopzone.errors import InvalidInput
+from tests.helpers import GOOD_ROWS, HEADER, Coop, count, token_for, xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FIELD_ZH = "产业"
+TEMPLATE = "/api/v1/cooperation/agreements/import/template.xlsx"
+
+
+def sheet_rows(content: bytes, sheet: int = 0) -> list[tuple[object, ...]]:
+    book = load_workbook(io.BytesIO(content))
+    return [tuple(r) for r in book.worksheets[sheet].iter_rows(values_only=True)]
+
+
+def test_the_agreements_template_has_the_readers_headers_and_imports(
+        files_client: TestClient, session: Session, coop: Coop) -> None:
+    for url in (TEMPLATE, "/cooperation/agreements/import/template.xlsx"):
+        response = files_client.get(url)
+        assert response.status_code == 200 and response.headers["content-type"] == XLSX
+        assert "filename*=UTF-8''%E5%90%88%E4%BD%9C" in response.headers["content-disposition"]
+        header, example = sheet_rows(response.content)
+        assert header == tuple(c.zh for c in COLUMNS)
+        assert example[1] == "萍乡市—醴陵市生态环境保护合作协议"
+    english = files_client.get(TEMPLATE + "?lang=en")
+    assert sheet_rows(english.content)[0][:3] == ("No.", "Title", "Signatories")
+    assert "agreements-template.xlsx" in english.headers["content-disposition"]
+    # A filled template (the example row, and the English one) imports as it is.
+    [row] = read_agreements(english.content, "t.xlsx")
+    assert (row.title, row.field, row.status) == ("萍乡市—醴陵市生态环境保护合作协议", "ecology",
+                                                  "in_force")
+    headers = token_for(session, coop.office_editor)
+    done = files_client.post("/api/v1/cooperation/agreements/import?confirm=true",
+                             files={"file": ("t.xlsx", response.content, XLSX)},
+                             headers=headers)
+    assert done.status_code == 200, done.text
+    assert (done.json()["new"], done.json()["applied"]) == (1, True)
+    assert count(session, Agreement) == 1
+
+
+def test_a_repeated_file_says_it_adds_nothing_in_chinese(
+        files_client: TestClient, session: Session, coop: Coop) -> None:
+    content = xlsx([HEADER, *GOOD_ROWS])
+    service.import_agreements(session, coop.office, read_agreements(content))
+    session.commit()
+    from tests.cooperation.test_forms import log_in
+    token = log_in(files_client, "coop")
+    page = files_client.post("/cooperation/agreements/import?lang=zh_CN",
+                             data={"csrf_token": token},
+                             files={"file": ("协议.xlsx", content, XLSX)})
+    assert page.status_code == 200
+    assert "文件中的 3 条记录与已保存的完全相同，导入不会增加或修改任何记录" in page.text
+
+
+def test_chinese_reasons_by_default(session: Session) -> None:
+    content = xlsx([HEADER, (1, "某协议", "萍乡市人民政府", "昨天", "航天", "履行中")])
+    with pytest.raises(InvalidInput) as refused:
+        read_agreements(content, "协议.xlsx")
+    fields = "交通、产业、生态、公共服务、文旅、信用、人才、科技、农业、商贸、其他"
+    assert [(e.column, e.reason) for e in refused.value.errors] == [
+        ("签署日期", "不是日期：「昨天」"), ("领域", f"未知领域「航天」，应为{fields}之一")]
+
+
+def test_the_agreement_export_carries_the_pages_filters(
+        files_client: TestClient, session: Session, coop: Coop) -> None:
+    service.import_agreements(session, coop.office, read_agreements(xlsx([HEADER, *GOOD_ROWS])))
+    session.commit()
+    response = files_client.get("/cooperation/agreements.xlsx?field=industry&q=园区")
+    rows = sheet_rows(response.content)
+    assert [r[1] for r in rows[1:]] == ["湘东区—醴陵市共建省际合作产业园区协议"]
+    assert sheet_rows(response.content, 1) == [("领域", "产业"), ("关键词", "园区")]
+    assert load_workbook(io.BytesIO(response.content)).sheetnames == ["合作协议", "筛选条件"]
+    assert len(read_agreements(response.content)) == 1  # the first sheet still imports
+    api = files_client.get("/api/v1/cooperation/agreements.xlsx?field=industry&q=园区")
+    assert sheet_rows(api.content, 1) == [("领域", "产业"), ("关键词", "园区")]
+    english = files_client.get("/api/v1/cooperation/agreements.xlsx?field=industry&lang=en")
+    assert sheet_rows(english.content, 1) == [("Field", "Industry")]
+    text = files_client.get("/cooperation/agreements.csv?field=industry").content
+    assert text.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    assert lines[0] == list(service.AGREEMENT_HEADERS)
+    assert [line[1] for line in lines[1:]] == ["湘东区—醴陵市共建省际合作产业园区协议"]
+
+
+def test_the_project_export_uses_the_pages_county_and_chinese_labels(
+        files_client: TestClient, session: Session, coop: Coop) -> None:
+    from tests.cooperation.test_forms import xiangdong_project
+    xiangdong_project(session, coop)
+    session.commit()
+    everything = sheet_rows(files_client.get("/cooperation/export/projects.xlsx").content)
+    assert everything[0][:4] == ("序号", "代码", "项目名称", "领域")
+    assert everything[1][1:3] == ("XD-01", "湘东—醴陵共建产业园道路")
+    assert everything[1][3] == FIELD_ZH and everything[1][6] == "谋划中"
+    elsewhere = files_client.get("/cooperation/export/projects.xlsx?county=430281")
+    assert sheet_rows(elsewhere.content)[1:] == []
+    assert sheet_rows(elsewhere.content, 1) == [("县（市、区）", "醴陵市")]
+    as_csv = files_client.get("/cooperation/export/projects.csv")
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert len(as_csv.content.decode("utf-8-sig").strip().splitlines()) == 2
+    assert files_client.get("/cooperation/export/projects.pdf").status_code == 404
