@@ -26,8 +26,8 @@ from coopzone.engines.water_quality import evaluate
 from coopzone.kit import data_versions
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
-from tests.conftest import database_url, make_settings
 from tests.ecology.ledger_support import GOOD, make_section, write_month
+from tests.helpers import database_url, make_settings
 
 READER = textwrap.dedent("""
     import json, sys

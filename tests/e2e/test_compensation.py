@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.helpers import PASSWORD
 
@@ -38,3 +38,25 @@ def test_only_the_parties_finance_bureaus_get_the_confirm_form(
     page.context.clear_cookies()
     log_in(page, live_server, "hn-finance", "/ecology/compensation/7")
     expect(page.locator("form[action*='/confirm']").first).to_be_visible()
+
+
+def test_confirming_asks_first_with_the_amount_in_words(live_server: str, page: Page) -> None:
+    """The confirm button opens a dialog with the figure and its Chinese capitals; dismissing
+    it sends nothing (accepting is what the page and API tests cover)."""
+    log_in(page, live_server, "hn-finance", "/ecology/compensation/7")
+    form = page.locator("form[action*='/confirm']").first
+    expect(form).to_be_visible()
+    messages: list[str] = []
+
+    def dismiss(dialog: Dialog) -> None:
+        messages.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    form.locator("button[type=submit]").click()
+    expect(page.locator('[data-state="computed"]')).to_be_visible()
+    assert messages == [
+        "代表湖南省确认本结算单：湖南省付江西省 6,000,000.00 元（人民币陆佰万元整）？"]
+    page.wait_for_timeout(500)  # a submitted form would have navigated by now
+    assert page.url.endswith("/ecology/compensation/7")
+    expect(page.locator("form[action*='/confirm']").first).to_be_visible()  # still unconfirmed

@@ -17,6 +17,7 @@ from coopzone.api.listing import ListParamsDep, paged, set_page_headers
 from coopzone.ecology import compensation_views, ledger, lists
 from coopzone.ecology.models import Statement, StatementChange
 from coopzone.kit.exporting import attachment_headers
+from coopzone.kit.money import amount_in_words
 from coopzone.kit.validation import Day, Id, Key, Str, Year
 
 router = APIRouter(prefix="/ecology/compensation", tags=["ecology compensation"])
@@ -39,6 +40,7 @@ class ChangeRead(BaseModel):
     created_by: str
     settled_on: date | None
     voucher_no: str | None
+    lock_version: int
 
 
 class LineRead(BaseModel):
@@ -75,6 +77,7 @@ class StatementSummary(BaseModel):
     skipped: int
     state: str
     revision: int
+    lock_version: int
     payer_confirmed_at: datetime | None
     payer_confirmed_by: str | None
     payee_confirmed_at: datetime | None
@@ -82,6 +85,7 @@ class StatementSummary(BaseModel):
     paid_on: date | None
     voucher_no: str | None
     closed_at: datetime | None
+    amount_in_words: str = Field(default="", description="the net in Chinese capitals (大写金额)")
 
 
 class StatementRead(StatementSummary):
@@ -90,22 +94,34 @@ class StatementRead(StatementSummary):
 
 
 def _summary(s: Statement) -> StatementSummary:
-    return StatementSummary.model_validate(s, from_attributes=True)
+    return StatementSummary.model_validate(s, from_attributes=True).model_copy(
+        update={"amount_in_words": amount_in_words(s.amount)})
 
 
 def _read(s: Statement) -> StatementRead:
-    return StatementRead.model_validate(s, from_attributes=True)
+    return StatementRead.model_validate(s, from_attributes=True).model_copy(
+        update={"amount_in_words": amount_in_words(s.amount)})
+
+
+LOCK_VERSION = ("the statement's (or adjustment's) lock_version the caller saw; a change "
+                "since then answers 409 and writes nothing")
 
 
 class Confirm(BaseModel):
     party_code: Str | None = Field(default=None, max_length=6,
                                    description="430000 or 360000; optional when the caller "
                                    "acts for one side only")
+    lock_version: int | None = Field(default=None, ge=1, le=2**31 - 1, description=LOCK_VERSION)
 
 
 class Payment(BaseModel):
     paid_on: Day
     voucher_no: Str = Field(min_length=1, max_length=60)
+    lock_version: int | None = Field(default=None, ge=1, le=2**31 - 1, description=LOCK_VERSION)
+
+
+class Close(BaseModel):
+    lock_version: int | None = Field(default=None, ge=1, le=2**31 - 1, description=LOCK_VERSION)
 
 
 class Recompute(BaseModel):
@@ -192,7 +208,8 @@ def statement_pdf(session: SessionDep, statement_id: Id) -> Response:
 def confirm(session: SessionDep, principal: CurrentUser, statement_id: Id,
             body: Confirm | None = None) -> StatementRead:
     statement = ledger.confirm(session, principal, statement_id,
-                               body.party_code if body else None)
+                               body.party_code if body else None,
+                               body.lock_version if body else None)
     return _read(statement)
 
 
@@ -200,12 +217,14 @@ def confirm(session: SessionDep, principal: CurrentUser, statement_id: Id,
 def pay(session: SessionDep, principal: CurrentUser, statement_id: Id,
         body: Payment) -> StatementRead:
     return _read(ledger.record_payment(session, principal, statement_id, body.paid_on,
-                                       body.voucher_no))
+                                       body.voucher_no, body.lock_version))
 
 
 @router.post("/statements/{statement_id}/close", response_model=StatementRead)
-def close(session: SessionDep, principal: CurrentUser, statement_id: Id) -> StatementRead:
-    return _read(ledger.close(session, principal, statement_id))
+def close(session: SessionDep, principal: CurrentUser, statement_id: Id,
+          body: Close | None = None) -> StatementRead:
+    return _read(ledger.close(session, principal, statement_id,
+                              body.lock_version if body else None))
 
 
 @router.post("/recompute", response_model=RecomputeRead)
@@ -223,7 +242,8 @@ def recompute(session: SessionDep, settings: SettingsDep, principal: CurrentUser
 def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: Id,
                       body: Payment) -> ChangeRead:
     change: StatementChange = ledger.settle_adjustment(session, principal, change_id,
-                                                       body.paid_on, body.voucher_no)
+                                                       body.paid_on, body.voucher_no,
+                                                       body.lock_version)
     return ChangeRead.model_validate(change, from_attributes=True)
 
 

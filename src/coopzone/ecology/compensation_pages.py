@@ -30,8 +30,13 @@ STATUS_LABELS = {"accrued": N_("Accrued"), "held": N_("Held for review"),
                  "skipped": N_("Skipped"), "withdrawn": N_("Withdrawn")}
 CHANGE_LABELS = {"recorded": N_("Recorded"), "open": N_("To be settled"),
                  "settled": N_("Settled")}
+ACTION_LABELS = {"compute": N_("Computed"), "confirm": N_("Confirmed"),
+                 "pay": N_("Payment recorded"), "close": N_("Receipt confirmed and closed"),
+                 "reopen": N_("Recomputed: the net changed, both sides confirm again"),
+                 "recompute": N_("Recomputed"), "adjust": N_("Adjustment recorded"),
+                 "settle": N_("Adjustment settled")}
 LABELS = {"state_labels": STATE_LABELS, "status_labels": STATUS_LABELS,
-          "change_labels": CHANGE_LABELS}
+          "change_labels": CHANGE_LABELS, "action_labels": ACTION_LABELS}
 
 
 def _agreements(session: Session) -> list[dict[str, Any]]:
@@ -85,6 +90,7 @@ def statement_context(session: Session, statement: Statement,
         "can_close": statement.state == "paid" and may(statement.payee_code),
         "may": may, "today": today.isoformat(),
         "effective": ledger.effective_signed(statement),
+        "in_words": statements.in_words, "left_out": doc.left_out, "history": doc.history,
         "unreviewed": compensation_views.unreviewed_in_year(session, statement),
         **LABELS,
     }
@@ -122,6 +128,11 @@ def statement_pdf(session: SessionDep, ref: Key, series: Key | None = None) -> R
     return _download(session, ref, series, "pdf")
 
 
+# The version of the statement the form was rendered from: an action on a figure that
+# changed since (a recomputation) is refused rather than applied to what the user did not see.
+LockVersion = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
+
+
 def _back(statement_id: int) -> RedirectResponse:
     return RedirectResponse(f"/ecology/compensation/{statement_id}", status_code=303)
 
@@ -147,29 +158,33 @@ def recompute(session: SessionDep, settings: SettingsDep, principal: CurrentUser
 @router.post("/adjustments/{change_id}/settle", dependencies=[CsrfChecked])
 def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: Id,
                       paid_on: Annotated[str, Form()],
-                      voucher_no: Annotated[Str, Form(max_length=60)]) -> Response:
+                      voucher_no: Annotated[Str, Form(max_length=60)],
+                      lock_version: LockVersion = None) -> Response:
     change = ledger.settle_adjustment(session, principal, change_id,
-                                      parse_day(paid_on, "paid_on"), voucher_no)
+                                      parse_day(paid_on, "paid_on"), voucher_no, lock_version)
     return _back(change.statement_id)
 
 
 @router.post("/{statement_id}/confirm", dependencies=[CsrfChecked])
 def confirm(session: SessionDep, principal: CurrentUser, statement_id: Id,
-            party_code: Annotated[Str, Form(max_length=6)] = "") -> Response:
-    ledger.confirm(session, principal, statement_id, party_code or None)
+            party_code: Annotated[Str, Form(max_length=6)] = "",
+            lock_version: LockVersion = None) -> Response:
+    ledger.confirm(session, principal, statement_id, party_code or None, lock_version)
     return _back(statement_id)
 
 
 @router.post("/{statement_id}/pay", dependencies=[CsrfChecked])
 def pay(session: SessionDep, principal: CurrentUser, statement_id: Id,
         paid_on: Annotated[str, Form()],
-        voucher_no: Annotated[Str, Form(max_length=60)]) -> Response:
+        voucher_no: Annotated[Str, Form(max_length=60)],
+        lock_version: LockVersion = None) -> Response:
     ledger.record_payment(session, principal, statement_id, parse_day(paid_on, "paid_on"),
-                          voucher_no)
+                          voucher_no, lock_version)
     return _back(statement_id)
 
 
 @router.post("/{statement_id}/close", dependencies=[CsrfChecked])
-def close(session: SessionDep, principal: CurrentUser, statement_id: Id) -> Response:
-    ledger.close(session, principal, statement_id)
+def close(session: SessionDep, principal: CurrentUser, statement_id: Id,
+          lock_version: LockVersion = None) -> Response:
+    ledger.close(session, principal, statement_id, lock_version)
     return _back(statement_id)

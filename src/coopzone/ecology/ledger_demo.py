@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from coopzone.db import SHANGHAI
 from coopzone.ecology import ledger
+from coopzone.ecology.models import Statement
+from coopzone.kit import statements as kit
 
 SERIES = "lushui"
 PAID_YEARS = range(2019, 2025)
@@ -25,6 +27,11 @@ VOUCHER_PREFIX = {"360000": "赣财付", "430000": "湘财付"}
 
 def _at(year: int, month: int, day: int, hour: int = 10) -> datetime:
     return datetime(year, month, day, hour, tzinfo=SHANGHAI)
+
+
+def _record(session: Session, statement: Statement, action: str, before: str, actor: str,
+            party: str, at: datetime, note: str = "") -> None:
+    kit.record_history(session, ledger.BOOK, statement, action, before, actor, party, at, note)
 
 
 def load_ledger_demo(session: Session, as_of: date = date(2025, 9, 30)) -> None:
@@ -40,17 +47,25 @@ def load_ledger_demo(session: Session, as_of: date = date(2025, 9, 30)) -> None:
         if year not in PAID_YEARS or statement.state in ledger.PAID:
             continue
         nxt = year + 1
-        statement.payer_confirmed_at = _at(nxt, 3, 10)
-        statement.payer_confirmed_by = label.get(statement.payer_code, statement.payer_code)
-        statement.payee_confirmed_at = _at(nxt, 3, 12)
-        statement.payee_confirmed_by = label.get(statement.payee_code, statement.payee_code)
+        payer = label.get(statement.payer_code, statement.payer_code)
+        payee = label.get(statement.payee_code, statement.payee_code)
+        statement.payer_confirmed_at, statement.payer_confirmed_by = _at(nxt, 3, 10), payer
+        _record(session, statement, "confirm", "computed", payer, statement.payer_code,
+                _at(nxt, 3, 10))
+        statement.payee_confirmed_at, statement.payee_confirmed_by = _at(nxt, 3, 12), payee
+        statement.state = "confirmed"
+        _record(session, statement, "confirm", "computed", payee, statement.payee_code,
+                _at(nxt, 3, 12))
         statement.paid_on = date(nxt, 4, 20)
         prefix = VOUCHER_PREFIX.get(statement.payer_code, "财付")
         statement.voucher_no = f"{prefix}〔{nxt}〕{40 + year % 100}号"
-        statement.paid_recorded_by = label.get(statement.payer_code, statement.payer_code)
+        statement.paid_recorded_by = payer
         statement.state = "paid"
+        _record(session, statement, "pay", "confirmed", payer, statement.payer_code,
+                _at(nxt, 4, 20), f"{statement.paid_on.isoformat()} 凭证号 {statement.voucher_no}")
         if year in CLOSED_YEARS:
-            statement.closed_at = _at(nxt, 4, 28)
-            statement.closed_by = label.get(statement.payee_code, statement.payee_code)
+            statement.closed_at, statement.closed_by = _at(nxt, 4, 28), payee
             statement.state = "closed"
+            _record(session, statement, "close", "paid", payee, statement.payee_code,
+                    _at(nxt, 4, 28))
     session.flush()

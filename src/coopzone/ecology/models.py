@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -15,11 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coopzone.db import AwareDateTime, Base, Money, now
+from coopzone.kit.statements.models import TwoPartyChange, TwoPartyStatement
 
 
 class Section(Base):
@@ -140,48 +139,27 @@ class AgreementVersion(Base):
     created_by: Mapped[str] = mapped_column(String(120))
 
 
-class Statement(Base):
+class Statement(TwoPartyStatement, Base):
     """A settlement year of one agreement series between two parties ("月核算、年清缴"):
-    the net, its due date and its state computed → confirmed → paid → closed.
+    the net, its due date and its state computed → confirmed → paid → closed (the columns
+    and the life cycle of a two-party statement: :mod:`coopzone.kit.statements`).
 
     ``party_a``/``party_b`` are the two parties' division codes in sorted order (the key);
     ``payer_code``/``payee_code`` give the net's direction."""
 
     __tablename__ = "ecology_statement"
-    __audit_exclude__ = ("lock_version",)
     __table_args__ = (UniqueConstraint("series", "year", "party_a", "party_b"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series: Mapped[str] = mapped_column(String(60), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
-    party_a: Mapped[str] = mapped_column(String(6))
-    party_b: Mapped[str] = mapped_column(String(6))
-    payer_code: Mapped[str] = mapped_column(String(6))
-    payee_code: Mapped[str] = mapped_column(String(6))
-    amount: Mapped[Decimal] = mapped_column(Money())
     gross_payer_to_payee: Mapped[Decimal] = mapped_column(Money())
     gross_payee_to_payer: Mapped[Decimal] = mapped_column(Money())
     due: Mapped[date] = mapped_column(Date)
     through: Mapped[str] = mapped_column(String(7))  # last month the computation covered
     held: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(10), default="computed")
-    revision: Mapped[int] = mapped_column(Integer, default=1)
     agreement_versions: Mapped[list[int]] = mapped_column(JSON, default=list)
-    computed_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
-    payer_confirmed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
-    payer_confirmed_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    payee_confirmed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
-    payee_confirmed_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    paid_on: Mapped[date | None] = mapped_column(Date, default=None)
-    voucher_no: Mapped[str | None] = mapped_column(String(60), default=None)
-    paid_recorded_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    closed_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
-    closed_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
-    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
-    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     lines: Mapped[list[StatementLine]] = relationship(
         back_populates="statement", lazy="raise", cascade="all, delete-orphan",
@@ -227,40 +205,14 @@ class StatementLine(Base):
     statement: Mapped[Statement] = relationship(back_populates="lines", lazy="raise")
 
 
-class StatementChange(Base):
-    """What a recomputation found. ``kind`` = ``recomputed``: an unpaid statement was updated
-    (state ``recorded``); ``adjustment``: the statement was already paid, so it was left as
-    is and the difference is to be settled separately (``open`` → ``settled``).
-
-    ``old_*``/``new_*`` are the statement's net before and after; ``payer_code``,
-    ``payee_code`` and ``amount`` the difference as a payment; ``lines`` lists each changed
-    line (period, rule, old and new payer, amount, status)."""
+class StatementChange(TwoPartyChange, Base):
+    """What a recomputation found (:class:`coopzone.kit.statements.TwoPartyChange`); its
+    ``lines`` list each changed line (period, rule, old and new payer, amount, status)."""
 
     __tablename__ = "ecology_statement_change"
-    __audit_exclude__ = ("lock_version",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     statement_id: Mapped[int] = mapped_column(
         ForeignKey("ecology_statement.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))
-    state: Mapped[str] = mapped_column(String(10))
-    revision: Mapped[int] = mapped_column(Integer)
-    old_payer_code: Mapped[str] = mapped_column(String(6))
-    old_amount: Mapped[Decimal] = mapped_column(Money())
-    new_payer_code: Mapped[str] = mapped_column(String(6))
-    new_amount: Mapped[Decimal] = mapped_column(Money())
-    payer_code: Mapped[str] = mapped_column(String(6))
-    payee_code: Mapped[str] = mapped_column(String(6))
-    amount: Mapped[Decimal] = mapped_column(Money())
-    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
-    created_by: Mapped[str] = mapped_column(String(120))
-    settled_on: Mapped[date | None] = mapped_column(Date, default=None)
-    voucher_no: Mapped[str | None] = mapped_column(String(60), default=None)
-    settled_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    # Optimistic lock (issue 9): every UPDATE checks and bumps it, so a change based on a stale
-    # read is refused (StaleDataError → 409) instead of overwriting a concurrent one.
-    lock_version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012
 
     statement: Mapped[Statement] = relationship(back_populates="changes", lazy="raise")

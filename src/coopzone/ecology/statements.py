@@ -26,13 +26,12 @@ from coopzone.ecology import ledger
 from coopzone.ecology.models import Statement, StatementChange
 from coopzone.engines.eco_compensation import CLASS_NAMES
 from coopzone.kit.exporting import set_cell
+from coopzone.kit.money import amount_in_words
+from coopzone.kit.statements import ACTION_NAMES, CHANGE_STATE_NAMES, STATE_NAMES, StatementEvent
 
 FONT_FILE = "CoopzoneSansSC-Regular.ttf"
 FONT_FAMILY = "CoopzoneSansSC"
-STATE_NAMES = {"computed": "已核算，待双方确认", "confirmed": "双方已确认，待付款",
-               "paid": "已付款，待收款方确认", "closed": "已结清"}
 STATUS_NAMES = {"accrued": "计入", "held": "挂起待复核", "skipped": "不计", "withdrawn": "撤销"}
-CHANGE_STATE_NAMES = {"recorded": "已记录", "open": "待结清", "settled": "已结清"}
 # Rule kinds of the settlement engine (coopzone.engines.eco_compensation), as bureaus name them.
 RULE_KIND_NAMES = {"class_bet": "水质类别对赌", "class_step": "按水质类别级差补偿",
                    "index_change": "按污染物指数变化补偿", "index_threshold": "按补偿指数补偿",
@@ -63,6 +62,11 @@ def version_label(version: str) -> str:
     return f"{head}（{VERSION_WORDS[word]}）" if word in VERSION_WORDS else version
 
 
+def in_words(amount: Decimal) -> str:
+    """An amount as bureaus print it beside the figures: 人民币 + 大写金额."""
+    return "人民币" + amount_in_words(amount)
+
+
 def class_label(water_class: int | None) -> str:
     return CLASS_NAMES[water_class - 1] + "类" if water_class else "无数据"
 
@@ -76,6 +80,8 @@ class Document:
     names: dict[str, str]  # party code → name
     bureaus: dict[str, str]  # party code → finance bureau
     agreements: list[str]  # "id v1: title (version)"
+    left_out: list[ledger.LeftOut]  # months of the year that move no money, and why
+    history: list[StatementEvent]
 
     def name(self, code: str | None) -> str:
         return self.names.get(code or "", code or "—")
@@ -88,6 +94,10 @@ class Document:
                 f"{yuan(s.gross_payer_to_payee)} 元，反向 {yuan(s.gross_payee_to_payer)} 元），"
                 f"{s.due.isoformat()} 前清缴")
 
+    @property
+    def net_words(self) -> str:
+        return f"净额大写：{in_words(self.statement.amount)}"
+
     def header_rows(self) -> list[tuple[str, str]]:
         s = self.statement
         rows = [
@@ -97,6 +107,7 @@ class Document:
             ("付款方", f"{self.name(s.payer_code)}（{s.payer_code}）"),
             ("收款方", f"{self.name(s.payee_code)}（{s.payee_code}）"),
             ("净额（元）", yuan(s.amount)),
+            ("净额大写", in_words(s.amount)),
             ("说明", self.net_text),
             ("清缴期限", s.due.isoformat()),
             ("核算截至", f"{s.through}（第 {s.revision} 次核算，{_when(s.computed_at)}）"),
@@ -121,6 +132,17 @@ class Document:
     def change_rows(self) -> list[tuple[str, ...]]:
         return [_change_row(self, c) for c in self.statement.changes]
 
+    def left_out_rows(self) -> list[tuple[str, str]]:
+        return [(m.period, m.reason) for m in self.left_out]
+
+    def history_rows(self) -> list[tuple[str, ...]]:
+        return [(_when(e.at), ACTION_NAMES.get(e.action, e.action),
+                 STATE_NAMES.get(e.to_state, CHANGE_STATE_NAMES.get(e.to_state, e.to_state)),
+                 self.name(e.party_code) if e.party_code else "—", e.actor,
+                 f"{yuan(e.amount)}（{in_words(e.amount)}）" if e.amount is not None else "—",
+                 e.note or "—")
+                for e in self.history]
+
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else "—"
@@ -139,14 +161,18 @@ def _change_row(doc: Document, c: StatementChange) -> tuple[str, ...]:
         f"（{STATUS_NAMES.get(d['new_status'], d['new_status'])}）" for d in c.lines)
     settled = f"{c.settled_on.isoformat()} 凭证号 {c.voucher_no}" if c.settled_on else ""
     return (_when(c.created_at), kind,
-            f"{doc.name(c.old_payer_code)} 付 {yuan(c.old_amount)} 元",
-            f"{doc.name(c.new_payer_code)} 付 {yuan(c.new_amount)} 元",
-            f"{doc.name(c.payer_code)} 付 {doc.name(c.payee_code)} {yuan(c.amount)} 元",
+            f"{doc.name(c.old_payer_code)} 付 {yuan(c.old_amount)} 元（{in_words(c.old_amount)}）",
+            f"{doc.name(c.new_payer_code)} 付 {yuan(c.new_amount)} 元（{in_words(c.new_amount)}）",
+            f"{doc.name(c.payer_code)} 付 {doc.name(c.payee_code)} {yuan(c.amount)} 元"
+            f"（{in_words(c.amount)}）",
             CHANGE_STATE_NAMES.get(c.state, c.state) + (f"（{settled}）" if settled else ""),
             lines)
 
 
 CHANGE_HEADERS = ("时间", "类型", "原净额", "新净额", "差额", "状态", "变动明细")
+LEFT_OUT_HEADERS = ("月份", "未计入的原因")
+LEFT_OUT_TITLE = "本年度未计入金额的月份及原因"
+HISTORY_HEADERS = ("时间", "经办事项", "办后状态", "代表", "经办人", "金额（元）", "说明")
 
 
 def document(session: Session, statement_id: int) -> Document:
@@ -160,7 +186,9 @@ def document(session: Session, statement_id: int) -> Document:
     agreements = [f"{a.id} 第{v.version_no}版：{a.title}（{version_label(a.version)}）"
                   for v, a in terms if v.id in used] or [a.title for _v, a in terms]
     title = f"{terms[0][1].title.split('（')[0]} {statement.year} 年度结算单"
-    return Document(title, statement, names, bureaus, agreements)
+    return Document(title, statement, names, bureaus, agreements,
+                    ledger.left_out_months(session, statement),
+                    ledger.history(session, statement.id))
 
 
 # ---- Excel ---------------------------------------------------------------------------------
@@ -201,8 +229,19 @@ def statement_xlsx(session: Session, statement_id: int) -> bytes:
     for total_label, total in totals:
         set_cell(ws, row, 8, total_label).font = Font(bold=True)
         set_cell(ws, row, 9, total).number_format = "#,##0.00"
+        set_cell(ws, row, 10, in_words(total))
         row += 1
     set_cell(ws, row, 1, doc.net_text)
+    set_cell(ws, row + 1, 1, doc.net_words)
+    row += 3
+    set_cell(ws, row, 1, LEFT_OUT_TITLE).font = Font(bold=True)
+    for col, name in enumerate(LEFT_OUT_HEADERS, 1):
+        set_cell(ws, row + 1, col, name).font = Font(bold=True)
+    row += 1
+    for values in doc.left_out_rows() or [("—", "本年度每个月都已计入")]:
+        row += 1
+        for col, value in enumerate(values, 1):
+            set_cell(ws, row, col, value)
     for letter, width in zip("ABCDEFGHIJK", (10, 10, 10, 14, 8, 18, 10, 10, 16, 12, 90),
                              strict=True):
         ws.column_dimensions[letter].width = width
@@ -213,6 +252,12 @@ def statement_xlsx(session: Session, statement_id: int) -> bytes:
     for r, values in enumerate(doc.change_rows(), 2):
         for col, value in enumerate(values, 1):
             set_cell(changes, r, col, value)
+    events = wb.create_sheet("经办记录")
+    for col, name in enumerate(HISTORY_HEADERS, 1):
+        set_cell(events, 1, col, name).font = Font(bold=True)
+    for r, values in enumerate(doc.history_rows(), 2):
+        for col, value in enumerate(values, 1):
+            set_cell(events, r, col, value)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -258,6 +303,16 @@ def statement_pdf(session: Session, statement_id: int) -> bytes:
         table.row(HEADERS)
         for values in doc.line_rows():
             table.row(values)
+    if doc.left_out:
+        pdf.ln(4)
+        pdf.set_font(FONT_FAMILY, size=11)
+        pdf.cell(0, 7, LEFT_OUT_TITLE, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT_FAMILY, size=8)
+        with pdf.table(col_widths=(24, 243), headings_style=plain, line_height=4.2,
+                       wrapmode=WrapMode.CHAR, text_align="LEFT") as table:
+            table.row(LEFT_OUT_HEADERS)
+            for left_out in doc.left_out_rows():
+                table.row(left_out)
     if doc.statement.changes:
         pdf.ln(4)
         pdf.set_font(FONT_FAMILY, size=11)
@@ -270,8 +325,8 @@ def statement_pdf(session: Session, statement_id: int) -> bytes:
                 table.row(values)
     pdf.ln(4)
     pdf.set_font(FONT_FAMILY, size=9)
-    pdf.multi_cell(0, 5, doc.net_text + "。本结算单由 coopzone 依据已入库的监测数据按协议条款"
-                   "自动核算，每一行均列出计算过程。", wrapmode=WrapMode.CHAR)
+    pdf.multi_cell(0, 5, f"{doc.net_text}；{doc.net_words}。本结算单由 coopzone 依据已入库的"
+                   "监测数据按协议条款自动核算，每一行均列出计算过程。", wrapmode=WrapMode.CHAR)
     signatures = "    ".join(f"{b}（盖章）：________  日期：________"
                              for b in doc.bureaus.values())
     pdf.ln(3)
@@ -281,3 +336,4 @@ def statement_pdf(session: Session, statement_id: int) -> bytes:
 
 def filename(statement: Statement, ext: str) -> str:
     return f"compensation-{statement.series}-{statement.year}-{statement.id}.{ext}"
+
