@@ -17,7 +17,7 @@ from coopzone.cooperation.exporters import workbook
 from coopzone.cooperation.importers import read_agreements
 from coopzone.cooperation.importers import template as agreement_template
 from coopzone.cooperation.models import Agreement, Meeting, Project
-from coopzone.cooperation.presentation import agreement_filters
+from coopzone.cooperation.presentation_web import agreement_filters
 from coopzone.cooperation.schemas import (
     AgreementCreate,
     AgreementRead,

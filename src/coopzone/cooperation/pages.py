@@ -2,7 +2,7 @@
 projects, leading-group tasks and indicators, and the Excel export of every list.
 
 This is the one router the app includes: the entry forms live in their own modules
-(``agreement_forms``, ``project_forms``, ``office_forms``, ``indicator_forms``) and their routes
+(``agreement_pages``, ``project_pages``, ``office_pages``, ``indicator_pages``) and their routes
 are included first, so that ``/cooperation/agreements/new`` is matched before
 ``/cooperation/agreements/{agreement_id}``."""
 
@@ -19,19 +19,19 @@ from sqlalchemy.orm import Session
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from coopzone.api.listing import PageListParamsDep
 from coopzone.cooperation import (
-    agreement_forms,
-    indicator_forms,
-    office_forms,
-    project_forms,
+    agreement_pages,
+    indicator_pages,
+    office_pages,
+    project_pages,
     service,
-    task_forms,
+    task_pages,
 )
-from coopzone.cooperation.agreement_forms import agreement_page
+from coopzone.cooperation.agreement_pages import agreement_page
 from coopzone.cooperation.api import AgreementFilterDep
 from coopzone.cooperation.exporters import Cell
-from coopzone.cooperation.indicator_forms import indicator_page
+from coopzone.cooperation.indicator_pages import indicator_page
 from coopzone.cooperation.models import Project
-from coopzone.cooperation.presentation import (
+from coopzone.cooperation.presentation_web import (
     FIELD_NAMES,
     INDICATOR_SOURCE_NAMES,
     MEETING_KIND_NAMES,
@@ -44,7 +44,7 @@ from coopzone.cooperation.presentation import (
     page_context,
     xlsx_response,
 )
-from coopzone.cooperation.project_forms import project_page
+from coopzone.cooperation.project_pages import project_page
 from coopzone.errors import NotFound, Unauthorized
 from coopzone.kit.exporting import (
     CSV_MEDIA_TYPE,
@@ -61,8 +61,8 @@ from coopzone.web.listing import ListView
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
-for forms_router in (office_forms.router, task_forms.router, agreement_forms.router,
-                     project_forms.router, indicator_forms.router):
+for forms_router in (office_pages.router, task_pages.router, agreement_pages.router,
+                     project_pages.router, indicator_pages.router):
     router.include_router(forms_router)
 
 

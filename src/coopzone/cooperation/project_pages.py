@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.cooperation import service
-from coopzone.cooperation.forms import parse, render_form, upload
+from coopzone.cooperation.form_pages import parse, render_form, upload
 from coopzone.cooperation.schemas import (
     MilestoneDone,
     MilestoneIn,

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.cooperation import service
-from coopzone.cooperation.forms import lines, parse, render_form, upload
+from coopzone.cooperation.form_pages import lines, parse, render_form, upload
 from coopzone.cooperation.importers import COLUMNS, read_agreements
 from coopzone.cooperation.importers import template as agreement_template
-from coopzone.cooperation.presentation import STATUS_NAMES, page_context, xlsx_response
+from coopzone.cooperation.presentation_web import STATUS_NAMES, page_context, xlsx_response
 from coopzone.cooperation.schemas import (
     AgreementCreate,
     AgreementStatusChange,

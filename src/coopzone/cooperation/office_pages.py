@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.cooperation import service
-from coopzone.cooperation.forms import lines, parse, render_form, upload
+from coopzone.cooperation.form_pages import lines, parse, render_form, upload
 from coopzone.cooperation.schemas import MeetingCreate, TaskCreate
 from coopzone.errors import CoopzoneError
 from coopzone.kit.validation import Id

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.service import Principal
 from coopzone.config import Settings
 from coopzone.cooperation import service
-from coopzone.cooperation.presentation import page_context
+from coopzone.cooperation.presentation_web import page_context
 from coopzone.errors import CoopzoneError, InvalidInput, RowError
 from coopzone.kit import uploads
 from coopzone.web.i18n import translations

@@ -18,8 +18,8 @@ from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.config import Settings
 from coopzone.cooperation import service
-from coopzone.cooperation.forms import parse, refusal, upload
-from coopzone.cooperation.presentation import page_context
+from coopzone.cooperation.form_pages import parse, refusal, upload
+from coopzone.cooperation.presentation_web import page_context
 from coopzone.cooperation.schemas import ExtensionCreate, TaskReplyCreate
 from coopzone.errors import CoopzoneError, NotFound
 from coopzone.kit.validation import Id, Key
