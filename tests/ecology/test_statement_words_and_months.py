@@ -204,5 +204,5 @@ def test_the_demo_statements_carry_their_history(session: Session) -> None:
         ("confirm", "confirmed", "江西省财政厅", "2024-03-12"),
         ("pay", "paid", "湖南省财政厅", "2024-04-20"),
         ("close", "closed", "江西省财政厅", "2024-04-28")]
-    assert steps[0][:3] == ("compute", "computed", "demo")
+    assert steps[0][:3] == ("compute", "computed", "演示数据")
     assert [e.action for e in ledger.history(session, found[2025].id)] == ["compute"]

@@ -292,5 +292,7 @@ def test_the_shared_part_needs_no_domain() -> None:
             "if m.startswith('coopzone.')})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
-    assert out.strip().split(",") == ["db", "errors", "kit"]
+    # Only the platform's shared modules (the settings give the payment check its today).
+    assert set(out.strip().split(",")) <= {"config", "db", "errors", "kit"}
+    assert "kit" in out
 

@@ -65,6 +65,7 @@ ALLOWED_TOKENS = frozenset({
     # water quality as Chinese readers write it (GB 3838-2002 names, class numerals)
     "BOD5", "BOD₅", "COD", "CODcr", "CODmn", "CODMn", "DO", "GB", "HJ", "I", "II", "III", "IV",
     "NH3-N", "NH₃-N", "pH", "TN", "TP", "V",
+    "ND",  # 未检出 as laboratories write it: "ND(0.01)"
     # product, file and format names
     "API", "CSV", "ECharts", "Excel", "English", "HTML", "JSON", "OpenAPI", "PDF", "xlsx",
     "coopzone", "Q1", "Q2", "Q3", "Q4", "zip",
@@ -173,6 +174,7 @@ SAMPLES: dict[str, Sampler] = {
     "/cooperation/agreements/{agreement_id}": _ids(Agreement),
     "/cooperation/export/{kind}.xlsx": lambda s: ["agreements", "meetings", "projects",
                                                   "tasks", "indicators"],
+    "/cooperation/export/projects.{fmt}": lambda s: ["xlsx", "csv"],
     "/cooperation/indicators/{code}": _indicators,
     "/cooperation/projects/{project_id}": _ids(Project, 20),
     "/dashboard/unit/{code}": lambda s: ["360313", "430281", "360302"],
@@ -200,6 +202,8 @@ PARAMETER_SAMPLES: dict[str, Sampler] = {
 # Routes not rendered, and why.
 SKIPPED = {
     "/cooperation/files/{sha256}": "a user's uploaded file, returned as uploaded",
+    "/admin/audit": "the audit log shows each stored row as it was written (column=value), "
+                    "a technical record for administrators",
 }
 
 # Query variants of routes listed above (views, filters, the second page of a list).

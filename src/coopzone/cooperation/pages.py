@@ -91,8 +91,8 @@ def ecology_rows(figures: dict[str, Any] | None) -> list[tuple[str, str]]:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-def dashboard(request: Request, session: SessionDep, principal: OptionalUser,
-              as_of: Day | None = None) -> Response:
+def dashboard(request: Request, session: SessionDep, settings: SettingsDep,
+              principal: OptionalUser, as_of: Day | None = None) -> Response:
     d = service.dashboard(session, as_of, with_tasks=principal is not None)
     english = locale_of(request) == "en"
     chart = {
@@ -107,6 +107,7 @@ def dashboard(request: Request, session: SessionDep, principal: OptionalUser,
     gettext = translations(locale_of(request)).gettext
     return render(request, "cooperation/dashboard.html", page_context(
         session, principal, d=d, chart=chart, english=english, eco=ecology_rows(d.ecology),
+        soon_days=settings.due_soon_days,
         field_labels={code: gettext(label) for code, label in FIELD_NAMES.items()},
         unit_names=UNIT_EN))
 

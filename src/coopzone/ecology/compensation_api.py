@@ -214,10 +214,10 @@ def confirm(session: SessionDep, principal: CurrentUser, statement_id: Id,
 
 
 @router.post("/statements/{statement_id}/pay", response_model=StatementRead)
-def pay(session: SessionDep, principal: CurrentUser, statement_id: Id,
+def pay(session: SessionDep, settings: SettingsDep, principal: CurrentUser, statement_id: Id,
         body: Payment) -> StatementRead:
     return _read(ledger.record_payment(session, principal, statement_id, body.paid_on,
-                                       body.voucher_no, body.lock_version))
+                                       body.voucher_no, body.lock_version, settings.today()))
 
 
 @router.post("/statements/{statement_id}/close", response_model=StatementRead)
@@ -239,11 +239,11 @@ def recompute(session: SessionDep, settings: SettingsDep, principal: CurrentUser
 
 
 @router.post("/adjustments/{change_id}/settle", response_model=ChangeRead)
-def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: Id,
-                      body: Payment) -> ChangeRead:
+def settle_adjustment(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+                      change_id: Id, body: Payment) -> ChangeRead:
     change: StatementChange = ledger.settle_adjustment(session, principal, change_id,
                                                        body.paid_on, body.voucher_no,
-                                                       body.lock_version)
+                                                       body.lock_version, settings.today())
     return ChangeRead.model_validate(change, from_attributes=True)
 
 

@@ -156,12 +156,13 @@ def recompute(session: SessionDep, settings: SettingsDep, principal: CurrentUser
 
 
 @router.post("/adjustments/{change_id}/settle", dependencies=[CsrfChecked])
-def settle_adjustment(session: SessionDep, principal: CurrentUser, change_id: Id,
-                      paid_on: Annotated[str, Form()],
+def settle_adjustment(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
+                      change_id: Id, paid_on: Annotated[str, Form()],
                       voucher_no: Annotated[Str, Form(max_length=60)],
                       lock_version: LockVersion = None) -> Response:
     change = ledger.settle_adjustment(session, principal, change_id,
-                                      parse_day(paid_on, "paid_on"), voucher_no, lock_version)
+                                      parse_day(paid_on, "paid_on"), voucher_no, lock_version,
+                                      settings.today())
     return _back(change.statement_id)
 
 
@@ -174,12 +175,12 @@ def confirm(session: SessionDep, principal: CurrentUser, statement_id: Id,
 
 
 @router.post("/{statement_id}/pay", dependencies=[CsrfChecked])
-def pay(session: SessionDep, principal: CurrentUser, statement_id: Id,
+def pay(session: SessionDep, settings: SettingsDep, principal: CurrentUser, statement_id: Id,
         paid_on: Annotated[str, Form()],
         voucher_no: Annotated[Str, Form(max_length=60)],
         lock_version: LockVersion = None) -> Response:
     ledger.record_payment(session, principal, statement_id, parse_day(paid_on, "paid_on"),
-                          voucher_no, lock_version)
+                          voucher_no, lock_version, settings.today())
     return _back(statement_id)
 
 

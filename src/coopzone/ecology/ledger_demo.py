@@ -29,6 +29,9 @@ def _at(year: int, month: int, day: int, hour: int = 10) -> datetime:
     return datetime(year, month, day, hour, tzinfo=SHANGHAI)
 
 
+DEMO_ACTOR = "演示数据"  # who the history names for what the demo loader did
+
+
 def _record(session: Session, statement: Statement, action: str, before: str, actor: str,
             party: str, at: datetime, note: str = "") -> None:
     kit.record_history(session, ledger.BOOK, statement, action, before, actor, party, at, note)
@@ -37,8 +40,8 @@ def _record(session: Session, statement: Statement, action: str, before: str, ac
 def load_ledger_demo(session: Session, as_of: date = date(2025, 9, 30)) -> None:
     """Load the built-in agreements, compute the 渌水 statements up to ``as_of`` and record
     the demo confirmations, payments and closings."""
-    ledger.sync_builtin_agreements(session, created_by="demo")
-    ledger.compute_statements(session, SERIES, as_of, actor="demo")
+    ledger.sync_builtin_agreements(session, created_by=DEMO_ACTOR)
+    ledger.compute_statements(session, SERIES, as_of, actor=DEMO_ACTOR)
     bureaus = ledger.finance_bureaus(session, BUREAUS)
     label = {code: bureaus[code].name if code in bureaus else name
              for code, name in BUREAUS.items()}

@@ -513,7 +513,10 @@ def template_workbook(title: str, columns: Sequence[Column], locale: str | None 
             set_cell(about, r, 1, column.header(locale))
             set_cell(about, r, 2, say(locale, "是" if column.required else "否",
                                       "yes" if column.required else "no"))
-            set_cell(about, r, 3, "、".join(column.aliases))
+            # A Chinese template names the Chinese spellings; the English one every spelling.
+            shown = (column.aliases if locale == "en"
+                     else [a for a in column.aliases if not a.isascii()])
+            set_cell(about, r, 3, "、".join(shown))
             set_cell(about, r, 4, say(locale, column.note_zh, column.note_en or column.note_zh))
     out = io.BytesIO()
     book.save(out)

@@ -96,10 +96,12 @@ def confirm(session: Session, principal: Principal, statement_id: int,
 
 
 def record_payment(session: Session, principal: Principal, statement_id: int, paid_on: date,
-                   voucher_no: str, lock_version: int | None = None) -> Statement:
-    """The payer's finance bureau records the payment of a confirmed statement."""
+                   voucher_no: str, lock_version: int | None = None,
+                   today: date | None = None) -> Statement:
+    """The payer's finance bureau records the payment of a confirmed statement (paid on or
+    before ``today``, the platform's today from the settings)."""
     return kit.record_payment(session, BOOK, principal, statement_id, paid_on, voucher_no,
-                              lock_version)
+                              lock_version, today)
 
 
 def close(session: Session, principal: Principal, statement_id: int,
@@ -109,7 +111,9 @@ def close(session: Session, principal: Principal, statement_id: int,
 
 
 def settle_adjustment(session: Session, principal: Principal, change_id: int, paid_on: date,
-                      voucher_no: str, lock_version: int | None = None) -> StatementChange:
-    """The paying side records that an adjustment of a paid statement was settled."""
+                      voucher_no: str, lock_version: int | None = None,
+                      today: date | None = None) -> StatementChange:
+    """The paying side records that an adjustment of a paid statement was settled (on or
+    before ``today``, the platform's today from the settings)."""
     return kit.settle_adjustment(session, BOOK, principal, change_id, paid_on, voucher_no,
-                                 lock_version)
+                                 lock_version, today)

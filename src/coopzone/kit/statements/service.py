@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import ExecutableOption
 
+from coopzone.config import get_settings
 from coopzone.db import now
 from coopzone.errors import Conflict, Forbidden, InvalidInput, RowError, found
 from coopzone.kit.statements.machine import (
@@ -164,12 +165,13 @@ def record_history(session: Session, book: Book[S, C, A], statement: S, action: 
 
 
 def checked_payment(paid_on: date, voucher_no: str, today: date | None = None) -> str:
-    """A payment needs a voucher number and a date that is not in the future."""
+    """A payment needs a voucher number and a date that is not after ``today`` (the
+    platform's today: the settings' as-of date, else Asia/Shanghai's)."""
     voucher = voucher_no.strip()
     errors = []
     if not voucher:
         errors.append(RowError(None, "voucher_no", "请填写付款凭证号"))
-    if paid_on > (today or now().date()):
+    if paid_on > (today or get_settings().today()):
         errors.append(RowError(None, "paid_on", "付款日期不能晚于今天"))
     if errors:
         raise InvalidInput("请填写付款凭证号，付款日期不能晚于今天", errors)
