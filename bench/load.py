@@ -1,10 +1,11 @@
 """Benchmark: the app served as in production, under a mixed load over loopback.
 
 Builds a fresh demo database (``coopzone db upgrade`` + ``coopzone demo load`` into a temporary
-data directory, or into ``--database-url``), makes API tokens for a station, both finance
-bureaus and a reader, then serves the app with uvicorn and several workers
-(``COOPZONE_ENV=production`` with a random secret). N clients (asyncio + httpx, one keep-alive
-connection each) then run for a fixed time a mix of:
+data directory, or into ``--database-url``), makes API tokens for the national station (its
+feed), a county ecology bureau (its files), a finance bureau and a reader, then serves the
+app with uvicorn and several workers (``COOPZONE_ENV=production`` with a random secret).
+N clients (asyncio + httpx, one keep-alive connection each) then run for a fixed time a mix
+of:
 
 * page reads (home, map, ecology, a section, compensation, agreements, meetings, projects),
 * API reads (sections, agreements, statements, a statement, total paid, places, tasks with a
@@ -96,12 +97,14 @@ class Stats:
 class Fixture:
     """What the clients act on: tokens and ids found in the demo database."""
 
-    station: dict[str, str]
+    station: dict[str, str]  # the national station's feed: pushes to its section
     payer: dict[str, str]
     reader: dict[str, str]
     section: str
     section_name: str
     statement_id: int
+    importer: dict[str, str]  # a county ecology bureau: imports to a section of its own
+    import_section_name: str
     counter: int = 0
 
     def next(self) -> int:
@@ -123,7 +126,8 @@ def prepare(env: dict[str, str]) -> dict[str, dict[str, str]]:
     cli(env, "db", "upgrade")
     cli(env, "demo", "load")
     tokens: dict[str, dict[str, str]] = {}
-    for who, user, scopes in (("station", "xiangdong", ("read", "write")),
+    for who, user, scopes in (("station", "jys-station", ("read", "write")),
+                              ("importer", "xiangdong", ("read", "write")),
                               ("payer", "hn-finance", ("read", "write")),
                               ("reader", "viewer", ("read",))):
         args = [a for s in scopes for a in ("--scope", s)]
@@ -176,8 +180,13 @@ def fixture(base: str, tokens: dict[str, dict[str, str]]) -> Fixture:
     # A statement that Hunan pays and that is not paid yet, if the demo has one.
     unpaid = [s for s in statements if s["state"] in ("computed", "confirmed")
               and s["payer_code"] == "430000"] or statements
-    return Fixture(tokens["station"], tokens["payer"], tokens["reader"], sections[0]["code"],
-                   sections[0]["name"], unpaid[0]["id"])
+    # Who may write follows the rules (ecology/monitoring.py): the national section takes only
+    # its station's feed; a county section takes its own ecology bureau's files.
+    national = next(s for s in sections if s["level"] == "national")
+    local = next(s for s in sections if s["level"] != "national"
+                 and s["county_code"] == national["county_code"])
+    return Fixture(tokens["station"], tokens["payer"], tokens["reader"], national["code"],
+                   national["name"], unpaid[0]["id"], tokens["importer"], local["name"])
 
 
 # ---- the mix -------------------------------------------------------------------------------
@@ -214,10 +223,10 @@ async def push(client: httpx.AsyncClient, fx: Fixture) -> httpx.Response:
 async def import_file(client: httpx.AsyncClient, fx: Fixture) -> httpx.Response:
     first = START - timedelta(days=40) + timedelta(minutes=10 * fx.next())
     lines = ["section,time,item,value"] + [
-        f"{fx.section_name},{(first + timedelta(minutes=i)).strftime('%Y-%m-%d %H:%M')},"
+        f"{fx.import_section_name},{(first + timedelta(minutes=i)).strftime('%Y-%m-%d %H:%M')},"
         f"nh3n,{0.2 + i / 100:.2f}" for i in range(10)]
     body = ("\n".join(lines) + "\n").encode("utf-8")
-    return await client.post("/api/v1/ecology/imports", headers=fx.station,
+    return await client.post("/api/v1/ecology/imports", headers=fx.importer,
                              files={"file": (f"bench-{fx.counter}.csv", body, "text/csv")},
                              data={"source": "auto"})
 
