@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # A leading-group task is "due soon" (listed, counted in the reminders, notified) when its
     # deadline is at most this many days after the platform's today.
     due_soon_days: int = Field(default=7, ge=0, le=365)
+    # 跨省通办 好差评: a 差评 (不满意, 非常不满意) is to be remedied (整改 and a return call) within
+    # this many working days of the evaluation. 15 is one city's rule [S], not a national one:
+    # an assumption each platform sets (COOPZONE_GOV_FOLLOWUP_WORKING_DAYS).
+    gov_followup_working_days: int = Field(default=15, ge=1, le=250)
     # Monitoring readings dated before 1 January of this year are refused (CNEMC, China's
     # national environmental monitoring centre, dates from 1980); so are readings more than
     # this many hours after the platform's clock (station clocks drift, hourly values are

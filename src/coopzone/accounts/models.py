@@ -13,7 +13,9 @@ ORG_KINDS = (
     "ecology_bureau",  # 生态环境局
     "monitoring_station",  # 生态环境监测站（国家站的自动监测数据由其令牌推送）
     "finance_bureau",  # 财政局
-    "service_window",  # 政务服务窗口
+    "service_window",  # 政务服务窗口（跨省通办窗口）
+    "service_department",  # 政务服务事项的办理部门（业务属地的公安、人社、市场监管等）
+    "services_office",  # 政务服务管理部门（政务服务中心、行政审批局、数据局）
     "medical_insurance",  # 医疗保障经办机构
     "scenic_spot",  # 景区
     "credit_office",  # 信用办

@@ -39,6 +39,10 @@ SCOPES = ("anywhere", "jurisdiction", "exact", "province")
 
 COOPERATION_OFFICE = "cooperation_office"
 FINANCE_BUREAU = "finance_bureau"
+SERVICE_WINDOW = "service_window"
+SERVICE_DEPARTMENT = "service_department"
+SERVICES_OFFICE = "services_office"
+GOV_SERVICE_KINDS = (SERVICE_WINDOW, SERVICE_DEPARTMENT, SERVICES_OFFICE)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,24 @@ POLICY: dict[str, Rule] = {
     "statement.party": Rule(WRITE_ROLES, (FINANCE_BUREAU,), scope="exact"),
     # Tasks are read by every member of an organisation of the zone, in any role.
     "task.read": Rule(ROLES, scope="anywhere", write=False),
+    # 跨省通办 (gov_services). Casework is done by clerks (editors) of the organisation the
+    # case names; the rule below says which kind and place, the service also checks the
+    # membership of that very organisation. A platform administrator is no clerk.
+    # A window clerk: an editor of a service window, whose place covers the window's.
+    "gov_case.window": Rule(WRITE_ROLES, (SERVICE_WINDOW,), admin=False),
+    # A department clerk: an editor of the handling department (its place covers the case's).
+    "gov_case.department": Rule(WRITE_ROLES, (SERVICE_DEPARTMENT,), admin=False),
+    # The supervising office (政务服务管理部门) keeps items, windows and 跨省通办 agreements
+    # of its jurisdiction and oversees the cases there; items are national: any such office.
+    "gov_item.manage": Rule(WRITE_ROLES, (SERVICES_OFFICE,), scope="anywhere"),
+    "gov_place.manage": Rule(WRITE_ROLES, (SERVICES_OFFICE,)),
+    # Reading cases (masked): any member, viewers included, of a window, department or office
+    # whose place covers the case's collecting or handling place.
+    "gov_case.read": Rule(ROLES, GOV_SERVICE_KINDS, write=False),
+    # Seeing an applicant's name, ID number and phone in full: the organisation's
+    # administrators (负责人) only, never a platform administrator; every full view writes
+    # an audit row.
+    "gov_case.personal_data": Rule(("admin",), GOV_SERVICE_KINDS, write=False, admin=False),
     # The audit log and every organisation's tokens: platform administrators only.
     "audit.read": Rule((), (), scope="anywhere", write=False),
 }

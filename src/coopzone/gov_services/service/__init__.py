@@ -1,0 +1,106 @@
+"""跨省通办 services: the rules of items, windows, agreements, cases, their clock, evaluations.
+
+The public surface (every function takes the Session first, never commits, and checks the
+principal's rights on the stored record before writing anything):
+
+Catalogue (:mod:`.catalogue`)
+    ``seed_items(session) -> SeedResult`` (the shipped CSV, idempotent by name),
+    ``create_item / update_item(session, principal, [item_id,] ItemCreate|ItemUpdate)``,
+    ``get_item``, ``list_items``;
+    ``create_window / update_window(session, principal, [window_id,] WindowCreate|…)``,
+    ``get_window``, ``list_windows``;
+    ``create_kstb_agreement / update_kstb_agreement(session, principal, …)``,
+    ``get_kstb_agreement``, ``list_kstb_agreements``, ``kstb_agreement_count(session)``.
+
+Cases (:mod:`.cases`)
+    ``create_case(session, principal, CaseCreate) -> Case`` (申请);
+    ``move_case(session, principal, case_id, action, note="", *, at=None, calendar=None,
+    formal_check_ok=None, identity_checked=None, materials=None, tracking_number=None)``
+    for ``collect send accept refuse request_correction complete_correction approve deny
+    deliver archive``; ``step(session, principal, case_id, StepIn)`` (the same from a form;
+    ``decide`` + outcome); ``postage_pause(session, principal, case_id, first, last)``;
+    ``available_actions(principal, case)``; ``CASE_FLOW`` (the machine, its labels).
+
+Clock (:mod:`.clock`)
+    ``case_clock(case, pauses, calendar, today) -> CaseClock`` (used, left, overdue,
+    deadline or ``unknown: no calendar for YYYY``), ``is_overdue``, ``platform_today``.
+
+Reading (:mod:`.privacy`, :mod:`.queries`)
+    ``case_view(session, principal, case_id, full=False) -> CaseView`` (masked; ``full``
+    needs ``gov_case.personal_data`` and writes an audit row);
+    ``work_list(session, principal, view, params)`` (mine, due_soon, overdue, correction),
+    ``incoming``, ``overdue_list``, ``search_cases(session, principal, CaseSearch, params)``
+    → ``Page[CaseRow]`` (masked); ``case_statistics(session, principal, by, month_from,
+    month_to) -> list[StatRow]``; ``evaluation_statistics``; ``residents_served``.
+
+Evaluations (:mod:`.evaluations`)
+    ``evaluate_case(session, principal, case_id, EvaluationCreate) -> Evaluated``
+    (a 差评 opens a FollowUp due after ``gov_followup_working_days``),
+    ``answer_followup(session, principal, followup_id, FollowUpAnswer)``, ``open_followups``.
+
+Errors are :mod:`coopzone.errors` (403 not yours / wrong side, 404, 409 wrong state or mode,
+422 bad input with row/column/reason); a refused call has written nothing.
+"""
+
+from coopzone.gov_services.service.cases import (
+    ACTION_LABELS,
+    CASE_FLOW,
+    STATE_LABELS,
+    available_actions,
+    create_case,
+    get_case,
+    move_case,
+    postage_pause,
+    step,
+)
+from coopzone.gov_services.service.catalogue import (
+    SeedResult,
+    create_item,
+    create_kstb_agreement,
+    create_window,
+    find_kstb_agreement,
+    get_item,
+    get_kstb_agreement,
+    get_window,
+    kstb_agreement_count,
+    list_items,
+    list_kstb_agreements,
+    list_windows,
+    seed_items,
+    update_item,
+    update_kstb_agreement,
+    update_window,
+)
+from coopzone.gov_services.service.clock import CaseClock, case_clock, is_overdue
+from coopzone.gov_services.service.evaluations import (
+    Evaluated,
+    answer_followup,
+    evaluate_case,
+    open_followups,
+)
+from coopzone.gov_services.service.privacy import CaseView, case_view
+from coopzone.gov_services.service.queries import (
+    CaseRow,
+    CaseSearch,
+    EvaluationStat,
+    StatRow,
+    case_statistics,
+    evaluation_statistics,
+    incoming,
+    overdue_list,
+    residents_served,
+    search_cases,
+    work_list,
+)
+
+__all__ = [
+    "ACTION_LABELS", "CASE_FLOW", "STATE_LABELS", "CaseClock", "CaseRow", "CaseSearch",
+    "CaseView", "Evaluated", "EvaluationStat", "SeedResult", "StatRow", "answer_followup",
+    "available_actions", "case_clock", "case_statistics", "case_view", "create_case",
+    "create_item", "create_kstb_agreement", "create_window", "evaluate_case",
+    "evaluation_statistics", "find_kstb_agreement", "get_case", "get_item",
+    "get_kstb_agreement", "get_window", "incoming", "is_overdue", "kstb_agreement_count",
+    "list_items", "list_kstb_agreements", "list_windows", "move_case", "open_followups",
+    "overdue_list", "postage_pause", "residents_served", "search_cases", "seed_items", "step",
+    "update_item", "update_kstb_agreement", "update_window", "work_list",
+]

@@ -1,0 +1,107 @@
+"""政务服务"好差评": one evaluation per case, and the follow-up of a 差评.
+
+* :func:`evaluate_case` — the front of the case (its window's clerks, or the department's for
+  全程网办) records the applicant's grade once the result is delivered; the case moves
+  ``delivered → evaluated`` (kit.workflow, history row). One per case.
+* A 差评 (不满意, 非常不满意) opens a :class:`FollowUp` for the organisation rated (the
+  window's organisation, else the department), due ``gov_followup_working_days`` working days
+  after the evaluation day (setting, default 15: one city's rule [S], an assumption), counted
+  as the clock counts; where the calendar ends, the due date is NULL with the reason.
+* :func:`answer_followup` — that organisation's editors answer with the rectification (整改)
+  and the return call (回访); answered late is recorded as such (``on_time`` False).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coopzone.accounts.service import WRITE_ROLES, Principal
+from coopzone.config import get_settings
+from coopzone.engines.working_days import Calendar
+from coopzone.errors import Conflict, Forbidden, found
+from coopzone.gov_services.models import BAD_GRADES, Case, Evaluation, FollowUp
+from coopzone.gov_services.schemas import EvaluationCreate, FollowUpAnswer
+from coopzone.gov_services.service import clock
+from coopzone.gov_services.service.cases import CASE_FLOW, get_case
+from coopzone.gov_services.service.permissions import org_ids
+from coopzone.kit.workflow import Moved
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    evaluation: Evaluation
+    followup: FollowUp | None
+
+
+def evaluate_case(session: Session, principal: Principal, case_id: int,
+                  data: EvaluationCreate, at: datetime | None = None,
+                  calendar: Calendar | None = None) -> Evaluated:
+    """Record the applicant's grade (see the module docstring)."""
+    CASE_FLOW.transition("evaluate")
+    case = get_case(session, case_id, lock=True)
+    CASE_FLOW.check(principal, case, "evaluate")
+    if session.scalar(select(Evaluation.id).where(Evaluation.case_id == case.id)) is not None:
+        raise Conflict("此办件已评价（每件一次）", detail=f"case {case.id} is evaluated")
+    when = at or clock.platform_now()
+    owner = case.window.organisation_id if case.window is not None else case.department_id
+    made: list[Evaluation] = []
+
+    def effects(c: Case, moved: Moved[Case]) -> None:
+        ev = Evaluation(case_id=c.id, grade=data.grade, comment=data.comment.strip(),
+                        window_id=c.window_id, owner_org_id=owner, evaluated_at=moved.at,
+                        recorded_by=principal.label)
+        session.add(ev)
+        made.append(ev)
+
+    CASE_FLOW.move(session, principal, case, "evaluate", data.comment, at=when,
+                   effects=effects)
+    evaluation = made[0]
+    followup = None
+    if data.grade in BAD_GRADES:
+        days = get_settings().gov_followup_working_days
+        due = (calendar or clock.default_calendar()).add(when, days)
+        followup = FollowUp(evaluation_id=evaluation.id, owner_org_id=owner, state="open",
+                            due_on=due.due, due_reason=due.reason)
+        session.add(followup)
+        session.flush()
+    return Evaluated(evaluation, followup)
+
+
+def get_followup(session: Session, followup_id: int) -> FollowUp:
+    return found(session.get(FollowUp, followup_id), "差评整改", "follow-up", followup_id)
+
+
+def answer_followup(session: Session, principal: Principal, followup_id: int,
+                    data: FollowUpAnswer, at: datetime | None = None) -> FollowUp:
+    """The rated organisation's editors answer a 差评 once: 整改 and 回访."""
+    followup = session.scalar(select(FollowUp).where(FollowUp.id == followup_id)
+                              .with_for_update().execution_options(populate_existing=True))
+    followup = found(followup, "差评整改", "follow-up", followup_id)
+    if not (principal.may_write_scope()
+            and principal.is_member(followup.owner_org_id, WRITE_ROLES)):
+        raise Forbidden("只有被评价的单位可以答复差评整改",
+                        detail=f"{principal.label} may not answer follow-up {followup.id}")
+    if followup.state != "open":
+        raise Conflict("此差评已答复", detail=f"follow-up {followup.id} is answered")
+    when = at or clock.platform_now()
+    followup.rectification, followup.reply = data.rectification.strip(), data.reply.strip()
+    followup.state, followup.answered_at, followup.answered_by = "answered", when, principal.label
+    followup.on_time = (None if followup.due_on is None
+                        else clock.local_day(when) <= followup.due_on)
+    session.flush()
+    return followup
+
+
+def open_followups(session: Session, principal: Principal, overdue_on: date | None = None
+                   ) -> list[FollowUp]:
+    """The open follow-ups of the principal's organisations (``overdue_on``: only those past
+    their due date on that day)."""
+    query = select(FollowUp).where(FollowUp.state == "open",
+                                   FollowUp.owner_org_id.in_(org_ids(principal)))
+    if overdue_on is not None:
+        query = query.where(FollowUp.due_on < overdue_on)
+    return list(session.scalars(query.order_by(FollowUp.due_on, FollowUp.id)))
