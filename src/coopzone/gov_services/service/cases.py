@@ -308,7 +308,9 @@ def move_case(session: Session, principal: Principal, case_id: int, action: str,
     def effects(c: Case, moved: Moved[Case]) -> None:
         _apply(session, c, moved, step, pauses, cal)
 
-    CASE_FLOW.move(session, principal, case, action, note, at=when, effects=effects)
+    moved = CASE_FLOW.move(session, principal, case, action, note, at=when, effects=effects)
+    if isinstance(moved.row, CaseEvent):
+        case.events.append(moved.row)
     return case
 
 
@@ -378,7 +380,7 @@ def postage_pause(session: Session, principal: Principal, case_id: int, first_da
     session.add(pause)
     pauses = [*case.pauses, pause]
     clock.refresh_deadline(case, pauses, calendar or clock.default_calendar())
-    session.add(CaseEvent(case_id=case.id, action="postage_pause", from_state=case.state,
+    case.events.append(CaseEvent(case_id=case.id, action="postage_pause", from_state=case.state,
                           to_state=case.state, actor=principal.label,
                           note=f"{first_day.isoformat()}～{last_day.isoformat()} {note}".strip(),
                           at=clock.platform_now()))

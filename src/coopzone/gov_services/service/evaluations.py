@@ -23,7 +23,7 @@ from coopzone.accounts.service import WRITE_ROLES, Principal
 from coopzone.config import get_settings
 from coopzone.engines.working_days import Calendar
 from coopzone.errors import Conflict, Forbidden, found
-from coopzone.gov_services.models import BAD_GRADES, Case, Evaluation, FollowUp
+from coopzone.gov_services.models import BAD_GRADES, Case, CaseEvent, Evaluation, FollowUp
 from coopzone.gov_services.schemas import EvaluationCreate, FollowUpAnswer
 from coopzone.gov_services.service import clock
 from coopzone.gov_services.service.cases import CASE_FLOW, get_case
@@ -57,8 +57,10 @@ def evaluate_case(session: Session, principal: Principal, case_id: int,
         session.add(ev)
         made.append(ev)
 
-    CASE_FLOW.move(session, principal, case, "evaluate", data.comment, at=when,
-                   effects=effects)
+    moved = CASE_FLOW.move(session, principal, case, "evaluate", data.comment, at=when,
+                           effects=effects)
+    if isinstance(moved.row, CaseEvent):
+        case.events.append(moved.row)
     evaluation = made[0]
     followup = None
     if data.grade in BAD_GRADES:
