@@ -85,9 +85,12 @@ POLICY: dict[str, Rule] = {
     # of its jurisdiction and oversees the cases there; items are national: any such office.
     "gov_item.manage": Rule(WRITE_ROLES, (SERVICES_OFFICE,), scope="anywhere"),
     "gov_place.manage": Rule(WRITE_ROLES, (SERVICES_OFFICE,)),
-    # Reading cases (masked): any member, viewers included, of a window, department or office
-    # whose place covers the case's collecting or handling place.
-    "gov_case.read": Rule(ROLES, GOV_SERVICE_KINDS, write=False),
+    # Reading cases (masked): any member, viewers included, of a window or an office whose
+    # place covers the case's collecting place, or of a department or an office whose place
+    # covers its handling place (a department does not read its county's windows' cases for
+    # other departments).
+    "gov_case.read_collect": Rule(ROLES, (SERVICE_WINDOW, SERVICES_OFFICE), write=False),
+    "gov_case.read_handle": Rule(ROLES, (SERVICE_DEPARTMENT, SERVICES_OFFICE), write=False),
     # Seeing an applicant's name, ID number and phone in full: the organisation's
     # administrators (负责人) only, never a platform administrator; every full view writes
     # an audit row.

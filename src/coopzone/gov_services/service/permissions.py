@@ -1,7 +1,8 @@
 """Who may act on a 跨省通办 case, and which cases a principal may read.
 
 The policy lives in :mod:`coopzone.accounts.roles` (``gov_case.*``, ``gov_item.manage``,
-``gov_place.manage``); these helpers add the membership of the very organisation a case
+``gov_place.manage``, ``gov_case.read_collect``/``read_handle``,
+``gov_case.personal_data``); these helpers add the membership of the very organisation a case
 names:
 
 * the collecting window's clerks: editors (or administrators) of the window's organisation,
@@ -77,7 +78,9 @@ def case_places(case: Case) -> list[str]:
 
 
 def may_read(principal: Principal, case: Case) -> bool:
-    return (policy.may(principal, "gov_case.read", case_places(case))
+    collect = [case.collect_place_code] if case.collect_place_code else []
+    return (policy.may(principal, "gov_case.read_collect", collect)
+            or policy.may(principal, "gov_case.read_handle", [case.handling_place_code])
             or may_front(principal, case) or may_department(principal, case))
 
 
@@ -92,8 +95,8 @@ def may_see_personal_data(principal: Principal, case: Case) -> bool:
 
 def read_filter(principal: Principal) -> ColumnElement[bool] | None:
     """The SQL condition on cases that ``principal`` may read (None: all)."""
-    collect = policy.place_filter(principal, "gov_case.read", Case.collect_place_code)
-    handle = policy.place_filter(principal, "gov_case.read", Case.handling_place_code)
+    collect = policy.place_filter(principal, "gov_case.read_collect", Case.collect_place_code)
+    handle = policy.place_filter(principal, "gov_case.read_handle", Case.handling_place_code)
     if collect is None or handle is None:
         return None
     return or_(collect, handle)
