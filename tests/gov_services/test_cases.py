@@ -283,8 +283,8 @@ def test_bad_applications_are_refused_whole(session: Session, world: World,
 def test_an_item_mode_and_a_window_s_items_are_checked(session: Session, world: World) -> None:
     from coopzone.gov_services.schemas import ItemCreate, WindowUpdate
     online_only = service.create_item(session, world.office, ItemCreate(
-        code="T-002", name="社会保障卡补换（测试）", department_kind="human_resources_social_security",
-        modes=["online"]))
+        code="T-002", name="社会保障卡补换（测试）",
+        department_kind="human_resources_social_security", modes=["online"]))
     with pytest.raises(InvalidInput) as refused:
         service.create_case(session, world.jx_window_clerk, _data(world, item_id=online_only.id))
     assert [e.column for e in refused.value.errors] == ["mode"]
