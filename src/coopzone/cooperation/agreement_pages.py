@@ -4,6 +4,7 @@ progress on one. Only editors of a party's jurisdiction see and may use the page
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
-from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep, get_settings_dep
 from coopzone.cooperation import service
 from coopzone.cooperation.form_pages import lines, parse, render_form, upload
 from coopzone.cooperation.importers import COLUMNS, read_agreements
@@ -23,8 +24,7 @@ from coopzone.cooperation.schemas import (
     ObligationCreate,
     ObligationReportCreate,
 )
-from coopzone.db import now
-from coopzone.errors import CoopzoneError, InvalidInput, TooLarge
+from coopzone.errors import Conflict, CoopzoneError, InvalidInput, TooLarge
 from coopzone.kit import uploads
 from coopzone.kit.importing import stage, staged, template_name
 from coopzone.kit.validation import Id
@@ -99,11 +99,12 @@ def agreement_page(request: Request, session: Session, principal: Principal | No
         principal, [ap.party.place_code for ap in a.parties if ap.party.place_code])
     evidence = service.documents_by_id(
         session, (r.evidence_id for o in a.obligations for r in o.reports))
-    today = now().date().isoformat()
+    today = get_settings_dep(request).today().isoformat()  # the platform's one clock
     return render_form(
         request, session, principal, "agreement.html",
         values or {"reported_on": today, "effective_on": today}, AGREEMENT_PAGE_LABELS,
         refused, file_field="evidence", a=a, may_edit=may_edit, documents=evidence,
+        events=service.agreement_history(session, a.id),
         form_for=form, owners=[(ap.party.name, ap.party.name) for ap in a.parties],
         status_choices=[(code, STATUS_NAMES[code]) for code in service.NEXT_STATUSES[a.status]],
         new_obligation=NEW_OBLIGATION,
@@ -204,12 +205,13 @@ def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
         with uploads.receive(file, settings, "agreements.xlsx") as received:
             content = received.read_bytes()
         rows = read_agreements(content, received.display, uploads.Limits.of(settings), locale)
-        service.check_import(session, principal, rows)
+        sha256 = hashlib.sha256(content).hexdigest()
+        service.check_import(session, principal, rows, sha256=sha256)
     except (InvalidInput, TooLarge) as exc:
         return render(request, "cooperation/import.html",
                       _import_context(session, principal, refused=exc),
                       status_code=exc.status_code)
-    preview = service.preview_agreements(session, rows)
+    preview = service.preview_agreements(session, rows, sha256)
     doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
     return render(request, "cooperation/import.html", _import_context(
         session, principal, preview=preview, summary=preview.summary(locale),
@@ -226,11 +228,13 @@ def import_confirm(request: Request, session: SessionDep, settings: SettingsDep,
     doc, content = staged(session, settings.data_dir / "files", sha256)
     try:
         result = service.import_agreements(session, principal, read_agreements(
-            content, doc.filename, uploads.Limits.of(settings), locale))
-    except InvalidInput as exc:
+            content, doc.filename, uploads.Limits.of(settings), locale),
+            filename=doc.filename, sha256=doc.sha256)
+    except (InvalidInput, Conflict) as exc:
         session.rollback()
         return render(request, "cooperation/import.html",
-                      _import_context(session, principal, refused=exc), status_code=422)
+                      _import_context(session, principal, refused=exc),
+                      status_code=exc.status_code)
     return render(request, "cooperation/import.html",
                   _import_context(session, principal, applied=result,
                                   summary=result.summary(locale), filename=doc.filename))

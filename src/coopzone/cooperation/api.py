@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -213,7 +214,8 @@ def import_agreements(request: Request, session: SessionDep, settings: SettingsD
     """Preview (default) or, with ``confirm=true``, apply an agreements workbook.
 
     All or nothing: a workbook with any bad row is refused whole with every row, column and
-    reason (Chinese unless ``?lang=en``). Importing the same workbook twice adds nothing. The
+    reason (Chinese unless ``?lang=en``). Importing the same workbook twice adds nothing:
+    ``duplicate_file`` says the content was applied before (``summary`` in words). The
     template is ``GET /agreements/import/template.xlsx``."""
     service.require_may_import(principal)  # a viewer's or read token's upload stores nothing
     locale = request_locale(request.query_params.get("lang"),
@@ -221,14 +223,18 @@ def import_agreements(request: Request, session: SessionDep, settings: SettingsD
     with uploads.receive(file, settings, "agreements.xlsx") as received:
         content = received.read_bytes()
     rows = read_agreements(content, received.display, uploads.Limits.of(settings), locale)
+    sha256 = hashlib.sha256(content).hexdigest()
     if confirm:
-        result = service.import_agreements(session, principal, rows)
+        result = service.import_agreements(session, principal, rows,
+                                           filename=received.display, sha256=sha256)
     else:
-        service.check_import(session, principal, rows)
-        result = service.preview_agreements(session, rows)
+        service.check_import(session, principal, rows, sha256=sha256)
+        result = service.preview_agreements(session, rows, sha256)
     doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
     return ImportPreviewRead(
-        sha256=doc.sha256, filename=doc.filename, applied=confirm, new=result.count("new"),
+        sha256=doc.sha256, filename=doc.filename, applied=confirm and not result.duplicate_file,
+        duplicate_file=result.duplicate_file, summary=result.summary(locale),
+        new=result.count("new"),
         changed=result.count("changed"), unchanged=result.count("unchanged"),
         rows=[ImportRowRead(row=r.row, title=r.key, action=r.action, changes=r.changes)
               for r in result.rows])
@@ -329,11 +335,12 @@ def list_tasks(request: Request, response: Response, session: SessionDep, settin
                q: Key | None = None) -> list[Any]:
     """Tasks, nearest deadline first; ``overdue`` and ``due_soon`` (within the
     ``due_soon_days`` setting) count from the platform's today, per assignee; ``mine``:
-    assigned to one of my organisations; ``q`` searches the titles."""
+    assigned to one of my organisations; ``q`` searches the titles. Only the tasks the
+    caller may read (``task.read``: a member of an organisation of the zone)."""
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
     result = service.page_tasks(session, service.TaskFilter(
-        state or None, org_ids, overdue, due_soon, settings.today(), settings.due_soon_days),
-        params, q or None)
+        state or None, org_ids, overdue, due_soon, settings.today(), settings.due_soon_days,
+        reader=principal), params, q or None)
     set_page_headers(response, request, result)
     return list(result.items)
 
@@ -347,11 +354,12 @@ def create_task(session: SessionDep, principal: CurrentUser, body: TaskCreate) -
 
 @router.get("/tasks/{task_id}", response_model=TaskDetailRead)
 def get_task(session: SessionDep, principal: CurrentUser, task_id: Id) -> TaskDetailRead:
-    return task_detail_read(service.task_detail(session, task_id))
+    return task_detail_read(service.task_detail(session, task_id, principal))
 
 
 @router.get("/tasks/{task_id}/events", response_model=list[TaskEventRead])
 def task_events(session: SessionDep, principal: CurrentUser, task_id: Id) -> list[Any]:
+    service.require_task_read(session, principal, task_id)
     return list(service.get_task(session, task_id).events)
 
 

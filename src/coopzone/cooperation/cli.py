@@ -3,6 +3,7 @@ list overdue tasks. One command, one transaction."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -34,9 +35,12 @@ def import_agreements(
 ) -> None:
     """Preview (or with --confirm apply) an agreements workbook; all or nothing."""
     with command_session() as session:
-        rows = read_agreements(workbook_path.read_bytes(), workbook_path.name, locale=lang)
-        result = (service.import_agreements(session, CLI, rows) if confirm
-                  else service.preview_agreements(session, rows))
+        content = workbook_path.read_bytes()
+        sha256 = hashlib.sha256(content).hexdigest()
+        rows = read_agreements(content, workbook_path.name, locale=lang)
+        result = (service.import_agreements(session, CLI, rows, filename=workbook_path.name,
+                                            sha256=sha256) if confirm
+                  else service.preview_agreements(session, rows, sha256))
         if not confirm:
             session.rollback()
     table = Table("row", "title", "action", "changes")

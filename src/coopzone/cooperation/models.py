@@ -134,6 +134,24 @@ class AgreementEvent(HistoryColumns, Base):
     effective_on: Mapped[date | None] = mapped_column(Date, default=None)
 
 
+class AgreementImport(Base):
+    """One agreements workbook applied (confirmed): its content's SHA-256 makes a second
+    import of the same file add nothing, and say so (kit.importing's ``duplicate_file``).
+    The counts are what it did when it was applied."""
+
+    __tablename__ = "cooperation_agreement_import"
+    __table_args__ = (UniqueConstraint("sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    applied_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)
+    applied_by: Mapped[str] = mapped_column(String(120))
+
+
 class Obligation(Base):
     """What one organisation promised under an agreement, by when."""
 

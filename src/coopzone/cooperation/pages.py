@@ -20,6 +20,7 @@ from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
 from coopzone.api.listing import PageListParamsDep
 from coopzone.cooperation import (
     agreement_pages,
+    export_pages,
     indicator_pages,
     office_pages,
     project_pages,
@@ -33,11 +34,7 @@ from coopzone.cooperation.indicator_pages import indicator_page
 from coopzone.cooperation.models import Project
 from coopzone.cooperation.presentation_web import (
     FIELD_NAMES,
-    INDICATOR_SOURCE_NAMES,
-    MEETING_KIND_NAMES,
     PROJECT_STATUS_NAMES,
-    ROLE_NAMES,
-    STATE_NAMES,
     UNIT_EN,
     agreement_filters,
     num,
@@ -45,7 +42,7 @@ from coopzone.cooperation.presentation_web import (
     xlsx_response,
 )
 from coopzone.cooperation.project_pages import project_page
-from coopzone.errors import NotFound, Unauthorized
+from coopzone.errors import NotFound
 from coopzone.kit.exporting import (
     CSV_MEDIA_TYPE,
     ExportColumn,
@@ -56,13 +53,12 @@ from coopzone.kit.exporting import (
 )
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
-from coopzone.web.links import record_count
-from coopzone.web.listing import ListView
+from coopzone.web.listing import ListView, query_with
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 for forms_router in (office_pages.router, task_pages.router, agreement_pages.router,
-                     project_pages.router, indicator_pages.router):
+                     project_pages.router, indicator_pages.router, export_pages.router):
     router.include_router(forms_router)
 
 
@@ -193,7 +189,8 @@ def meetings(request: Request, session: SessionDep, principal: OptionalUser,
     result = service.page_meetings(session, f, params)
     return render(request, "cooperation/meetings.html", page_context(
         session, principal, rows=result.items, lv=ListView(request, result), f=f,
-        tasks=service.tasks_by_resolution(session)))
+        tasks=service.tasks_by_resolution(session),
+        export_query=query_with(request, page=None, per_page=None)))
 
 
 @router.get("/cooperation/projects", response_class=HTMLResponse)
@@ -224,8 +221,8 @@ def tasks(request: Request, session: SessionDep, settings: SettingsDep, principa
     org_ids = tuple(r.organisation_id for r in principal.roles) if mine else None
     today = settings.today()
     result = service.page_tasks(session, service.TaskFilter(
-        state or None, org_ids, overdue, due_soon, today, settings.due_soon_days), params,
-        q or None)
+        state or None, org_ids, overdue, due_soon, today, settings.due_soon_days,
+        reader=principal), params, q or None)
     rows = result.items
     # Per task, the (assignee organisation, action) buttons the user may press now.
     moves = {t.id: [(org, a) for org, actions in service.moves_for(principal, t).items()
@@ -235,7 +232,8 @@ def tasks(request: Request, session: SessionDep, settings: SettingsDep, principa
         overdue=overdue, due_soon=due_soon, mine=mine, today=today, moves=moves,
         orgs=service.organisation_names(session),
         is_overdue=service.is_overdue, is_due_soon=service.is_due_soon,
-        on_time=service.on_time, soon_days=settings.due_soon_days))
+        on_time=service.on_time, soon_days=settings.due_soon_days,
+        export_query=query_with(request, page=None, per_page=None)))
 
 
 # ---- indicators ---------------------------------------------------------------------------------
@@ -246,7 +244,7 @@ def indicators(request: Request, session: SessionDep, principal: OptionalUser,
                as_of: Day | None = None) -> Response:
     cards = service.indicator_cards(session, as_of or service.data_as_of(session))
     return render(request, "cooperation/indicators.html",
-                  page_context(session, principal, cards=cards))
+                  page_context(session, principal, cards=cards, as_of=as_of))
 
 
 @router.get("/cooperation/indicators/{code}", response_class=HTMLResponse)
@@ -259,40 +257,11 @@ def indicator(request: Request, session: SessionDep, principal: OptionalUser,
 
 
 def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], list[list[Cell]]]:
-    """A list as a Chinese workbook: Chinese headers, and stored codes written as their
-    Chinese names (the export is read by people, not re-imported by code)."""
-    zh = translations("zh_CN").gettext
-
-    def name(names: dict[str, str], code: str | None) -> str:
-        return zh(names[code]) if code in names else (code or "")
-
+    """The agreements as their import workbook (the meetings, tasks and indicators exports
+    are :mod:`coopzone.cooperation.export_pages`', matched before this route)."""
     if kind == "agreements":
         return ("合作协议", service.AGREEMENT_HEADERS,
                 service.agreement_rows(service.list_agreements(session)))
-    if kind == "meetings":
-        return ("联席会议", ("序号", "会议名称", "类型", "系列", "日期", "地点", "主办", "我方身份",
-                         "决议"),
-                [[i, m.title, name(MEETING_KIND_NAMES, m.kind), m.series, m.held_on, m.place,
-                  m.host, name(ROLE_NAMES, m.our_role),
-                  "；".join(r.text for r in m.resolutions)]
-                 for i, m in enumerate(service.list_meetings(session), start=1)])
-    if kind == "tasks":
-        orgs = service.organisation_names(session)
-        return ("督办事项", ("序号", "事项", "承办单位", "办理时限", "状态", "退回次数", "提交时间",
-                         "验收时间"),
-                [[i, t.title, "、".join(orgs.get(a.org_id, "") for a in t.assignees),
-                  t.deadline, name(STATE_NAMES, t.state),
-                  t.returned_count,
-                  t.submitted_at.strftime("%Y-%m-%d %H:%M") if t.submitted_at else None,
-                  t.accepted_at.strftime("%Y-%m-%d %H:%M") if t.accepted_at else None]
-                 for i, t in enumerate(service.list_tasks(session), start=1)])
-    if kind == "indicators":
-        rows: list[list[Cell]] = []
-        for ind in service.list_indicators(session):
-            for v in service.history(session, ind.id):
-                rows.append([ind.name, ind.unit, ind.target, v.period, v.value,
-                             name(INDICATOR_SOURCE_NAMES, v.source), _basis(v.provenance)])
-        return ("指标", ("指标", "单位", "目标", "期间", "数值", "来源", "依据"), rows)
     raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
 
 
@@ -335,21 +304,7 @@ def export_projects(request: Request, session: SessionDep, fmt: Key,
     if fmt not in ("xlsx", "csv"):
         raise NotFound(f"没有 {fmt} 格式的导出", detail=f"unknown export format {fmt}")
     return _projects_export(request, session, county, fmt)
-def _basis(provenance: dict[str, Any]) -> str:
-    """What a value rests on, in words: the records counted (as of a day) or the evidence."""
-    if provenance.get("evidence"):
-        return f"证明材料：{provenance['evidence']}"
-    if provenance.get("reported_by"):
-        return f"{provenance['reported_by']}填报"
-    parts = [f"{record_count(provenance)} 条记录"] if provenance.get("entity") else []
-    if provenance.get("as_of"):
-        parts.append(f"截至 {provenance['as_of']}")
-    return "，".join(parts)
-
-
 @router.get("/cooperation/export/{kind}.xlsx")
-def export(session: SessionDep, principal: OptionalUser, kind: Key) -> Response:
-    if kind == "tasks" and principal is None:
-        raise Unauthorized("请先登录", detail="authentication required")
+def export(session: SessionDep, kind: Key) -> Response:
     title, headers, rows = _export_rows(session, kind)
     return xlsx_response(f"{kind}.xlsx", workbook(title, headers, rows))

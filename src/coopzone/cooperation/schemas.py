@@ -380,7 +380,9 @@ class ImportRowRead(BaseModel):
 class ImportPreviewRead(BaseModel):
     sha256: str
     filename: str
-    applied: bool
+    applied: bool  # false for a preview, and for a file applied before (nothing to apply)
+    duplicate_file: bool = False  # this content was applied before: it adds nothing
+    summary: str = ""  # what it does, in words (the request's language)
     new: int
     changed: int
     unchanged: int

@@ -50,7 +50,7 @@ def _uploads(files: list[UploadFile] | None, settings: Settings) -> list[service
 def task_page(request: Request, session: Session, principal: Principal, settings: Settings,
               task_id: int, form: str = "", values: dict[str, Any] | None = None,
               refused: CoopzoneError | None = None) -> Response:
-    detail = service.task_detail(session, task_id)
+    detail = service.task_detail(session, task_id, principal)
     task = detail.task
     today = settings.today()
     orgs = service.organisation_names(session)

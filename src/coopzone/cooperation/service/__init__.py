@@ -75,6 +75,9 @@ from coopzone.cooperation.service.agreements import (
     agreements_by_year as agreements_by_year,
 )
 from coopzone.cooperation.service.agreements import (
+    applied_file as applied_file,
+)
+from coopzone.cooperation.service.agreements import (
     attach_document as attach_document,
 )
 from coopzone.cooperation.service.agreements import (
@@ -108,6 +111,9 @@ from coopzone.cooperation.service.agreements import (
     list_agreements as list_agreements,
 )
 from coopzone.cooperation.service.agreements import (
+    move_status_to as move_status_to,
+)
+from coopzone.cooperation.service.agreements import (
     preview_agreements as preview_agreements,
 )
 from coopzone.cooperation.service.agreements import (
@@ -121,6 +127,9 @@ from coopzone.cooperation.service.agreements import (
 )
 from coopzone.cooperation.service.agreements import (
     status_move_allowed as status_move_allowed,
+)
+from coopzone.cooperation.service.agreements import (
+    status_path as status_path,
 )
 from coopzone.cooperation.service.agreements import (
     update_agreement as update_agreement,
@@ -290,6 +299,9 @@ from coopzone.cooperation.service.lists import (
 from coopzone.cooperation.service.lists import (
     page_tasks as page_tasks,
 )
+from coopzone.cooperation.service.lists import (
+    task_list as task_list,
+)
 from coopzone.cooperation.service.meetings import (
     MeetingFilter as MeetingFilter,
 )
@@ -307,6 +319,9 @@ from coopzone.cooperation.service.meetings import (
 )
 from coopzone.cooperation.service.meetings import (
     list_resolutions as list_resolutions,
+)
+from coopzone.cooperation.service.meetings import (
+    meeting_query as meeting_query,
 )
 from coopzone.cooperation.service.parties import (
     PlaceIndex as PlaceIndex,
@@ -483,10 +498,16 @@ from coopzone.cooperation.service.tasks import (
     organisation_names as organisation_names,
 )
 from coopzone.cooperation.service.tasks import (
+    readable_by as readable_by,
+)
+from coopzone.cooperation.service.tasks import (
     reminders_for as reminders_for,
 )
 from coopzone.cooperation.service.tasks import (
     request_extension as request_extension,
+)
+from coopzone.cooperation.service.tasks import (
+    require_task_read as require_task_read,
 )
 from coopzone.cooperation.service.tasks import (
     resolution_to_task as resolution_to_task,

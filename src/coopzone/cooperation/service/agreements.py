@@ -14,6 +14,7 @@ from typing import Any, TypeVarTuple
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.service import Principal, require_write
@@ -27,6 +28,7 @@ from coopzone.cooperation.models import (
     AGREEMENT_STATUSES,
     Agreement,
     AgreementEvent,
+    AgreementImport,
     AgreementParty,
     Document,
     Obligation,
@@ -149,9 +151,14 @@ def update_agreement(session: Session, principal: Principal, agreement_id: int,
     require_agreement_write(principal, agreement)
     changes = data.model_dump(exclude_unset=True)
     if "status" in changes:
-        if changes["status"] is None:
+        status = changes.pop("status")
+        if status is None:
             raise InvalidInput("状态不能为空", [RowError(None, "status", "must not be null")])
-        require_status_move(agreement, changes["status"])
+        require_status_move(agreement, status)
+        # Through the machine first (it reads the record afresh under a lock): a history
+        # row for each step, then the other fields on the moved record.
+        move_status_to(session, principal, agreement, status,
+                       effective_on=changes.get("expires_on"))
     for key, value in changes.items():
         setattr(agreement, key, value)
     session.flush()
@@ -219,6 +226,44 @@ def require_status_move(agreement: Agreement, new: str) -> None:
                        f"“{status_label(new)}”",
                        detail=f"cannot move agreement {agreement.id} from {agreement.status} "
                               f"to {new}")
+
+
+def status_path(current: str, target: str) -> list[str]:
+    """The actions that take an agreement from ``current`` to ``target`` along AGREEMENT_FLOW,
+    fewest first (signed → expired is in_force then expired); [] when they are equal; a
+    Conflict when ``target`` cannot be reached (never back)."""
+    if current == target:
+        return []
+    paths: list[tuple[str, list[str]]] = [(current, [])]
+    seen = {current}
+    while paths:
+        state, path = paths.pop(0)
+        for t in AGREEMENT_FLOW.transitions:
+            if state in t.sources and t.target not in seen:
+                if t.target == target:
+                    return [*path, t.action]
+                seen.add(t.target)
+                paths.append((t.target, [*path, t.action]))
+    raise Conflict(f"协议当前状态为“{status_label(current)}”，不能改回“{status_label(target)}”",
+                   detail=f"cannot move an agreement from {current} to {target}")
+
+
+def move_status_to(session: Session, principal: Principal, agreement: Agreement, target: str,
+                   note: str = "", effective_on: date | None = None) -> list[AgreementEvent]:
+    """Move an agreement's status to ``target`` through AGREEMENT_FLOW, one move per step of
+    :func:`status_path` (a correction by PATCH or a workbook may skip a step: the history
+    still shows each one, so it reads as the machine allows). Each move is checked on the
+    locked, stored record and leaves a history row (who, when, from, to, ``note``); an ended
+    status records ``effective_on`` as the date it took effect. Unflushed changes to the
+    agreement are discarded by the first move: set other fields after."""
+    rows: list[AgreementEvent] = []
+    for action in status_path(agreement.status, target):
+        ended = action in ("expired", "terminated")
+        moved = AGREEMENT_FLOW.move(session, principal, agreement, action, note,
+                                    extra={"effective_on": effective_on if ended else None})
+        assert isinstance(moved.row, AgreementEvent)
+        rows.append(moved.row)
+    return rows
 
 
 def change_agreement_status(session: Session, principal: Principal, agreement_id: int,
@@ -449,9 +494,27 @@ def _existing_by_title(session: Session, titles: Iterable[str]) -> dict[str, Agr
     return found
 
 
-def preview_agreements(session: Session, rows: Sequence[AgreementRow]) -> ImportPreview:
-    """What importing these rows would do, without writing anything: by natural key (the
-    title), each row is new, changed (every differing field listed) or unchanged."""
+def applied_file(session: Session, sha256: str | None) -> AgreementImport | None:
+    """The record of a workbook of this content applied before, if any."""
+    if not sha256:
+        return None
+    return session.scalar(select(AgreementImport).where(AgreementImport.sha256 == sha256))
+
+
+def _duplicate(rows: Sequence[AgreementRow]) -> ImportPreview:
+    """A workbook applied before: every row is left as it is stored, and the outcome says the
+    file adds nothing."""
+    return ImportPreview([ImportRowResult(r.row, r.title, "unchanged") for r in rows],
+                         duplicate_file=True)
+
+
+def preview_agreements(session: Session, rows: Sequence[AgreementRow],
+                       sha256: str | None = None) -> ImportPreview:
+    """What importing these rows would do, without writing anything: a workbook whose content
+    (``sha256``) was applied before adds nothing (``duplicate_file``); otherwise, by natural
+    key (the title), each row is new, changed (every differing field listed) or unchanged."""
+    if applied_file(session, sha256) is not None:
+        return _duplicate(rows)
     existing = _existing_by_title(session, (r.title for r in rows))
     results: list[ImportRowResult] = []
     for row in rows:
@@ -476,12 +539,17 @@ def _party_codes_as_imported(session: Session, index: PlaceIndex, names: Sequenc
 
 
 def check_import(session: Session, principal: Principal, rows: Sequence[AgreementRow],
-                 index: PlaceIndex | None = None) -> None:
+                 index: PlaceIndex | None = None, sha256: str | None = None) -> None:
     """Refuse the whole workbook (InvalidInput, every row listed, nothing written) unless the
     principal may write every record it touches, as it is and as it will be: each row's
     parties as imported must include one in the principal's jurisdiction, and a stored
     agreement that the row would change must already be the principal's; a row may move an
-    agreement's status only on (never from terminated or expired back to signed)."""
+    agreement's status only on (never from terminated or expired back to signed).
+
+    A workbook applied before (its ``sha256``) changes nothing: it is still refused to whom
+    its rows are not theirs (a duplicate is answered only to those who may import it), but
+    what its rows would change is not checked."""
+    duplicate = applied_file(session, sha256) is not None
     if not principal.may_write_scope():
         raise InvalidInput("此令牌只有读取权限，未导入任何记录",
                            [RowError(r.row, "签署单位", "token lacks the write scope")
@@ -498,7 +566,7 @@ def check_import(session: Session, principal: Principal, rows: Sequence[Agreemen
                                     "your jurisdiction)"))
             continue
         current = existing.get(row.title)
-        if current is None or _agreement_values(current) == _row_values(row):
+        if duplicate or current is None or _agreement_values(current) == _row_values(row):
             continue
         if not can_edit_agreement(principal, _party_codes(current)):
             refused.append(RowError(
@@ -517,23 +585,37 @@ def check_import(session: Session, principal: Principal, rows: Sequence[Agreemen
                            "只能向前），未导入任何记录", moves)
 
 
-def import_agreements(session: Session, principal: Principal, rows: Sequence[AgreementRow]
-                      ) -> ImportPreview:
+def import_agreements(session: Session, principal: Principal, rows: Sequence[AgreementRow],
+                      *, filename: str = "", sha256: str | None = None) -> ImportPreview:
     """Apply a validated workbook: new rows are added, changed rows updated, unchanged rows left
-    alone. Refused whole (nothing written) unless :func:`check_import` passes."""
+    alone. Refused whole (nothing written) unless :func:`check_import` passes.
+
+    With the workbook's ``sha256`` (every file import: page, API, CLI), the applied file is
+    recorded (AgreementImport), and the same content again adds nothing and says so
+    (``duplicate_file``). A row that moves a stored agreement's status goes through
+    AGREEMENT_FLOW (:func:`move_status_to`): its history shows who imported which file when,
+    from and to which status."""
     index = PlaceIndex.load(session)
-    check_import(session, principal, rows, index)
-    preview = preview_agreements(session, rows)
+    check_import(session, principal, rows, index, sha256)
+    preview = preview_agreements(session, rows, sha256)
+    if preview.duplicate_file:
+        return preview
+    if sha256:  # first: a second confirmation of this file waits here, then is refused
+        _record_applied(session, principal, sha256, filename, preview)
     existing_rows = _existing_by_title(session, (r.title for r in rows))
+    note = f"导入工作簿：{filename}" if filename else "导入工作簿"
     for row, result in zip(rows, preview.rows, strict=True):
         if result.action == "unchanged":
             continue
         parties = [resolve_party(session, PartyIn(name=p), index) for p in row.parties]
         agreement = existing_rows.get(row.title)
         if agreement is None:
-            agreement = Agreement(title=row.title)
+            agreement = Agreement(title=row.title, status=row.status)
             session.add(agreement)
-        agreement.field, agreement.status = row.field, row.status
+        elif agreement.status != row.status:
+            # Before the other fields: a move reads the stored record afresh.
+            move_status_to(session, principal, agreement, row.status, note, row.expires_on)
+        agreement.field = row.field
         agreement.signed_on, agreement.signed_at = row.signed_on, row.signed_at
         agreement.term_years, agreement.expires_on = row.term_years, row.expires_on
         agreement.summary = row.summary
@@ -541,6 +623,22 @@ def import_agreements(session: Session, principal: Principal, rows: Sequence[Agr
             _set_parties(session, agreement, parties)
     session.flush()
     return preview
+
+
+def _record_applied(session: Session, principal: Principal, sha256: str, filename: str,
+                    outcome: ImportPreview) -> None:
+    """Keep the applied file's hash; two confirmations of the same file racing each other:
+    the second meets the unique hash and is refused whole (409), nothing written."""
+    try:
+        with session.begin_nested():
+            session.add(AgreementImport(
+                sha256=sha256, filename=filename[:255], rows=len(outcome.rows),
+                added=outcome.count("new"), changed=outcome.count("changed"),
+                applied_by=principal.label))
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("这个文件刚刚已由他人导入，本次未导入任何记录",
+                       detail="this workbook was applied meanwhile") from exc
 
 
 AGREEMENT_HEADERS = ("序号", "协议名称", "签署单位", "签署日期", "领域", "状态", "签署地点",

@@ -9,7 +9,7 @@ Services take the Session first and never commit; the edge owns the transaction.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.cooperation.models import Agreement, Indicator, Meeting, Project, Task
@@ -17,7 +17,7 @@ from coopzone.cooperation.service.agreements import AgreementFilter, agreement_q
 from coopzone.cooperation.service.meetings import MeetingFilter, meeting_query
 from coopzone.cooperation.service.projects import project_query
 from coopzone.cooperation.service.tasks import TaskFilter, _task_query
-from coopzone.kit.listing import ListParams, Page, Sorting, contains, paginate
+from coopzone.kit.listing import ListParams, Page, Sorting, contains, paginate, sort_rows
 
 AGREEMENT_SORTING = Sorting(
     {"signed_on": Agreement.signed_on, "title": Agreement.title, "field": Agreement.field,
@@ -63,14 +63,24 @@ def page_projects(session: Session, county: str | None, q: str | None,
     return paginate(session, project_query(county, q), params, PROJECT_SORTING)
 
 
-def page_tasks(session: Session, f: TaskFilter, params: ListParams,
-               q: str | None = None) -> Page[Task]:
-    """A page of tasks; ``q`` searches their titles (TaskFilter itself is left as it is)."""
+def _tasks(f: TaskFilter, q: str | None) -> Select[Task]:
     query = _task_query(f).options(selectinload(Task.assignees))
     keyword = contains(q, TASK_SEARCH)
     if keyword is not None:
         query = query.where(keyword)
-    return paginate(session, query, params, TASK_SORTING)
+    return query
+
+
+def page_tasks(session: Session, f: TaskFilter, params: ListParams,
+               q: str | None = None) -> Page[Task]:
+    """A page of tasks; ``q`` searches their titles (TaskFilter itself is left as it is)."""
+    return paginate(session, _tasks(f, q), params, TASK_SORTING)
+
+
+def task_list(session: Session, f: TaskFilter, params: ListParams | None = None,
+              q: str | None = None) -> list[Task]:
+    """Every task :func:`page_tasks` would list, in its order, unpaged (an export)."""
+    return list(session.scalars(sort_rows(_tasks(f, q), TASK_SORTING, params)).unique())
 
 
 def page_indicators(session: Session, params: ListParams, q: str | None = None,

@@ -20,10 +20,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.models import Organisation
+from coopzone.accounts.roles import place_filter
 from coopzone.accounts.service import WRITE_ROLES, Principal
 from coopzone.config import get_settings
 from coopzone.cooperation.models import (
@@ -166,7 +167,20 @@ class TaskDetail:
         return [a for a in self.attachments if a.reply_id == reply_id]
 
 
-def task_detail(session: Session, task_id: int) -> TaskDetail:
+def require_task_read(session: Session, principal: Principal, task_id: int) -> None:
+    """A task outside the reader's scope (:func:`readable_by`) is answered as unknown, as
+    its list does not show it (404, naming nothing about it)."""
+    scope = readable_by(principal)
+    if scope is None:
+        return
+    if session.scalar(select(Task.id).where(Task.id == task_id, scope)) is None:
+        raise NotFound(f"没有编号为 {task_id} 的督办事项", detail=f"unknown task {task_id}")
+
+
+def task_detail(session: Session, task_id: int, reader: Principal | None = None) -> TaskDetail:
+    """Everything the task page shows; with ``reader``, only a task they may read."""
+    if reader is not None:
+        require_task_read(session, reader, task_id)
     task = get_task(session, task_id)
     replies = list(session.scalars(select(TaskReply).where(TaskReply.task_id == task_id)
                                    .order_by(TaskReply.id)))
@@ -464,6 +478,32 @@ class TaskFilter:
     due_soon: bool = False
     today: date | None = None
     soon_days: int | None = None  # unset: the ``due_soon_days`` setting
+    # Who reads the list: only the tasks they may read (:func:`readable_by`); None (the
+    # services' own use: reminders, the dashboard's counts) reads every task.
+    reader: Principal | None = None
+
+
+def readable_by(principal: Principal) -> ColumnElement[bool] | None:
+    """The SQL condition selecting the tasks ``principal`` may read (None: every task).
+
+    Tasks are not public (their lists, pages and exports need a login), so their reads are
+    scoped by the one policy table (``task.read`` in :mod:`coopzone.accounts.roles`, through
+    :func:`~coopzone.accounts.roles.place_filter`) over the places of the organisations a task
+    concerns (its lead and every assignee). The policy lets every member of an organisation of
+    the zone read every task (the leading group's tasks are shared across the zone: issue 10
+    assigns them to any organisation in the zone), so today the condition is "none" for a
+    logged-in user who belongs to no organisation and "every task" otherwise; a narrower
+    scope in the table narrows every task list at once.
+
+    Agreements, meetings, projects and indicators are not scoped: they are public (the
+    dashboard and their pages show them without a login), and issue 10 scopes reads only
+    "where a record is not public"."""
+    condition = place_filter(principal, "task.read", Organisation.place_code)
+    if condition is None:
+        return None
+    concerned = select(Organisation.id).where(condition)
+    return or_(Task.owner_org_id.in_(concerned),
+               _assignee_exists(TaskAssignee.org_id.in_(concerned)))
 
 
 def _assignee_exists(*conditions: Any) -> Any:
@@ -476,6 +516,10 @@ def _task_query(f: TaskFilter) -> Select[Task]:
     today = f.today or today_default()
     soon = f.soon_days if f.soon_days is not None else due_soon_days_default()
     query = select(Task)
+    if f.reader is not None:
+        scope = readable_by(f.reader)
+        if scope is not None:
+            query = query.where(scope)
     if f.state:
         query = query.where(Task.state == f.state)
     mine = (TaskAssignee.org_id.in_(f.org_ids),) if f.org_ids is not None else ()
