@@ -17,7 +17,7 @@ from alembic import op
 import coopzone.db
 
 revision: str = "bf7c978c3973"
-down_revision: str | None = "30063aa6b084"
+down_revision: str | None = "9c41d7e2a5b3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
