@@ -38,6 +38,21 @@ p99 targets are not met: the rest is the cost of a request itself (about 3 ms fo
 lightest, 25–30 ms for the unpaginated agreement list) and, after each station push, the
 compensation strip judging the pushed section's whole history again.
 
+Measured on 2026-12-02, afternoon (load average 3.5–5 from other sessions, so the server got
+about one of the two cores; 20 s, 2 workers), the commit before → after the pool settings, the
+in-flight limit, the indexed pending-months and existing-readings queries and the principal
+cache: SQLite 8 clients 64.1 → 64.5 req/s, 22.0 → 16.9 ms CPU a request, p99 717 → 681 ms,
+0 errors; SQLite 64 clients 49.1 req/s with 3 × 503 → 56.3 req/s, 0 errors; PostgreSQL
+8 clients 40.1 → 51.8 req/s, 24.4 → 20.5 ms CPU a request, p99 760 → 557 ms, 0 errors;
+PostgreSQL 64 clients 43.2 → 59.3 req/s, 0 errors both (an earlier run of the old code had
+110 connection errors: pool 5 + 10 against 40 threads). Where the rest goes, sequentially on
+one worker: about 1.4 ms for the lightest request (health), 4–12 ms for the steady pages and
+API reads, 13 ms a station push, 50 ms an import (the file checks), and after every push
+20–80 ms for the first page that shows the pushed section again (/ecology, the section, the
+compensation strip, the dashboard): the water-quality engine costs 7–13 ms a call whatever
+the size of its frame (about 27 polars steps), and each of those pages calls it again for
+the pushed month. The 300 req/s and p99 targets are not met.
+
 Usage::
 
     python bench/load.py                       # 8 clients, 20 s, 2 workers, SQLite

@@ -66,3 +66,27 @@ def test_migrations_have_one_head() -> None:
 
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1, f"merge the migration branches: {heads}"
+
+
+def test_pool_settings_size_the_engine_and_bound_the_requests_in_flight(tmp_path: object) -> None:
+    from coopzone.db import make_engine
+
+    settings = Settings(data_dir=tmp_path, db_pool_size=7, db_max_overflow=3,  # type: ignore[arg-type]
+                        db_pool_timeout=5, max_requests_in_flight=10)
+    assert settings.pool_options == {"pool_size": 7, "max_overflow": 3, "pool_timeout": 5}
+    engine = make_engine(settings.effective_database_url, **settings.pool_options)
+    try:
+        assert engine.pool.size() == 7  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 3  # type: ignore[attr-defined]
+        assert engine.pool.timeout() == 5  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    # An in-memory database has one shared connection: the pool options do not apply.
+    memory = make_engine("sqlite://", **settings.pool_options)
+    assert type(memory.pool).__name__ == "StaticPool"
+    memory.dispose()
+    # More requests inside than connections could starve the pool: refused at start.
+    with pytest.raises(ValidationError, match="COOPZONE_MAX_REQUESTS_IN_FLIGHT"):
+        Settings(db_pool_size=4, db_max_overflow=2, max_requests_in_flight=7)
+    defaults = Settings()
+    assert defaults.max_requests_in_flight <= defaults.db_pool_size + defaults.db_max_overflow

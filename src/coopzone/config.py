@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     upload_max_rows: int = 1_000_000
     # SQLite: how long a writer waits for another writer's lock before answering 503 (seconds).
     sqlite_busy_timeout: float = 15.0
+    # Database connections of one worker process (both backends): `db_pool_size` kept open,
+    # up to `db_max_overflow` more under load, and how long a request waits for one (seconds).
+    # On PostgreSQL keep workers x (db_pool_size + db_max_overflow) below the server's
+    # max_connections (100 by default).
+    db_pool_size: int = Field(default=20, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
+    db_pool_timeout: float = Field(default=30.0, gt=0, le=3600)
+    # Requests one worker process serves at once; the others wait in line (first come, first
+    # served) holding neither a thread nor a connection (api/limits.py). A request holds its
+    # connection from its first query until its response is ready, also while it waits for a
+    # thread, so this must not exceed the pool's whole size (checked here): more, and the
+    # threads could all wait for connections held by requests that wait for a thread. The
+    # work is CPU-bound (one process runs Python on one core at a time), so a few are enough:
+    # more only share the core, and make a SQLite writer hold the write lock longer.
+    max_requests_in_flight: int = Field(default=8, ge=1, le=10000)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -86,6 +101,22 @@ class Settings(BaseSettings):
         if "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = self.env == "production"
         return self
+
+    @model_validator(mode="after")
+    def _in_flight_within_the_pool(self) -> Settings:
+        pool = self.db_pool_size + self.db_max_overflow
+        if self.max_requests_in_flight > pool:
+            raise ValueError(
+                f"COOPZONE_MAX_REQUESTS_IN_FLIGHT ({self.max_requests_in_flight}) must not exceed "
+                f"COOPZONE_DB_POOL_SIZE + COOPZONE_DB_MAX_OVERFLOW ({pool}): a request waiting "
+                "for a connection would hold a thread that the holders of the connections need")
+        return self
+
+    @property
+    def pool_options(self) -> dict[str, Any]:
+        """The connection pool's options for :func:`coopzone.db.make_engine`."""
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow,
+                "pool_timeout": self.db_pool_timeout}
 
     def today(self) -> date:
         return self.as_of or datetime.now(ZoneInfo("Asia/Shanghai")).date()

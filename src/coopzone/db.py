@@ -126,12 +126,21 @@ def _sqlite_connect(busy_timeout_ms: int) -> Any:
 
 
 def make_engine(url: str, *, sqlite_busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-                **kwargs: Any) -> Engine:
+                pool_size: int | None = None, max_overflow: int | None = None,
+                pool_timeout: float | None = None, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets the transaction recipe, foreign keys, WAL, a busy timeout
-    and IMMEDIATE transactions for writers (see ``WRITE_OPTION``)."""
+    and IMMEDIATE transactions for writers (see ``WRITE_OPTION``).
+
+    ``pool_size``, ``max_overflow`` and ``pool_timeout`` size the connection pool of a file
+    database or a server (the settings ``db_pool_size`` …; SQLAlchemy's defaults, 5 + 10,
+    when not given); an in-memory SQLite database has one shared connection and ignores them."""
+    pool = {k: v for k, v in (("pool_size", pool_size), ("max_overflow", max_overflow),
+                              ("pool_timeout", pool_timeout)) if v is not None}
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs.setdefault("poolclass", StaticPool)
+        if kwargs.get("poolclass") is None:
+            kwargs = {**pool, **kwargs}
         kwargs.setdefault("connect_args", {"check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_connect(int(sqlite_busy_timeout * 1000)))
@@ -143,6 +152,8 @@ def make_engine(url: str, *, sqlite_busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if kwargs.get("poolclass") is None:
+        kwargs = {**pool, **kwargs}
     return create_engine(url, **kwargs)
 
 

@@ -3,7 +3,7 @@ sessions.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -35,6 +35,7 @@ from coopzone.errors import (
     Unauthorized,
     found,
 )
+from coopzone.kit import data_versions
 from coopzone.places.service import get_place
 
 TOKEN_SCOPES = ("read", "write")
@@ -180,8 +181,24 @@ def grant_role(session: Session, user: User, org: Organisation, role: str) -> Me
     return membership
 
 
+# Who a user is (name, roles in which organisations) changes seldom and is read on every
+# authenticated request: built once per process and kept until one of these tables moves
+# (data versions, read once per request; correct across worker processes), or for a minute
+# at most (changes made by hand in SQL).
+PRINCIPAL_TOPICS = ("accounts_user", "accounts_membership", "accounts_organisation")
+_PRINCIPALS = data_versions.VersionedCache(max_entries=256, ttl=60.0)
+
+
 def principal_for(session: Session, user_id: int,
                   scopes: frozenset[str] | None = None) -> Principal:
+    """The acting principal of an active user (Unauthorized for an unknown or inactive one);
+    ``scopes`` when acting through an API token."""
+    cached = _PRINCIPALS.get(session, ("principal", user_id), PRINCIPAL_TOPICS,
+                             lambda: _principal_for(session, user_id))
+    return replace(cached, scopes=scopes, extra={})
+
+
+def _principal_for(session: Session, user_id: int) -> Principal:
     user = session.scalar(
         select(User).where(User.id == user_id)
         .options(selectinload(User.memberships).selectinload(Membership.organisation))
@@ -194,7 +211,7 @@ def principal_for(session: Session, user_id: int,
         for m in user.memberships
     )
     return Principal(user.id, user.username, user.display_name, user.is_platform_admin,
-                     roles, scopes)
+                     roles)
 
 
 # ---- login: see accounts/sessions.py (server-side sessions and the login throttle) ------------

@@ -18,7 +18,7 @@ from coopzone.accounts.security import prepare_dummy_hash
 from coopzone.api import errors, security_headers
 from coopzone.api.deps import enforce_token_scope
 from coopzone.api.docs import swagger_page
-from coopzone.api.limits import ContentLengthLimit
+from coopzone.api.limits import ContentLengthLimit, InFlightLimit
 from coopzone.api.sessions import ServerSessionMiddleware
 from coopzone.config import Settings, get_settings
 from coopzone.cooperation.api import router as cooperation_router
@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None,
     app.state.settings = settings
     if session_factory is None:
         session_factory = make_session_factory(make_engine(
-            settings.effective_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout))
+            settings.effective_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout,
+            **settings.pool_options))
     app.state.session_factory = session_factory
 
     # Server-side sessions: the cookie carries a random key (or signed pre-login state).
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None,
     security_headers.install(app, production=settings.env == "production")
     app.add_middleware(ContentLengthLimit, max_bytes=settings.upload_max_bytes + 1024 * 1024,
                        upload_bytes=settings.upload_max_bytes)
+    # Outermost of ours: no more requests inside at once than the pool has connections.
+    app.add_middleware(InFlightLimit, limit=settings.max_requests_in_flight)
 
     static_dir = resources.files("coopzone.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")

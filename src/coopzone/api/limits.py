@@ -1,4 +1,6 @@
-"""Refuse a request body over the upload limit before any of it is read.
+"""Limits at the edge: a request body over the upload limit is refused before any of it is
+read (:class:`ContentLengthLimit`), and a worker lets in only as many requests at once as its
+database pool can serve (:class:`InFlightLimit`).
 
 A request whose ``Content-Length`` is over the limit is answered 413 at once, with the API's
 error body (``{"error", "detail", "errors"}``) under /api and a short page elsewhere; the
@@ -7,6 +9,7 @@ is counted as it arrives and cut off at the limit with the same answer."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 
@@ -76,3 +79,30 @@ class ContentLengthLimit:
             (b"content-type", kind), (b"content-length", str(len(body)).encode()),
             (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+class InFlightLimit:
+    """At most ``limit`` requests of this worker process inside the app at once; the others
+    wait here, in line, holding neither a thread nor a database connection.
+
+    A request holds its database connection from its first query until its response is
+    ready, also while it waits for a thread to run its next step. Were more requests let in
+    than the pool has connections, the threads could all be taken by newcomers waiting for a
+    connection while the holders wait for a thread: nothing moves until the pool's timeout
+    fails them (at 64 clients: errors and dropped connections). With the limit at or below
+    the pool's size (``Settings.max_requests_in_flight``) a connection is always free for a
+    request let in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._gate: asyncio.Semaphore | None = None  # made in the server's event loop
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.limit)
+        async with self._gate:
+            await self.app(scope, receive, send)

@@ -300,10 +300,16 @@ def pending_months(session: Session, section_ids: Iterable[int]) -> dict[int, li
     ids = list(section_ids)
     if not ids:
         return {}
+    # The batches awaiting review first (few, by the review-state index), then only their
+    # readings (by the section and batch index): joining from the readings instead would
+    # visit every stored reading of the sections on each page view.
+    batches = list(session.scalars(select(ImportBatch.id)
+                                   .where(ImportBatch.review_state.in_(PENDING))))
+    if not batches:
+        return {}
     rows = session.execute(
         select(Reading.section_id, Reading.measured_at).distinct()
-        .join(ImportBatch, ImportBatch.id == Reading.batch_id)
-        .where(Reading.section_id.in_(ids), ImportBatch.review_state.in_(PENDING)))
+        .where(Reading.section_id.in_(ids), Reading.batch_id.in_(batches)))
     out: dict[int, set[str]] = {}
     for section_id, at in rows:
         aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)

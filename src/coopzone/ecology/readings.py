@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import polars as pl
-from sqlalchemy import DateTime, String, func, insert, select, tuple_, type_coerce
+from sqlalchemy import DateTime, String, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
@@ -287,13 +287,24 @@ class _Row(NamedTuple):
 def _existing(session: Session, rows: list[_Row]) -> dict[tuple[int, datetime, str], Reading]:
     """Stored readings with the same (section, time, item) keys, looked up in chunks."""
     found: dict[tuple[int, datetime, str], Reading] = {}
-    keys = [(r.section_id, r.at, r.item) for r in rows]
-    for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        query = select(Reading).where(
-            tuple_(Reading.section_id, Reading.measured_at, Reading.item).in_(chunk))
-        for reading in session.scalars(query):
-            found[(reading.section_id, reading.measured_at.astimezone(UTC), reading.item)] = reading
+    by_section: dict[int, list[tuple[int, datetime, str]]] = {}
+    for r in rows:
+        by_section.setdefault(r.section_id, []).append((r.section_id, r.at, r.item))
+    for section_id, keys in sorted(by_section.items()):
+        for start in range(0, len(keys), 500):
+            chunk = set(keys[start:start + 500])
+            # One section, and an IN list of times and of items: both databases look each
+            # combination up in the unique (section, time, item) index (SQLite scans the
+            # whole table for a row-value IN list); combinations that are not keys of the
+            # chunk are dropped.
+            query = select(Reading).where(
+                Reading.section_id == section_id,
+                Reading.measured_at.in_(sorted({k[1] for k in chunk})),
+                Reading.item.in_(sorted({k[2] for k in chunk})))
+            for reading in session.scalars(query):
+                key = (reading.section_id, reading.measured_at.astimezone(UTC), reading.item)
+                if key in chunk:
+                    found[key] = reading
     return found
 
 
