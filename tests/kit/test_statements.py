@@ -300,7 +300,10 @@ def test_the_life_cycle_runs_on_the_shared_workflow(session: Session, clearing: 
     assert flow.reachable("paid") == ("closed",)
     kit.confirm(session, BOOK, HN, clearing.id)
     kit.confirm(session, BOOK, JX, clearing.id)
-    assert (flow.available(HN, clearing), flow.available(JX, clearing)) == (["pay"], [])
+    # Confirming again stays allowed (and changes nothing); only the payer pays.
+    assert (flow.available(HN, clearing), flow.available(JX, clearing)) == (
+        ["confirm", "pay"], ["confirm"])
+    assert kit.confirmable(BOOK, HN, clearing) == [] and kit.may(BOOK, HN, "pay", clearing)
     with pytest.raises(Conflict, match="须为“已付款，待收款方确认”"):
         kit.close(session, BOOK, JX, clearing.id)
     assert [(e.action, e.to_state) for e in kit.history(session, BOOK, clearing.id)] == [
