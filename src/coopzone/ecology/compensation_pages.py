@@ -90,18 +90,16 @@ def statement_context(session: Session, statement: Statement,
     def may(code: str) -> bool:
         return principal is not None and ledger.acts_for(principal, code)
 
-    confirmable = [c for c in (statement.payer_code, statement.payee_code)
-                   if statement.state in ledger.UNPAID and may(c)
-                   and not (statement.payer_confirmed_at if c == statement.payer_code
-                            else statement.payee_confirmed_at)]
+    # The buttons come from the statements' workflow (kit.statements on kit.workflow).
+    confirmable, can_pay, can_close = ledger.offered(principal, statement)
     return {
         "doc": doc, "s": statement, "names": doc.names, "bureaus": doc.bureaus,
         "versions": versions, "state_name": statements.STATE_NAMES.get(statement.state),
         "status_names": statements.STATUS_NAMES, "class_label": statements.class_label,
         "rule_label": statements.rule_label,
         "confirmable": confirmable,
-        "can_pay": statement.state == "confirmed" and may(statement.payer_code),
-        "can_close": statement.state == "paid" and may(statement.payee_code),
+        "can_pay": can_pay,
+        "can_close": can_close,
         "may": may, "today": today.isoformat(),
         "effective": ledger.effective_signed(statement),
         "in_words": statements.in_words, "left_out": doc.left_out, "history": doc.history,
