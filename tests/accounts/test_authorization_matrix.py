@@ -247,6 +247,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/ecology/readings"): Case(lambda w: {"json": {"readings": [
         {"section": "金鱼石", "time": "2025-08-01T08:00", "item": "nh3n", "value": 0.31}]}}),
     ("POST", "/api/v1/ecology/imports"): Case(lambda w: files("long.csv", LONG_CSV)),
+    # Preview → confirm on the API as on the page: a refused preview keeps no file.
+    ("POST", "/api/v1/ecology/imports/preview"): Case(lambda w: files("long.csv", LONG_CSV)),
+    ("POST", "/api/v1/ecology/imports/confirm"): Case(
+        lambda w: {"json": {"token": w.ids["water"]}}, prepare=lambda s, w: staged_water(s, w)),
     ("POST", "/ecology/import"): Case(lambda w: files("long.csv", LONG_CSV)),
     # Review (审核): the other party's ecology bureau (醴陵, Hunan) reviews what 湘东区 entered
     # by hand at 金鱼石; 湘东区 itself may not.

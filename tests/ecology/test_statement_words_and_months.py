@@ -188,6 +188,34 @@ def test_the_pdf_prints_the_words_and_the_left_out_months(
     assert "早于协议起始月份（2019-07起执行）" in flat and "挂起待复核（无监测数据）" in flat
 
 
+def test_the_pdf_prints_the_history_who_when_from_to_and_why(
+    session: Session, statement: Statement, finance: Finance, tmp_path: Path
+) -> None:
+    hunan = principal_for(session, finance.hunan.id)
+    ledger.confirm(session, hunan, statement.id)
+    ledger.confirm(session, principal_for(session, finance.jiangxi.id), statement.id)
+    ledger.record_payment(session, hunan, statement.id, date(2020, 3, 2), "湘财付7号",
+                          today=date(2020, 3, 5))
+    doc = statements.document(session, statement.id)
+    assert [row[1:6] for row in doc.history_table()] == [
+        ("核算", "—", "已核算，待双方确认", "—", "system"),
+        ("确认", "已核算，待双方确认", "已核算，待双方确认", "湖南省", "hn-finance"),
+        ("确认", "已核算，待双方确认", "双方已确认，待付款", "江西省", "jx-finance"),
+        ("登记付款", "双方已确认，待付款", "已付款，待收款方确认", "湖南省", "hn-finance")]
+    assert doc.history_table()[3][7] == "2020-03-02 凭证号 湘财付7号"
+    assert doc.history_table()[0][0] == doc.history[0].at.astimezone(SHANGHAI).strftime(
+        "%Y-%m-%d %H:%M")
+    path = tmp_path / "s.pdf"
+    path.write_bytes(statements.statement_pdf(session, statement.id))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    flat = re.sub(r"\s+", "", text)
+    assert "经办记录" in flat and "办前状态" in flat and "说明（理由）" in flat
+    assert "jx-finance" in flat and "湘财付7号" in flat and "登记付款" in flat
+    # Chinese by default: none of the machine's codes reach the paper.
+    assert not re.search(r"\b(confirm|pay|computed|confirmed|paid)\b", text)
+
+
 def test_the_demo_statements_carry_their_history(session: Session) -> None:
     from coopzone.ecology.demo import load_ecology_demo
     from coopzone.ecology.ledger_demo import load_ledger_demo

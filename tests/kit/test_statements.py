@@ -28,6 +28,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from coopzone.errors import Conflict, Forbidden, InvalidInput
 from coopzone.kit import statements as kit
 from coopzone.kit.statements import StatementEvent, TwoPartyChange, TwoPartyStatement
+from coopzone.kit.workflow import Workflow
 
 JIANGXI, HUNAN = "360000", "430000"
 
@@ -284,6 +285,29 @@ def test_the_transitions_table_is_the_life_cycle() -> None:
     }
     settle = kit.ADJUSTMENT_TRANSITIONS["settle"]
     assert (settle.sources, settle.target, settle.side) == (("open",), "settled", "payer")
+
+
+def test_the_life_cycle_runs_on_the_shared_workflow(session: Session, clearing: Clearing) -> None:
+    """The book's machines are kit.workflow machines built from the transitions table, with the
+    book's sides as their rules: what a page offers is the workflow's ``available``."""
+    flow, adjustments = BOOK.flow, BOOK.adjustment_flow
+    assert isinstance(flow, Workflow) and isinstance(adjustments, Workflow)
+    assert flow.transitions == tuple(kit.STATEMENT_TRANSITIONS.values())
+    assert adjustments.transitions == tuple(kit.ADJUSTMENT_TRANSITIONS.values())
+    # ``system`` moves are the platform's alone: no agency is offered a reopen.
+    assert flow.available(HN, clearing) == ["confirm"]
+    assert flow.available(STRANGER, clearing) == []
+    assert flow.reachable("paid") == ("closed",)
+    kit.confirm(session, BOOK, HN, clearing.id)
+    kit.confirm(session, BOOK, JX, clearing.id)
+    # Confirming again stays allowed (and changes nothing); only the payer pays.
+    assert (flow.available(HN, clearing), flow.available(JX, clearing)) == (
+        ["confirm", "pay"], ["confirm"])
+    assert kit.confirmable(BOOK, HN, clearing) == [] and kit.may(BOOK, HN, "pay", clearing)
+    with pytest.raises(Conflict, match="须为“已付款，待收款方确认”"):
+        kit.close(session, BOOK, JX, clearing.id)
+    assert [(e.action, e.to_state) for e in kit.history(session, BOOK, clearing.id)] == [
+        ("compute", "computed"), ("confirm", "computed"), ("confirm", "confirmed")]
 
 
 def test_the_shared_part_needs_no_domain() -> None:

@@ -220,6 +220,12 @@ EXTRA_PATHS = (
     "/ecology/sections/jinyushi?item=tp",
     "/ecology/sections/jinyushi?item=codmn",
     "/dashboard?as_of=2021-12-31",
+    # Paged indexes, and bad list parameters: the refusal is Chinese too (web/reasons.py).
+    "/ecology?per_page=5&page=2&sort=name",
+    "/ecology/compensation?per_page=2&sort=year&order=desc",
+    "/ecology?page=x1",
+    "/ecology/compensation?year=x1&per_page=1.5",
+    "/cooperation/meetings?page=0",
 )
 
 # Exports: by path ending, and the API's downloads.

@@ -110,7 +110,11 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     ]
     if _wants_json(request):
         return JSONResponse(_body(request, "invalid_input", INVALID_REQUEST_ZH, errors), 422)
-    return _html(request, 422, "; ".join(f"{e['column']}: {e['reason']}" for e in errors))
+    # A page speaks its reader's language, not pydantic's English (web/reasons.py).
+    from coopzone.web.reasons import request_errors_text
+    from coopzone.web.templating import locale_of
+
+    return _html(request, 422, request_errors_text(exc.errors(), locale_of(request)))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -11,9 +11,10 @@ from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.api.listing import ListParamsDep, paged, set_page_headers
 from coopzone.ecology import lists, monitoring, readings, service, water_files
 from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
+from coopzone.errors import NeedsConfirmation
 from coopzone.kit import uploads
 from coopzone.kit.exporting import XLSX_MEDIA_TYPE, attachment_headers
-from coopzone.kit.importing import template_name
+from coopzone.kit.importing import stage, stage_suffix, staged, staged_file, template_name
 from coopzone.kit.validation import Id, Key, Str, Year
 
 __all__ = ["Push", "PushedReading", "router"]
@@ -100,14 +101,91 @@ def import_file(request: Request, session: SessionDep, settings: SettingsDep,
                 principal: CurrentUser,
                 file: Annotated[UploadFile, File()],
                 source: Annotated[Literal["auto", "manual"], Form()] = "manual",
-                year: Annotated[Year | None, Form()] = None,
-                confirm: Annotated[bool, Form()] = False) -> ImportRead:
-    """Upload a CSV or Excel file as the bureaus send it; refused whole on any bad row."""
+                year: Annotated[Year | None, Form()] = None) -> ImportRead:
+    """Upload a CSV or Excel file as the bureaus send it; refused whole on any bad row.
+
+    A file that only adds readings (or repeats stored ones) is stored in this one step. A
+    file that would change stored values is refused (409, each change listed): preview it
+    (``POST /imports/preview``, which keeps the file and answers its token) and confirm
+    that token (``POST /imports/confirm``), as the upload page does."""
+    require_any_write(principal, "监测数据")
+    with uploads.receive(file, settings, "upload.csv") as received:
+        try:
+            result = readings.import_file(
+                session, principal, received.path, source=source, year=year,
+                filename=received.display, limits=uploads.Limits.of(settings),
+                locale=_locale(request), settings=settings)
+        except NeedsConfirmation as exc:
+            raise NeedsConfirmation(
+                f"{exc.message}：请先预览（POST /api/v1/ecology/imports/preview）"
+                "再确认（POST /api/v1/ecology/imports/confirm）", exc.errors,
+                detail="preview the file, then confirm its token") from None
+    return _result(result)
+
+
+class ChangeRead(BaseModel):
+    row: int | None
+    column: str | None
+    reason: str
+
+
+class ImportPreviewRead(BaseModel):
+    """What an import would do; nothing is written but the file, kept under ``token``."""
+
+    token: str | None = Field(description="the kept file's hash: confirm it with "
+                                           "POST /imports/confirm (None: nothing to confirm)")
+    filename: str
+    added: int
+    updated: int
+    unchanged: int
+    duplicate: bool
+    changes: list[ChangeRead]
+
+
+class ImportConfirm(BaseModel):
+    token: Key = Field(description="the token a preview answered")
+    source: Literal["auto", "manual"] = "manual"
+    year: Year | None = None
+
+
+@router.post("/imports/preview", response_model=ImportPreviewRead)
+def preview_import(request: Request, session: SessionDep, settings: SettingsDep,
+                   principal: CurrentUser,
+                   file: Annotated[UploadFile, File()],
+                   source: Annotated[Literal["auto", "manual"], Form()] = "manual",
+                   year: Annotated[Year | None, Form()] = None) -> ImportPreviewRead:
+    """Check a file as ``POST /imports`` would (rights, every row, who monitors each section)
+    and say what it would add, change and leave; store no reading. The file is kept by its
+    hash, the token to confirm; a refused file is kept nowhere (422/403 as an upload)."""
     require_any_write(principal, "监测数据")
     with uploads.receive(file, settings, "upload.csv") as received:
         result = readings.import_file(
-            session, principal, received.path, source=source, year=year, confirm=confirm,
+            session, principal, received.path, source=source, year=year,
             filename=received.display, limits=uploads.Limits.of(settings),
+            locale=_locale(request), settings=settings, preview=True)
+        token = None
+        if not result.duplicate_file:
+            token = stage(session, settings.data_dir / "files", received.name,
+                          received.read_bytes(), principal.label,
+                          suffix=stage_suffix(received.name)).sha256
+    return ImportPreviewRead(
+        token=token, filename=received.display, added=result.added, updated=result.updated,
+        unchanged=result.unchanged, duplicate=result.duplicate_file,
+        changes=[ChangeRead(row=e.row, column=e.column, reason=e.reason)
+                 for e in result.changes])
+
+
+@router.post("/imports/confirm", response_model=ImportRead)
+def confirm_import(request: Request, session: SessionDep, settings: SettingsDep,
+                   principal: CurrentUser, body: ImportConfirm) -> ImportRead:
+    """Import the file a preview kept, changes included, all or nothing; the same rights and
+    checks as an upload (made again now, on the stored data)."""
+    require_any_write(principal, "监测数据")
+    doc, content = staged(session, settings.data_dir / "files", body.token)
+    with staged_file(settings, doc.filename, content) as received:
+        result = readings.import_file(
+            session, principal, received.path, source=body.source, year=body.year,
+            confirm=True, filename=doc.filename, limits=uploads.Limits.of(settings),
             locale=_locale(request), settings=settings)
     return _result(result)
 

@@ -191,22 +191,86 @@ def import_cmd(
     user: Annotated[str, typer.Option("--as", help="User whose rights the import uses")],
     source: Annotated[str, typer.Option(help="auto | manual")] = "manual",
     year: Annotated[int | None, typer.Option(help="Year for times without one")] = None,
-    confirm: Annotated[bool, typer.Option(help="Apply changes to stored values")] = False,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="Only say what the files would do; keep them for `confirm`")] = False,
     lang: Annotated[LangOpt, typer.Option(help=LANG_HELP)] = LangOpt.zh_CN,
 ) -> None:
-    """Import monitoring files into the database: each file all or nothing, the same file
-    twice adds nothing, changed values only with --confirm."""
+    """Import monitoring files, preview first: the command is all or nothing, the same file
+    twice adds nothing.
+
+    Every file is checked first (rights, rows, who monitors each section). If none would
+    change a stored value, they are imported at once. If one would (or with --preview),
+    nothing is imported: each change is listed, the files are kept, and
+    `coopzone ecology confirm TOKEN... --as USER` imports them (exit code 3: waiting for
+    that confirmation)."""
     from coopzone.accounts.audit import set_actor
     from coopzone.accounts.service import get_user_by_name, principal_for
     from coopzone.cli.context import command_session, console, settings
     from coopzone.ecology.readings import import_file
+    from coopzone.kit.importing import stage, stage_suffix
 
+    cfg = settings()
+    waiting: list[str] = []
     with command_session() as session:
         principal = principal_for(session, get_user_by_name(session, user).id)
         set_actor(session, principal.user_id, f"cli:{principal.username}")
-        for path in files:
-            result = import_file(session, principal, path, source=source, year=year,
-                                 confirm=confirm, locale=lang.value, settings=settings())
+        previews = [(path, import_file(session, principal, path, source=source, year=year,
+                                       locale=lang.value, settings=cfg, preview=True))
+                    for path in files]
+        if preview or any(result.changes for _path, result in previews):
+            for path, result in previews:
+                note = " (already imported)" if result.duplicate_file else ""
+                console.print(f"{path.name}: would add {result.added}, update "
+                              f"{result.updated}, leave {result.unchanged} unchanged{note}")
+                for change in result.changes:
+                    console.print(f"  row {change.row}, column {change.column}: "
+                                  f"{change.reason}")
+                if not result.duplicate_file:
+                    waiting.append(stage(session, cfg.data_dir / "files", path.name,
+                                         path.read_bytes(), principal.label,
+                                         suffix=stage_suffix(path.name)).sha256)
+        else:
+            for path, _preview in previews:
+                result = import_file(session, principal, path, source=source, year=year,
+                                     locale=lang.value, settings=cfg)
+                note = " (already imported)" if result.duplicate_file else ""
+                console.print(f"{path.name}: added {result.added}, updated {result.updated}, "
+                              f"unchanged {result.unchanged}{note}")
+    if waiting:
+        options = f" --source {source}" + (f" --year {year}" if year is not None else "")
+        console.print("nothing imported yet; to import these files as previewed:\n"
+                      f"  coopzone ecology confirm {' '.join(waiting)} --as {user}{options}",
+                      soft_wrap=True)
+        raise typer.Exit(code=3)
+
+
+@app.command("confirm")
+def confirm_cmd(
+    tokens: Annotated[list[str], typer.Argument(help="Tokens printed by `import`")],
+    user: Annotated[str, typer.Option("--as", help="User whose rights the import uses")],
+    source: Annotated[str, typer.Option(help="auto | manual")] = "manual",
+    year: Annotated[int | None, typer.Option(help="Year for times without one")] = None,
+    lang: Annotated[LangOpt, typer.Option(help=LANG_HELP)] = LangOpt.zh_CN,
+) -> None:
+    """Import files kept by `import` (previewed), changes included: all or nothing, with
+    every check made again on the data stored now."""
+    from coopzone.accounts.audit import set_actor
+    from coopzone.accounts.service import get_user_by_name, principal_for, require_any_write
+    from coopzone.cli.context import command_session, console, settings
+    from coopzone.ecology.readings import import_file
+    from coopzone.kit.importing import staged, staged_file
+
+    cfg = settings()
+    with command_session() as session:
+        principal = principal_for(session, get_user_by_name(session, user).id)
+        set_actor(session, principal.user_id, f"cli:{principal.username}")
+        require_any_write(principal, "监测数据")
+        for token in tokens:
+            doc, content = staged(session, cfg.data_dir / "files", token.strip())
+            with staged_file(cfg, doc.filename, content) as received:
+                result = import_file(session, principal, received.path, source=source,
+                                     year=year, confirm=True, filename=doc.filename,
+                                     locale=lang.value, settings=cfg)
             note = " (already imported)" if result.duplicate_file else ""
-            console.print(f"{path.name}: added {result.added}, updated {result.updated}, "
+            console.print(f"{doc.filename}: added {result.added}, updated {result.updated}, "
                           f"unchanged {result.unchanged}{note}")

@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
-from coopzone.ecology import compensation_views, ledger, statements
+from coopzone.api.listing import PageListParamsDep
+from coopzone.ecology import compensation_views, ledger, lists, statements
 from coopzone.ecology.compensation_views import describe, resolve, series_overview
 from coopzone.ecology.models import AgreementVersion, Statement
 from coopzone.errors import Forbidden, InvalidInput, RowError
 from coopzone.kit.exporting import attachment_headers
-from coopzone.kit.validation import EARLIEST_YEAR, LATEST_YEAR, Id, Key, Str
+from coopzone.kit.validation import EARLIEST_YEAR, LATEST_YEAR, Id, Key, Str, Year
+from coopzone.web.listing import ListView
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, render
 
@@ -50,11 +52,23 @@ def _agreements(session: Session) -> list[dict[str, Any]]:
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
-    series = [series_overview(session, name) for name in ledger.series_names(session)]
+def index(request: Request, session: SessionDep, principal: OptionalUser,
+          params: PageListParamsDep, series: Key | None = None,
+          year: Year | None = None) -> Response:
+    """Each series' figures, and the yearly statements as one paged list (kit.listing: 200
+    a page, up to 500; sorted by series and year unless asked), shown in their series'
+    panels; ``series`` and ``year`` narrow it as on the API list."""
+    f = lists.StatementFilter(series or None, year)
+    result = lists.page_statements(session, f, params)
+    names = [n for n in ledger.series_names(session) if f.series is None or n == f.series]
+    overviews = [series_overview(session, name, with_statements=False) for name in names]
+    for x in overviews:
+        x["statements"] = [s for s in result.items if s.series == x["series"]]
     return render(request, "ecology/compensation.html", {
-        "agreements": _agreements(session), "series": series,
-        "can_recompute": principal is not None and _can_recompute(session, principal, series),
+        "agreements": _agreements(session), "series": overviews, "f": f,
+        "lv": ListView(request, result),
+        "can_recompute": principal is not None and _can_recompute(session, principal,
+                                                                  overviews),
         **LABELS,
     })
 
@@ -76,18 +90,16 @@ def statement_context(session: Session, statement: Statement,
     def may(code: str) -> bool:
         return principal is not None and ledger.acts_for(principal, code)
 
-    confirmable = [c for c in (statement.payer_code, statement.payee_code)
-                   if statement.state in ledger.UNPAID and may(c)
-                   and not (statement.payer_confirmed_at if c == statement.payer_code
-                            else statement.payee_confirmed_at)]
+    # The buttons come from the statements' workflow (kit.statements on kit.workflow).
+    confirmable, can_pay, can_close = ledger.offered(principal, statement)
     return {
         "doc": doc, "s": statement, "names": doc.names, "bureaus": doc.bureaus,
         "versions": versions, "state_name": statements.STATE_NAMES.get(statement.state),
         "status_names": statements.STATUS_NAMES, "class_label": statements.class_label,
         "rule_label": statements.rule_label,
         "confirmable": confirmable,
-        "can_pay": statement.state == "confirmed" and may(statement.payer_code),
-        "can_close": statement.state == "paid" and may(statement.payee_code),
+        "can_pay": can_pay,
+        "can_close": can_close,
         "may": may, "today": today.isoformat(),
         "effective": ledger.effective_signed(statement),
         "in_words": statements.in_words, "left_out": doc.left_out, "history": doc.history,

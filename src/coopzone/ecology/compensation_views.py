@@ -166,8 +166,10 @@ def describe(agreement: Agreement) -> dict[str, Any]:
 # ---- views ---------------------------------------------------------------------------------
 
 
-def series_overview(session: Session, series: str) -> dict[str, Any]:
-    """The figures of one series: strip, streak, balances, statements, totals paid."""
+def series_overview(session: Session, series: str,
+                    with_statements: bool = True) -> dict[str, Any]:
+    """The figures of one series: strip, streak, balances, statements, totals paid
+    (``with_statements=False``: the caller pages the statements itself)."""
     terms = ledger.series_terms(session, series)
     names = {p.code: p.name for _v, a in terms for p in a.parties}
     strip = ledger.month_strip(session, series)
@@ -184,7 +186,7 @@ def series_overview(session: Session, series: str) -> dict[str, Any]:
         "passed": sum(1 for m in strip if m.compliant),
         "failed": sum(1 for m in strip if m.compliant is False),
         "balances": ledger.balances(session, series),
-        "statements": ledger.list_statements(session, series),
+        "statements": ledger.list_statements(session, series) if with_statements else [],
         "paid": paid,
         # Months left out until the other party's ecology bureau reviews their readings.
         "unreviewed": monitoring.pending_months_by_name(

@@ -15,8 +15,9 @@ from openpyxl import Workbook
 
 from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
+from coopzone.api.listing import PageListParamsDep
 from coopzone.db import SHANGHAI
-from coopzone.ecology import evaluation, monitoring, readings, service, water_files
+from coopzone.ecology import evaluation, lists, monitoring, readings, service, water_files
 from coopzone.ecology.models import Section
 from coopzone.ecology.readings import stored_readings
 from coopzone.engines.water_quality import item_spec
@@ -32,6 +33,7 @@ from coopzone.kit import uploads
 from coopzone.kit.exporting import XLSX_MEDIA_TYPE, append_row, attachment_headers
 from coopzone.kit.importing import stage, stage_suffix, staged, staged_file, template_name
 from coopzone.kit.validation import Id, Key, Str
+from coopzone.web.listing import ListView
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
 
@@ -59,10 +61,19 @@ def _latest(ev_sections: pl.DataFrame) -> dict[str, dict[str, Any]]:
 
 
 @router.get("", response_class=HTMLResponse)
-def index(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
-    sections = service.list_sections(session)
+def index(request: Request, session: SessionDep, principal: OptionalUser,
+          params: PageListParamsDep, basin: Key | None = None,
+          q: Key | None = None) -> Response:
+    """The map of every section and the sections' table, paged like every list (kit.listing:
+    200 a page, up to 500; sort keys and ``q`` as on the API list); the table's rows are
+    judged by the page's one evaluation of the sections it shows."""
+    f = lists.SectionFilter(basin or None, q or None)
+    result = lists.page_sections(session, f, params)
+    sections = service.list_sections(session)  # the map shows them all
+    rows = list(result.items)
     as_of = _today(request)
-    # One evaluation per request: the streaks are taken from the same one.
+    # One evaluation per request: the map's classes, the rows and the streaks all come from it
+    # (the streaks of every section: one cached result whichever page is shown).
     ev = evaluation.evaluate_sections(session, sections, end=as_of) if sections else None
     latest = _latest(ev.sections) if ev is not None else {}
     runs = evaluation.streaks(session, sections, as_of, ev) if ev is not None else {}
@@ -73,10 +84,11 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
     ]
     basins = sorted({s.basin for s in sections})
     return render(request, "ecology/index.html", {
-        "sections": sections, "latest": latest, "runs": runs, "points": points,
+        "sections": rows, "latest": latest, "runs": runs, "points": points, "f": f,
+        "lv": ListView(request, result), "any_sections": bool(sections),
         "basins": basins, "can_import": monitoring.may_write_some(principal),
         "can_review": monitoring.is_reviewer(principal),
-        "pending": monitoring.pending_months(session, [s.id for s in sections]),
+        "pending": monitoring.pending_months(session, [s.id for s in rows]),
     })
 
 

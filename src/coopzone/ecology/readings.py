@@ -180,8 +180,12 @@ def _fmt(value: float | None, below_dl: bool) -> str:
 def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
                  filename: str, sha256: str, source: str = "manual",
                  confirm: bool = False, window: ReadingWindow | None = None,
-                 locale: str | None = None) -> ImportResult:
+                 locale: str | None = None, preview: bool = False) -> ImportResult:
     """Store long readings (the water_files schema, naive Asia/Shanghai times) as one batch.
+
+    ``preview``: every check is made and the result (added, updated, unchanged and every
+    change) returned, but nothing is written (``batch_id`` None): the first step of
+    preview → confirm, whose second step imports the staged file with ``confirm``.
 
     The same content twice adds nothing. Every reading must be plausible (finite, within
     its item's bounds, dated inside ``window`` — by default the platform's settings — and
@@ -233,6 +237,9 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
                         f"{old.measured_at:%Y-%m-%d %H:%M} stored {_fmt(old.value, old.below_dl)}"
                         f", file has {_fmt(value, below_dl)}")
                for old, value, below_dl, _dl, row in changed]
+    if preview:
+        return ImportResult(None, added=len(new_rows), updated=len(changed) + len(corrected),
+                            unchanged=unchanged, changes=changes)
     if changes and not confirm:
         raise NeedsConfirmation(
             f"文件会修改 {len(changes)} 条已有监测数据，请确认后再导入", changes)
@@ -311,15 +318,17 @@ def _existing(session: Session, rows: list[_Row]) -> dict[tuple[int, datetime, s
 def import_file(session: Session, principal: Principal, path: Path, *, source: str = "manual",
                 year: int | None = None, confirm: bool = False,
                 filename: str | None = None, limits: Limits = UNLIMITED,
-                locale: str | None = None, settings: Settings | None = None) -> ImportResult:
-    """Read and store one file (see :func:`import_frame`); ``settings`` give the window
-    (default: the platform's settings), ``locale`` the language of the reasons."""
+                locale: str | None = None, settings: Settings | None = None,
+                preview: bool = False) -> ImportResult:
+    """Read and store one file (see :func:`import_frame`; ``preview``: check only, write
+    nothing); ``settings`` give the window (default: the platform's settings), ``locale``
+    the language of the reasons."""
     sections = list(_sections_by_key(session).values())
     window = _default_window(sections) if settings is None else reading_window(settings, sections)
     frame = read_file(path, year, limits, filename, locale=locale, window=window)
     return import_frame(session, principal, frame, filename=filename or path.name,
                         sha256=file_sha256(path), source=source, confirm=confirm,
-                        window=window, locale=locale)
+                        window=window, locale=locale, preview=preview)
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,22 @@ class Document:
                  e.note or "—")
                 for e in self.history]
 
+    def history_table(self) -> list[tuple[str, ...]]:
+        """The history as the PDF prints it: when, what, from which state to which, for which
+        side, who, the amount and the reason (the voucher of a payment, the round of a
+        recomputation)."""
+        return [(_when(e.at), ACTION_NAMES.get(e.action, e.action), _state(e.from_state),
+                 _state(e.to_state), self.name(e.party_code) if e.party_code else "—", e.actor,
+                 f"{yuan(e.amount)}（{in_words(e.amount)}）" if e.amount is not None else "—",
+                 e.note or "—")
+                for e in self.history]
+
+
+def _state(state: str) -> str:
+    if not state:
+        return "—"  # the first computation comes from no state
+    return STATE_NAMES.get(state, CHANGE_STATE_NAMES.get(state, state))
+
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else "—"
@@ -173,6 +189,9 @@ CHANGE_HEADERS = ("时间", "类型", "原净额", "新净额", "差额", "状�
 LEFT_OUT_HEADERS = ("月份", "未计入的原因")
 LEFT_OUT_TITLE = "本年度未计入金额的月份及原因"
 HISTORY_HEADERS = ("时间", "经办事项", "办后状态", "代表", "经办人", "金额（元）", "说明")
+HISTORY_TITLE = "经办记录"
+PDF_HISTORY_HEADERS = ("时间", "经办事项", "办前状态", "办后状态", "代表", "经办人", "金额（元）",
+                       "说明（理由）")
 
 
 def document(session: Session, statement_id: int) -> Document:
@@ -252,7 +271,7 @@ def statement_xlsx(session: Session, statement_id: int) -> bytes:
     for r, values in enumerate(doc.change_rows(), 2):
         for col, value in enumerate(values, 1):
             set_cell(changes, r, col, value)
-    events = wb.create_sheet("经办记录")
+    events = wb.create_sheet(HISTORY_TITLE)
     for col, name in enumerate(HISTORY_HEADERS, 1):
         set_cell(events, 1, col, name).font = Font(bold=True)
     for r, values in enumerate(doc.history_rows(), 2):
@@ -322,6 +341,17 @@ def statement_pdf(session: Session, statement_id: int) -> bytes:
                        line_height=4.2, wrapmode=WrapMode.CHAR, text_align="LEFT") as table:
             table.row(CHANGE_HEADERS)
             for values in doc.change_rows():
+                table.row(values)
+    if doc.history:
+        pdf.ln(4)
+        pdf.set_font(FONT_FAMILY, size=11)
+        pdf.cell(0, 7, HISTORY_TITLE, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT_FAMILY, size=8)
+        with pdf.table(col_widths=(26, 34, 30, 30, 14, 24, 55, 54), headings_style=plain,
+                       line_height=4.2, wrapmode=WrapMode.CHAR, text_align="LEFT",
+                       repeat_headings=1) as table:
+            table.row(PDF_HISTORY_HEADERS)
+            for values in doc.history_table():
                 table.row(values)
     pdf.ln(4)
     pdf.set_font(FONT_FAMILY, size=9)

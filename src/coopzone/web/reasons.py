@@ -104,3 +104,92 @@ def shown(errors: Iterable[RowError], locale: str) -> list[ShownError]:
     """Row errors as a page shows them."""
     return [ShownError(e.row, column_text(e.column, locale), reason_text(e.reason, locale))
             for e in errors]
+
+
+# ---- a request's own parameters (``?page=abc``) ---------------------------------------------
+
+# Parameters of pages and lists, by name, as a reader calls them.
+PARAMETERS = {
+    "zh_CN": {"page": "页码", "per_page": "每页条数", "sort": "排序", "order": "排序方向",
+              "q": "关键词", "year": "年份", "month": "月份", "series": "协议系列",
+              "section": "断面", "item": "项目", "view": "视图", "kind": "类型",
+              "state": "状态", "status": "状态", "county": "县（市、区）", "overdue": "逾期",
+              "field": "领域", "as_of": "截至日期", "start": "起始", "end": "截止",
+              "from": "起始", "to": "截止", "lang": "语言"},
+    "en": {"per_page": "per page", "q": "keyword", "as_of": "as of"},
+}
+
+# pydantic's error types -> (Chinese, English); ``{…}`` are the error's context values.
+REQUEST_REASONS = {
+    "int_parsing": ("应为整数", "must be a whole number"),
+    "int_type": ("应为整数", "must be a whole number"),
+    "int_from_float": ("应为整数", "must be a whole number"),
+    "float_parsing": ("应为数字", "must be a number"),
+    "float_type": ("应为数字", "must be a number"),
+    "decimal_parsing": ("应为数字", "must be a number"),
+    "finite_number": ("应为有限的数字", "must be a finite number"),
+    "bool_parsing": ("应为 true 或 false（是或否）", "must be true or false"),
+    "date_parsing": ("应为日期，如 2025-09-30", "must be a date such as 2025-09-30"),
+    "date_from_datetime_parsing": ("应为日期，如 2025-09-30",
+                                   "must be a date such as 2025-09-30"),
+    "datetime_parsing": ("应为日期时间，如 2025-09-30T08:00", "must be a date and time"),
+    "datetime_from_date_parsing": ("应为日期时间，如 2025-09-30T08:00",
+                                   "must be a date and time"),
+    "missing": ("必填", "required"),
+    "greater_than_equal": ("应不小于 {ge}", "must be at least {ge}"),
+    "greater_than": ("应大于 {gt}", "must be more than {gt}"),
+    "less_than_equal": ("应不大于 {le}", "must be at most {le}"),
+    "less_than": ("应小于 {lt}", "must be less than {lt}"),
+    "string_too_long": ("超过 {max_length} 个字符", "longer than {max_length} characters"),
+    "string_too_short": ("少于 {min_length} 个字符", "shorter than {min_length} characters"),
+    "string_pattern_mismatch": ("格式不正确", "not in the expected form"),
+    "literal_error": ("应为：{expected}", "must be one of {expected}"),
+    "enum": ("应为：{expected}", "must be one of {expected}"),
+}
+_LOCATIONS = ("query", "path", "body", "header", "cookie")
+
+
+def parameter_text(name: str, locale: str) -> str:
+    table = PARAMETERS["zh_CN" if locale == "zh_CN" else "en"]
+    return table.get(name, COLUMNS_ZH.get(name, name) if locale == "zh_CN" else name)
+
+
+def request_reason(error: dict[str, object], locale: str) -> str:
+    """One of pydantic's request errors in the reader's words, never pydantic's own text."""
+    kind = str(error.get("type", ""))
+    zh = locale == "zh_CN"
+    if kind == "value_error":  # our own validators (kit.validation): "中文 (English)"
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        head, sep, tail = message.partition(" (")
+        if sep and tail.endswith(")"):
+            return head if zh else tail[:-1]
+        return reason_text(message, locale)
+    if kind in REQUEST_REASONS:
+        words = REQUEST_REASONS[kind][0 if zh else 1]
+        context = error.get("ctx")
+        try:
+            return words.format(**(context if isinstance(context, dict) else {}))
+        except (KeyError, IndexError):
+            return words.split("{")[0].strip() or words
+    return "取值无效" if zh else "invalid value"
+
+
+def request_errors_text(errors: Iterable[dict[str, object]], locale: str) -> str:
+    """A page's refusal of its own query (``?page=abc``): each parameter, its reason and the
+    value given, in the reader's language (Chinese unless English is asked for)."""
+    zh = locale == "zh_CN"
+    parts = []
+    for error in errors:
+        loc = error.get("loc", ())
+        names = [str(p) for p in (loc if isinstance(loc, (list, tuple)) else ())
+                 if p not in _LOCATIONS]
+        name = "".join(parameter_text(n, locale) for n in names[-1:])
+        value = error.get("input")
+        if isinstance(value, str) and len(value) > 40:
+            value = value[:40] + "…"
+        shown_value = (f"（收到“{value}”）" if zh else f" (got {value!r})") \
+            if isinstance(value, str) and error.get("type") != "missing" else ""
+        reason = request_reason(error, locale)
+        parts.append(f"{name}：{reason}{shown_value}" if zh else f"{name}: {reason}{shown_value}")
+    head = "请求参数有误" if zh else "Invalid request parameters"
+    return f"{head}：{'；'.join(parts)}" if zh else f"{head}: {'; '.join(parts)}"

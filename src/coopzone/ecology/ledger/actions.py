@@ -87,6 +87,14 @@ def history(session: Session, statement_id: int) -> list[StatementEvent]:
     return kit.history(session, BOOK, statement_id)
 
 
+def offered(principal: Principal | None, statement: Statement) -> tuple[list[str], bool, bool]:
+    """What a statement page offers ``principal``, from the statements' workflow: the sides
+    it may still confirm, whether it may record the payment, whether it may close."""
+    return (kit.confirmable(BOOK, principal, statement),
+            kit.may(BOOK, principal, "pay", statement),
+            kit.may(BOOK, principal, "close", statement))
+
+
 def confirm(session: Session, principal: Principal, statement_id: int,
             party_code: str | None = None, lock_version: int | None = None) -> Statement:
     """A party's finance bureau confirms the statement; both → ``confirmed``. Without

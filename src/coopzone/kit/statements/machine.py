@@ -1,4 +1,5 @@
-"""The life cycle of a two-party statement as a transitions table (pure: no database).
+"""The life cycle of a two-party statement as a transitions table of the shared workflow kit
+(:mod:`coopzone.kit.workflow`; declarations only, no database access here).
 
 A statement is computed → confirmed by both sides → paid (with a voucher, by the payer) →
 closed (by the payee, on receipt). A recomputation that changes the figure both sides
@@ -7,14 +8,17 @@ closed statement is never rewritten: the difference becomes an adjustment, settl
 own payer (open → settled).
 
 Each transition names the states it leaves, the state it reaches and the side that may make
-it; who acts for a side is the domain's policy (:class:`coopzone.kit.statements.Sides`).
-The table is kept as data so that it can move onto a shared workflow kit unchanged.
+it (the workflow's ``who``: the name of the rule that decides); who acts for a side is the
+domain's policy (:class:`coopzone.kit.statements.Sides`), turned into the workflow's rules
+per domain by :func:`coopzone.kit.statements.service.flows`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
+
+from coopzone.kit import workflow
 
 Side = Literal["either", "payer", "payee", "system"]
 
@@ -33,33 +37,35 @@ CHANGE_STATE_NAMES = {RECORDED: "已记录", OPEN: "待结清", SETTLED: "已结
 
 
 @dataclass(frozen=True)
-class Transition:
-    """One move of the life cycle. ``target`` is reached at once, except for ``confirm``
-    (``both``): the statement stays ``computed`` until each side has confirmed."""
+class Transition(workflow.Transition):
+    """One move of the life cycle: a :class:`coopzone.kit.workflow.Transition` whose rule
+    (``who``) is a side, with the words a refusal uses. ``target`` is reached at once, except
+    for ``confirm`` (``both``): the statement stays ``computed`` until each side has
+    confirmed."""
 
-    action: str
-    sources: tuple[str, ...]
-    target: str
-    side: Side
-    verb: str  # what the actor does, for refusals: "只有…可以{verb}"
+    verb: str = ""  # what the actor does, for refusals: "只有…可以{verb}"
     both: bool = False
+
+    @property
+    def side(self) -> Side:
+        return cast(Side, self.who)
 
     def allowed_from(self, state: str) -> bool:
         return state in self.sources
 
 
 STATEMENT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
-    Transition("compute", ("",), COMPUTED, "system", "核算结算单"),
+    Transition("compute", ("",), COMPUTED, "system", verb="核算结算单"),
     # Confirming again from ``confirmed`` is allowed and changes nothing (two bureaus that
     # click at the same time both succeed; neither confirmation is lost).
-    Transition("confirm", UNPAID, CONFIRMED, "either", "确认结算单", both=True),
-    Transition("pay", (CONFIRMED,), PAID_STATE, "payer", "登记付款"),
-    Transition("close", (PAID_STATE,), CLOSED, "payee", "确认收款并关闭结算单"),
-    Transition("reopen", UNPAID, COMPUTED, "system", "重新核算"),
+    Transition("confirm", UNPAID, CONFIRMED, "either", verb="确认结算单", both=True),
+    Transition("pay", (CONFIRMED,), PAID_STATE, "payer", verb="登记付款"),
+    Transition("close", (PAID_STATE,), CLOSED, "payee", verb="确认收款并关闭结算单"),
+    Transition("reopen", UNPAID, COMPUTED, "system", verb="重新核算"),
 )}
 
 ADJUSTMENT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
-    Transition("settle", (OPEN,), SETTLED, "payer", "结清调整"),
+    Transition("settle", (OPEN,), SETTLED, "payer", verb="结清调整"),
 )}
 
 # What each action reads as in a statement's history.

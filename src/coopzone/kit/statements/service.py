@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -25,20 +26,23 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from coopzone.config import get_settings
 from coopzone.db import now
-from coopzone.errors import Conflict, Forbidden, InvalidInput, RowError, found
+from coopzone.errors import Conflict, CoopzoneError, Forbidden, InvalidInput, RowError, found
 from coopzone.kit.statements.machine import (
+    ACTION_NAMES,
     ADJUSTMENT,
     ADJUSTMENT_TRANSITIONS,
-    COMPUTED,
-    CONFIRMED,
+    CHANGE_STATE_NAMES,
     OPEN,
     PAID,
     RECORDED,
+    STATE_NAMES,
     STATEMENT_TRANSITIONS,
     Transition,
     state_name,
 )
 from coopzone.kit.statements.models import StatementEvent, TwoPartyChange, TwoPartyStatement
+from coopzone.kit.workflow import Moved, Rule, Workflow
+from coopzone.kit.workflow import Transition as WorkflowTransition
 
 ZERO = Decimal("0.00")
 
@@ -53,6 +57,7 @@ class Actor(Protocol):
 S = TypeVar("S", bound=TwoPartyStatement)
 C = TypeVar("C", bound=TwoPartyChange)
 A = TypeVar("A", bound=Actor)
+R = TypeVar("R")
 
 
 def _code(code: str) -> str:
@@ -92,6 +97,16 @@ class Book(Generic[S, C, A]):
         """The key of this book's history rows: the statement table's name."""
         return str(getattr(self.statement, "__tablename__"))  # noqa: B009 - set on the model
 
+    @cached_property
+    def flow(self) -> StatementFlow[A, S]:
+        """The statements' machine on kit.workflow, with this book's sides as its rules."""
+        return flows(self)[0]
+
+    @cached_property
+    def adjustment_flow(self) -> StatementFlow[A, C]:
+        """The adjustments' machine (open → settled by their payer)."""
+        return flows(self)[1]
+
 
 # ---- reading ---------------------------------------------------------------------------------
 
@@ -120,6 +135,108 @@ def history(session: Session, book: Book[S, C, A], statement_id: int) -> list[St
         .order_by(StatementEvent.id)))
 
 
+# ---- the workflow of a book (kit.workflow) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _System:
+    """The platform itself making a move (a recomputation): it acts under a name."""
+
+    label: str
+
+
+VERBS = {a: t.verb for a, t in (*STATEMENT_TRANSITIONS.items(), *ADJUSTMENT_TRANSITIONS.items())}
+
+
+@dataclass(frozen=True)
+class StatementFlow(Workflow[A, R]):
+    """The shared workflow with the statements' words: a move from the wrong state says
+    which state it needs (“须为…”), and :meth:`apply` makes a move on a record the caller
+    already holds locked and is changing (a recomputation), in the same flush."""
+
+    what: str = "结算单"
+
+    def check(self, principal: A, record: R, action: str, reason: str = "") -> WorkflowTransition:
+        t = self.transition(action)
+        state = self.state_of(record)
+        if self.rules[t.who].allows(principal, record) and state not in t.sources:
+            needed = "或".join(state_name(s) for s in t.sources)
+            raise Conflict(f"{self.what}当前为“{state_name(state)}”，不能{VERBS[action]}"
+                           f"（须为“{needed}”）",
+                           detail=f"cannot {action} a {state} {self.what}")
+        return super().check(principal, record, action, reason)
+
+    def apply(self, session: Session, principal: A, record: R, action: str,
+              reason: str = "") -> Moved[R]:
+        """Check and make one move without reading the record again (the caller locked it
+        and has unflushed changes of its own); adds the history row, does not flush."""
+        t = self.check(principal, record, action, reason)
+        moved = Moved(record, t, self.state_of(record), t.target, principal.label, now(),
+                      reason.strip())
+        setattr(record, self.state_attr, t.target)
+        if self.history is not None:
+            session.add(self.history(record, moved))
+        return moved
+
+
+def _side_rule(sides: Sides[A], side: str) -> Rule[A, Any]:
+    """The workflow rule of a side: the payer's, the payee's or either party's body."""
+
+    def parties(record: Any) -> tuple[str, ...]:
+        if side == "payer":
+            return (record.payer_code,)
+        if side == "payee":
+            return (record.payee_code,)
+        return (record.payer_code, record.payee_code)
+
+    def allows(actor: A, record: Any) -> bool:
+        return any(sides.acts_for(actor, code) for code in parties(record))
+
+    def refuse(actor: A, record: Any, action: str) -> CoopzoneError:
+        codes = parties(record)
+        if len(codes) > 1:
+            return Forbidden(f"只有付款方或收款方可以{VERBS[action]}",
+                             detail=f"{actor.label} acts for neither party")
+        return Forbidden(f"只有{sides.who(codes[0])}可以{VERBS[action]}",
+                         detail=f"{actor.label} may not {action} for party {codes[0]}")
+
+    return Rule(allows, refuse)
+
+
+def _by_the_platform(actor: Any, record: Any) -> bool:
+    """``system`` moves (a recomputation's reopen) are the platform's, never a user's."""
+    return isinstance(actor, _System)
+
+
+def flows(book: Book[S, C, A]) -> tuple[StatementFlow[A, S], StatementFlow[A, C]]:
+    """The book's two machines on kit.workflow: its statements' and its adjustments'. Their
+    history rows go to ``kit_statement_event`` (the statement's, keyed by ``book``), with the
+    side the move was for and the amount at that moment."""
+    rules: dict[str, Rule[A, Any]] = {side: _side_rule(book.sides, side)
+                                      for side in ("payer", "payee", "either")}
+    rules["system"] = Rule(_by_the_platform)
+
+    def statement_row(statement: S, moved: Moved[S]) -> StatementEvent:
+        # The state the move left the statement in: a first confirmation keeps it computed.
+        return _row(book, statement.id, moved.action, moved.from_state, statement.state,
+                    moved.by, moved.extra.get("party"), statement.amount, moved.reason,
+                    at=moved.at)
+
+    def change_row(change: C, moved: Moved[C]) -> StatementEvent:
+        return _row(book, change.statement_id, moved.action, moved.from_state, change.state,
+                    moved.by, change.payer_code, change.amount, moved.reason, change.id,
+                    moved.at)
+
+    labels = {**STATE_NAMES, **CHANGE_STATE_NAMES}
+    statement_flow: StatementFlow[A, S] = StatementFlow(
+        name=book.what, transitions=tuple(STATEMENT_TRANSITIONS.values()), rules=rules,
+        history=statement_row, state_labels=labels, action_labels=ACTION_NAMES, what=book.what)
+    change_flow: StatementFlow[A, C] = StatementFlow(
+        name="调整", transitions=tuple(ADJUSTMENT_TRANSITIONS.values()), rules=rules,
+        history=change_row, state_labels=labels, action_labels=ACTION_NAMES, what="调整")
+    return statement_flow, change_flow
+
+
 # ---- checks (all before any write) -----------------------------------------------------------
 
 
@@ -127,13 +244,6 @@ def _require_side(book: Book[S, C, A], actor: A, party_code: str, t: Transition)
     if not book.sides.acts_for(actor, party_code):
         raise Forbidden(f"只有{book.sides.who(party_code)}可以{t.verb}",
                         detail=f"{actor.label} may not {t.action} for party {party_code}")
-
-
-def _require_state(book: Book[S, C, A], state: str, t: Transition) -> None:
-    if not t.allowed_from(state):
-        needed = "或".join(state_name(s) for s in t.sources)
-        raise Conflict(f"{book.what}当前为“{state_name(state)}”，不能{t.verb}（须为“{needed}”）",
-                       detail=f"cannot {t.action} a {state} {book.what}")
 
 
 def _require_version(book: Book[S, C, A], row: TwoPartyStatement | TwoPartyChange,
@@ -145,14 +255,22 @@ def _require_version(book: Book[S, C, A], row: TwoPartyStatement | TwoPartyChang
                        detail=f"stale lock_version {expected}, stored {row.lock_version}")
 
 
+def _row(book: Book[S, C, A], statement_id: int, action: str, before: str, after: str,
+         actor: str, party: str | None = None, amount: Decimal | None = None, note: str = "",
+         change_id: int | None = None, at: datetime | None = None) -> StatementEvent:
+    return StatementEvent(book=book.name, statement_id=statement_id, change_id=change_id,
+                          action=action, from_state=before, to_state=after, party_code=party,
+                          amount=amount, note=note, actor=actor, at=at or now())
+
+
 def _event(session: Session, book: Book[S, C, A], statement_id: int, action: str,
            before: str, after: str, actor: str, party: str | None = None,
            amount: Decimal | None = None, note: str = "", change_id: int | None = None,
            at: datetime | None = None) -> None:
-    session.add(StatementEvent(book=book.name, statement_id=statement_id, change_id=change_id,
-                               action=action, from_state=before, to_state=after,
-                               party_code=party, amount=amount, note=note, actor=actor,
-                               at=at or now()))
+    """A history row for a step that is no move of the machine (the first computation, a
+    recomputation's change, a step loaded from paper)."""
+    session.add(_row(book, statement_id, action, before, after, actor, party, amount, note,
+                     change_id, at))
 
 
 def record_history(session: Session, book: Book[S, C, A], statement: S, action: str,
@@ -179,6 +297,11 @@ def checked_payment(paid_on: date, voucher_no: str, today: date | None = None) -
 
 
 # ---- the life cycle --------------------------------------------------------------------------
+#
+# Each action: the actor's own refusal (a read-only token), then the statement locked and read
+# afresh, the side (403) and the state (409) by the book's workflow, the version the caller saw
+# (409) and the input (422), all before any write; then the workflow's move, which writes the
+# state, the fields of the move and one history row in one flush.
 
 
 def sides_of(statement: TwoPartyStatement) -> tuple[str, str]:
@@ -187,7 +310,7 @@ def sides_of(statement: TwoPartyStatement) -> tuple[str, str]:
 
 def confirmable(book: Book[S, C, A], actor: A | None, statement: S) -> list[str]:
     """The sides ``actor`` may still confirm (what a page offers)."""
-    if actor is None or not STATEMENT_TRANSITIONS["confirm"].allowed_from(statement.state):
+    if actor is None or not may(book, actor, "confirm", statement):
         return []
     done = {statement.payer_code: statement.payer_confirmed_at,
             statement.payee_code: statement.payee_confirmed_at}
@@ -195,12 +318,8 @@ def confirmable(book: Book[S, C, A], actor: A | None, statement: S) -> list[str]
 
 
 def may(book: Book[S, C, A], actor: A | None, action: str, statement: S) -> bool:
-    """Whether ``actor`` may make ``action`` (pay, close) on the statement now."""
-    t = STATEMENT_TRANSITIONS[action]
-    if actor is None or not t.allowed_from(statement.state):
-        return False
-    party = statement.payer_code if t.side == "payer" else statement.payee_code
-    return book.sides.acts_for(actor, party)
+    """Whether ``actor`` may make ``action`` (confirm, pay, close) on the statement now."""
+    return actor is not None and action in book.flow.available(actor, statement, (action,))
 
 
 def confirm(session: Session, book: Book[S, C, A], actor: A, statement_id: int,
@@ -226,21 +345,22 @@ def confirm(session: Session, book: Book[S, C, A], actor: A, statement_id: int,
     if party_code not in sides:
         raise InvalidInput(f"{party_code} 不是本{book.what}的当事方", choose)
     _require_side(book, actor, party_code, t)
-    _require_state(book, statement.state, t)
+    book.flow.check(actor, statement, "confirm")
     _require_version(book, statement, expected_version)
     payer = party_code == statement.payer_code
     if (statement.payer_confirmed_at if payer else statement.payee_confirmed_at) is not None:
         return statement  # this side has confirmed already
-    at, before = now(), statement.state
-    if payer:
-        statement.payer_confirmed_at, statement.payer_confirmed_by = at, actor.label
-    else:
-        statement.payee_confirmed_at, statement.payee_confirmed_by = at, actor.label
-    if statement.payer_confirmed_at and statement.payee_confirmed_at:
-        statement.state = CONFIRMED
-    _event(session, book, statement.id, "confirm", before, statement.state, actor.label,
-           party_code, statement.amount)
-    session.flush()
+
+    def effects(s: S, moved: Moved[S]) -> None:
+        if payer:
+            s.payer_confirmed_at, s.payer_confirmed_by = moved.at, moved.by
+        else:
+            s.payee_confirmed_at, s.payee_confirmed_by = moved.at, moved.by
+        if not (s.payer_confirmed_at and s.payee_confirmed_at):
+            s.state = moved.from_state  # ``both``: confirmed once each side has
+
+    book.flow.move(session, actor, statement, "confirm", effects=effects,
+                   extra={"party": party_code})
     return statement
 
 
@@ -248,36 +368,33 @@ def record_payment(session: Session, book: Book[S, C, A], actor: A, statement_id
                    paid_on: date, voucher_no: str, expected_version: int | None = None,
                    today: date | None = None) -> S:
     """The payer records the payment of a confirmed statement, with its voucher."""
-    t = STATEMENT_TRANSITIONS["pay"]
     book.sides.check_actor(actor)
     statement = get(session, book, statement_id, lock=True)
-    _require_side(book, actor, statement.payer_code, t)
-    _require_state(book, statement.state, t)
+    book.flow.check(actor, statement, "pay")
     _require_version(book, statement, expected_version)
     voucher = checked_payment(paid_on, voucher_no, today)
-    before = statement.state
-    statement.paid_on, statement.voucher_no = paid_on, voucher
-    statement.paid_recorded_by, statement.state = actor.label, t.target
-    _event(session, book, statement.id, "pay", before, t.target, actor.label,
-           statement.payer_code, statement.amount, f"{paid_on.isoformat()} 凭证号 {voucher}")
-    session.flush()
+
+    def effects(s: S, moved: Moved[S]) -> None:
+        s.paid_on, s.voucher_no, s.paid_recorded_by = paid_on, voucher, moved.by
+
+    book.flow.move(session, actor, statement, "pay", f"{paid_on.isoformat()} 凭证号 {voucher}",
+                   effects=effects, extra={"party": statement.payer_code})
     return statement
 
 
 def close(session: Session, book: Book[S, C, A], actor: A, statement_id: int,
           expected_version: int | None = None) -> S:
     """The payee confirms receipt and closes a paid statement."""
-    t = STATEMENT_TRANSITIONS["close"]
     book.sides.check_actor(actor)
     statement = get(session, book, statement_id, lock=True)
-    _require_side(book, actor, statement.payee_code, t)
-    _require_state(book, statement.state, t)
+    book.flow.check(actor, statement, "close")
     _require_version(book, statement, expected_version)
-    before = statement.state
-    statement.closed_at, statement.closed_by, statement.state = now(), actor.label, t.target
-    _event(session, book, statement.id, "close", before, t.target, actor.label,
-           statement.payee_code, statement.amount)
-    session.flush()
+
+    def effects(s: S, moved: Moved[S]) -> None:
+        s.closed_at, s.closed_by = moved.at, moved.by
+
+    book.flow.move(session, actor, statement, "close", effects=effects,
+                   extra={"party": statement.payee_code})
     return statement
 
 
@@ -285,20 +402,19 @@ def settle_adjustment(session: Session, book: Book[S, C, A], actor: A, change_id
                       paid_on: date, voucher_no: str, expected_version: int | None = None,
                       today: date | None = None) -> C:
     """The paying side of an adjustment (to a paid statement) records that it was settled."""
-    t = ADJUSTMENT_TRANSITIONS["settle"]
     book.sides.check_actor(actor)
     change = get_change(session, book, change_id, lock=True)
     if change.kind != ADJUSTMENT or change.state != OPEN:
         raise Conflict("这不是待结清的调整", detail=f"change is {change.kind}/{change.state}")
-    _require_side(book, actor, change.payer_code, t)
+    book.adjustment_flow.check(actor, change, "settle")
     _require_version(book, change, expected_version)
     voucher = checked_payment(paid_on, voucher_no, today)
-    change.settled_on, change.voucher_no = paid_on, voucher
-    change.settled_by, change.state = actor.label, t.target
-    _event(session, book, change.statement_id, "settle", OPEN, t.target, actor.label,
-           change.payer_code, change.amount, f"{paid_on.isoformat()} 凭证号 {voucher}",
-           change.id)
-    session.flush()
+
+    def effects(c: C, moved: Moved[C]) -> None:
+        c.settled_on, c.voucher_no, c.settled_by = paid_on, voucher, moved.by
+
+    book.adjustment_flow.move(session, actor, change, "settle",
+                              f"{paid_on.isoformat()} 凭证号 {voucher}", effects=effects)
     return change
 
 
@@ -306,23 +422,22 @@ def settle_adjustment(session: Session, book: Book[S, C, A], actor: A, change_id
 
 
 def computed(session: Session, book: Book[S, C, A], statement: S, actor: str) -> None:
-    """Note a newly computed statement in its history (after it has an id)."""
+    """Note a newly computed statement in its history (after it has an id): it is created in
+    ``computed``, so this is the machine's ``compute`` step from no state."""
     _event(session, book, statement.id, "compute", "", statement.state, actor,
            amount=statement.amount)
 
 
 def reopen(session: Session, book: Book[S, C, A], statement: S, actor: str) -> None:
     """The figure both sides agreed to has changed: an unpaid statement goes back to
-    ``computed`` and both confirm again."""
-    t = STATEMENT_TRANSITIONS["reopen"]
-    if not t.allowed_from(statement.state):
+    ``computed`` and both confirm again. The recomputation holds the statement locked and
+    has changed it: the move is made on it as it is (no fresh read)."""
+    if not STATEMENT_TRANSITIONS["reopen"].allowed_from(statement.state):
         raise Conflict(f"{book.what}已付款，不能重新核算", detail=f"statement is {statement.state}")
-    before = statement.state
-    statement.state = COMPUTED
     statement.payer_confirmed_at = statement.payer_confirmed_by = None
     statement.payee_confirmed_at = statement.payee_confirmed_by = None
-    _event(session, book, statement.id, "reopen", before, COMPUTED, actor,
-           amount=statement.amount, note=f"第 {statement.revision} 次核算")
+    flow: StatementFlow[Any, S] = book.flow
+    flow.apply(session, _System(actor), statement, "reopen", f"第 {statement.revision} 次核算")
 
 
 def signed(payer: str, amount: Decimal, party_a: str) -> Decimal:
