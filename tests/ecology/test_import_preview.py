@@ -67,6 +67,12 @@ def test_the_api_previews_then_confirms_a_file_that_changes_stored_values(
     assert (body["added"], body["updated"], body["unchanged"], body["duplicate"]) == (
         1, 1, 1, False)
     assert [(c["row"], c["column"]) for c in body["changes"]] == [(3, "tp")]
+    assert [(c["item"], c["reason"]) for c in body["changes"]] == [
+        ("总磷", "2020-01-05 00:00 已存 0.05，文件为 0.08")]
+    english = client.post(f"{URL}/preview?lang=en", headers=headers,
+                          files=_upload(second)).json()["changes"]
+    assert [(c["item"], c["reason"]) for c in english] == [
+        ("tp", "2020-01-05 00:00 stored 0.05, file has 0.08")]
     assert re.fullmatch(r"[0-9a-f]{64}", body["token"])
     # The preview kept the file, and nothing else.
     assert _values(session) == before[0] and count(session, ImportBatch) == before[1]
@@ -151,6 +157,11 @@ def test_the_import_command_previews_changes_and_confirm_imports_them(
                                     "--as", "xiangdong"])
         assert asked.exit_code == 3, asked.output
         assert "would add 0, update 1" in asked.output and "row 2" in asked.output
+        assert "氨氮: 2025-09-05 00:00 已存 0.2，文件为 0.25" in asked.output
+        in_english = runner.invoke(app, ["ecology", "import", str(changed), "--as",
+                                         "xiangdong", "--lang", "en"])
+        assert in_english.exit_code == 3
+        assert "nh3n: 2025-09-05 00:00 stored 0.2, file has 0.25" in in_english.output
         assert stored() == [0.2]
         command = re.search(r"coopzone ecology confirm ([0-9a-f ]+) --as xiangdong",
                             asked.output)

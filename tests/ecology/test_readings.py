@@ -107,9 +107,15 @@ def test_an_overlapping_file_with_changes_needs_confirmation(
                                             "金鱼石,2020-01-05,总磷,0.08",
                                             "金鱼石,2020-02-05,总磷,0.04"])
     with pytest.raises(NeedsConfirmation) as asked:
-        readings.import_file(session, editor, second)
+        readings.import_file(session, editor, second, locale="en")
     assert [(e.row, e.column, e.reason) for e in asked.value.errors] == [
         (3, "tp", "2020-01-05 00:00 stored 0.05, file has 0.08")]
+    # Chinese unless asked otherwise; the item keeps its code (the pages name it).
+    with pytest.raises(NeedsConfirmation) as asked:
+        readings.import_file(session, editor, second)
+    assert [(e.row, e.column, e.reason) for e in asked.value.errors] == [
+        (3, "tp", "2020-01-05 00:00 已存 0.05，文件为 0.08")]
+    assert readings.item_label("tp", None) == "总磷" and readings.item_label("tp", "en") == "tp"
     assert count(session, Reading) == 2 and count(session, ImportBatch) == 1
     done = readings.import_file(session, editor, second, confirm=True)
     assert (done.added, done.updated, done.unchanged) == (1, 1, 1)
@@ -208,7 +214,13 @@ def test_upload_page_refuses_bad_files_and_asks_before_changing(
     assert status == 422 and 'id="import-errors"' in html and count(session, Reading) == 1
     changed = write_csv(tmp_path / "b.csv", ["金鱼石,2020-01-05,氨氮,0.3"])
     status, html = upload(changed)
-    assert status == 409 and "stored 0.2, file has 0.3" in html
+    # The change in Chinese: the item by its name, not its code (issue 10).
+    assert status == 409 and "已存 0.2，文件为 0.3" in html
+    assert "<td>氨氮</td>" in html and "<td>nh3n</td>" not in html
+    english = client.post("/ecology/import?lang=en", data={"csrf_token": token},
+                          files={"file": (changed.name, changed.read_bytes(), "text/csv")})
+    assert english.status_code == 409 and "stored 0.2, file has 0.3" in english.text
+    assert "<td>nh3n</td>" in english.text
     assert session.scalars(select(Reading)).one().value == 0.2
     status, html = upload(changed, confirm="yes")
     assert status == 200

@@ -125,8 +125,10 @@ def import_file(request: Request, session: SessionDep, settings: SettingsDep,
 
 class ChangeRead(BaseModel):
     row: int | None
-    column: str | None
-    reason: str
+    column: str | None = Field(description="the item's code (``tp``)")
+    item: str = Field(description="the item as the pages name it (总磷); its code in English")
+    reason: str = Field(description="the stored and the file's value, in the caller's "
+                                    "language (Chinese unless ``?lang=en``)")
 
 
 class ImportPreviewRead(BaseModel):
@@ -158,11 +160,12 @@ def preview_import(request: Request, session: SessionDep, settings: SettingsDep,
     and say what it would add, change and leave; store no reading. The file is kept by its
     hash, the token to confirm; a refused file is kept nowhere (422/403 as an upload)."""
     require_any_write(principal, "监测数据")
+    locale = _locale(request)
     with uploads.receive(file, settings, "upload.csv") as received:
         result = readings.import_file(
             session, principal, received.path, source=source, year=year,
             filename=received.display, limits=uploads.Limits.of(settings),
-            locale=_locale(request), settings=settings, preview=True)
+            locale=locale, settings=settings, preview=True)
         token = None
         if not result.duplicate_file:
             token = stage(session, settings.data_dir / "files", received.name,
@@ -171,7 +174,8 @@ def preview_import(request: Request, session: SessionDep, settings: SettingsDep,
     return ImportPreviewRead(
         token=token, filename=received.display, added=result.added, updated=result.updated,
         unchanged=result.unchanged, duplicate=result.duplicate_file,
-        changes=[ChangeRead(row=e.row, column=e.column, reason=e.reason)
+        changes=[ChangeRead(row=e.row, column=e.column,
+                            item=readings.item_label(e.column, locale), reason=e.reason)
                  for e in result.changes])
 
 

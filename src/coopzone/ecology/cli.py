@@ -206,7 +206,7 @@ def import_cmd(
     from coopzone.accounts.audit import set_actor
     from coopzone.accounts.service import get_user_by_name, principal_for
     from coopzone.cli.context import command_session, console, settings
-    from coopzone.ecology.readings import import_file
+    from coopzone.ecology.readings import import_file, item_label
     from coopzone.kit.importing import stage, stage_suffix
 
     cfg = settings()
@@ -222,9 +222,10 @@ def import_cmd(
                 note = " (already imported)" if result.duplicate_file else ""
                 console.print(f"{path.name}: would add {result.added}, update "
                               f"{result.updated}, leave {result.unchanged} unchanged{note}")
-                for change in result.changes:
-                    console.print(f"  row {change.row}, column {change.column}: "
-                                  f"{change.reason}")
+                for change in result.changes:  # the reason in --lang's language
+                    console.print(f"  row {change.row}, column "
+                                  f"{item_label(change.column, lang.value)}: {change.reason}",
+                                  markup=False)
                 if not result.duplicate_file:
                     waiting.append(stage(session, cfg.data_dir / "files", path.name,
                                          path.read_bytes(), principal.label,

@@ -229,7 +229,11 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                                          suffix=stage_suffix(received.name)).sha256
                 raise
     except NeedsConfirmation as exc:
-        context["changes"] = exc.errors
+        # Each change by the item's name as the pages show it (总磷), its reason already in
+        # the reader's language (readings.change_reason).
+        locale = locale_of(request)
+        context["changes"] = [RowError(e.row, readings.item_label(e.column, locale), e.reason)
+                              for e in exc.errors]
         context["message"] = exc.message
         return render(request, "ecology/import.html", context, status_code=409)
     except (InvalidInput, Forbidden, TooLarge) as exc:

@@ -37,6 +37,7 @@ from coopzone.ecology.plausibility import (
     ReadingWindow,
     bounds_columns,
     bounds_reason,
+    english,
     local_time_reason,
     local_time_suspect,
     number_text,
@@ -46,6 +47,7 @@ from coopzone.ecology.plausibility import (
     window_problems,
 )
 from coopzone.ecology.water_files import FileRejected, read_water_file
+from coopzone.engines.water_quality_gb3838 import ITEM_BY_CODE
 from coopzone.errors import InvalidInput, NeedsConfirmation, RowError
 from coopzone.kit.times import EARLIEST_YEAR, LATEST_YEAR, LocalTimeError, localize
 
@@ -177,6 +179,24 @@ def _fmt(value: float | None, below_dl: bool) -> str:
     return "--" if value is None else f"{value:g}{'L' if below_dl else ''}"
 
 
+def change_reason(old: Reading, value: float | None, below_dl: bool,
+                  locale: str | None) -> str:
+    """Why a row would change a stored reading, in the reader's language: "2025-09-05 08:00
+    已存 0.2，文件为 0.3" (English: "… stored 0.2, file has 0.3"); the item is the row
+    error's column (its code, named by :func:`item_label`)."""
+    at = f"{old.measured_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
+    was, new = _fmt(old.value, old.below_dl), _fmt(value, below_dl)
+    return say(locale, f"{at} 已存 {was}，文件为 {new}", f"{at} stored {was}, file has {new}")
+
+
+def item_label(code: str | None, locale: str | None) -> str:
+    """An item as the pages name it (总磷 for ``tp``); its code in English or if unknown."""
+    if not code:
+        return ""
+    spec = ITEM_BY_CODE.get(code)
+    return code if spec is None or english(locale) else spec.name_zh
+
+
 def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
                  filename: str, sha256: str, source: str = "manual",
                  confirm: bool = False, window: ReadingWindow | None = None,
@@ -233,9 +253,7 @@ def import_frame(session: Session, principal: Principal, frame: pl.DataFrame, *,
             corrected.append((old, value, below_dl, dl, row))
         else:
             changed.append((old, value, below_dl, dl, row))
-    changes = [RowError(row, old.item,
-                        f"{old.measured_at:%Y-%m-%d %H:%M} stored {_fmt(old.value, old.below_dl)}"
-                        f", file has {_fmt(value, below_dl)}")
+    changes = [RowError(row, old.item, change_reason(old, value, below_dl, locale))
                for old, value, below_dl, _dl, row in changed]
     if preview:
         return ImportResult(None, added=len(new_rows), updated=len(changed) + len(corrected),
