@@ -112,3 +112,40 @@ def test_the_project_export_uses_the_pages_county_and_chinese_labels(
     assert as_csv.headers["content-type"].startswith("text/csv")
     assert len(as_csv.content.decode("utf-8-sig").strip().splitlines()) == 2
     assert files_client.get("/cooperation/export/projects.pdf").status_code == 404
+
+
+def test_the_project_export_uses_the_pages_keyword_and_order(
+        files_client: TestClient, session: Session, coop: Coop) -> None:
+    from coopzone.cooperation.schemas import ProjectCreate
+    from tests.cooperation.test_forms import xiangdong_project
+    xiangdong_project(session, coop)
+    service.create_project(session, coop.jiangxi, ProjectCreate(
+        code="XD-02", name="湘东污水处理厂扩建", field="ecology", owner="湘东区人民政府",
+        owner_place_code="360313"))
+    session.commit()
+    page = files_client.get("/cooperation/projects?q=道路&sort=name").text
+    assert 'href="/cooperation/export/projects.xlsx?q=%E9%81%93%E8%B7%AF&amp;sort=name"' in page
+    found = files_client.get("/cooperation/export/projects.xlsx?q=道路")
+    assert [r[1] for r in sheet_rows(found.content)[1:]] == ["XD-01"]
+    assert sheet_rows(found.content, 1) == [("关键词", "道路")]
+    as_csv = files_client.get("/cooperation/export/projects.csv?q=污水").content
+    assert [line[1] for line in csv.reader(io.StringIO(as_csv.decode("utf-8-sig")))][1:] == [
+        "XD-02"]
+    ordered = files_client.get("/cooperation/export/projects.xlsx?sort=name&order=desc")
+    names = [r[2] for r in sheet_rows(ordered.content)[1:]]
+    assert names == sorted(names, reverse=True) and len(names) == 2
+
+
+def test_the_generic_agreements_export_keeps_the_pages_filters(
+        files_client: TestClient, session: Session, coop: Coop) -> None:
+    service.import_agreements(session, coop.office, read_agreements(xlsx([HEADER, *GOOD_ROWS])))
+    session.commit()
+    moved = files_client.get("/cooperation/export/agreements.xlsx?field=industry&q=园区",
+                             follow_redirects=False)
+    assert moved.status_code == 307
+    assert moved.headers["location"].startswith("/cooperation/agreements.xlsx?field=industry")
+    response = files_client.get("/cooperation/export/agreements.xlsx?field=industry&q=园区")
+    titles = [r[1] for r in sheet_rows(response.content)[1:]]
+    assert titles == ["湘东区—醴陵市共建省际合作产业园区协议"]
+    assert sheet_rows(response.content, 1) == [("领域", "产业"), ("关键词", "园区")]
+    assert files_client.get("/cooperation/export/nothing.xlsx").status_code == 404

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep, SettingsDep
@@ -29,7 +29,6 @@ from coopzone.cooperation import (
 )
 from coopzone.cooperation.agreement_pages import agreement_page
 from coopzone.cooperation.api import AgreementFilterDep
-from coopzone.cooperation.exporters import Cell
 from coopzone.cooperation.indicator_pages import indicator_page
 from coopzone.cooperation.models import Project
 from coopzone.cooperation.presentation_web import (
@@ -51,6 +50,7 @@ from coopzone.kit.exporting import (
     export_list,
     workbook,
 )
+from coopzone.kit.listing import ListParams, sort_rows
 from coopzone.kit.validation import Day, Id, Key, Year
 from coopzone.web.i18n import translations
 from coopzone.web.listing import ListView, query_with
@@ -201,7 +201,8 @@ def projects(request: Request, session: SessionDep, principal: OptionalUser,
     rows = [(p, service.percent_complete(p)) for p in result.items]
     return render(request, "cooperation/projects.html", page_context(
         session, principal, rows=rows, lv=ListView(request, result), county=county, q=q or "",
-        counties=service.unit_names(session)))
+        counties=service.unit_names(session),
+        export_query=query_with(request, page=None, per_page=None)))
 
 
 @router.get("/cooperation/projects/{project_id}", response_class=HTMLResponse)
@@ -256,15 +257,6 @@ def indicator(request: Request, session: SessionDep, principal: OptionalUser,
 # ---- export of every list ------------------------------------------------------------------------
 
 
-def _export_rows(session: Session, kind: str) -> tuple[str, tuple[str, ...], list[list[Cell]]]:
-    """The agreements as their import workbook (the meetings, tasks and indicators exports
-    are :mod:`coopzone.cooperation.export_pages`', matched before this route)."""
-    if kind == "agreements":
-        return ("合作协议", service.AGREEMENT_HEADERS,
-                service.agreement_rows(service.list_agreements(session)))
-    raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
-
-
 def project_columns(locale: str) -> list[ExportColumn[Project]]:
     """The project list's columns, for every export format and language."""
     t = translations(locale).gettext
@@ -283,28 +275,39 @@ def project_columns(locale: str) -> list[ExportColumn[Project]]:
     ]
 
 
-def _projects_export(request: Request, session: Session, county: str | None,
-                     fmt: str) -> Response:
-    """The project list as the page shows it (its county filter), Chinese headers."""
+def _projects_export(request: Request, session: Session, county: str | None, q: str | None,
+                     params: ListParams, fmt: str) -> Response:
+    """The project list as the page shows it (its county and keyword, its order, every
+    page), Chinese headers."""
     locale = locale_of(request)
     t = translations(locale).gettext
-    filters = [(t(N_("County")), service.unit_names(session).get(county, county))] \
-        if county else []
+    filters = [(t(label), value) for label, value in (
+        (N_("County"), service.unit_names(session).get(county, county) if county else None),
+        (N_("Keyword"), q)) if value]
+    rows = session.scalars(sort_rows(service.project_query(county, q), service.PROJECT_SORTING,
+                                     params)).unique()
     out = export_list("平台项目" if locale != "en" else "Projects", project_columns(locale),
-                      service.list_projects(session, county), name="projects", fmt=fmt,
-                      filters=filters, locale=locale)
+                      rows, name="projects", fmt=fmt, filters=filters, locale=locale)
     return Response(out.content, media_type=out.media_type,
                     headers=attachment_headers(out.filename))
 
 
 @router.get("/cooperation/export/projects.{fmt}")
-def export_projects(request: Request, session: SessionDep, fmt: Key,
-                    county: Key | None = None) -> Response:
-    """The platform projects (the page's county filter) as Excel or CSV."""
+def export_projects(request: Request, session: SessionDep, fmt: Key, params: PageListParamsDep,
+                    county: Key | None = None, q: Key | None = None) -> Response:
+    """The platform projects the page lists (its county and keyword ``q``, its order) as
+    Excel or CSV."""
     if fmt not in ("xlsx", "csv"):
         raise NotFound(f"没有 {fmt} 格式的导出", detail=f"unknown export format {fmt}")
-    return _projects_export(request, session, county, fmt)
+    return _projects_export(request, session, county or None, q or None, params, fmt)
+
+
 @router.get("/cooperation/export/{kind}.xlsx")
-def export(session: SessionDep, kind: Key) -> Response:
-    title, headers, rows = _export_rows(session, kind)
-    return xlsx_response(f"{kind}.xlsx", workbook(title, headers, rows))
+def export(request: Request, kind: Key) -> Response:
+    """The older address of the agreements export: sent on to /cooperation/agreements.xlsx
+    with the page's filters (the other lists' exports are matched before this route)."""
+    if kind != "agreements":
+        raise NotFound(f"没有名为 {kind} 的清单", detail=f"unknown list {kind}")
+    query = request.url.query
+    return RedirectResponse("/cooperation/agreements.xlsx" + (f"?{query}" if query else ""),
+                            status_code=307)

@@ -417,6 +417,9 @@ from coopzone.cooperation.service.projects import (
     project_places as project_places,
 )
 from coopzone.cooperation.service.projects import (
+    project_query as project_query,
+)
+from coopzone.cooperation.service.projects import (
     report_project as report_project,
 )
 from coopzone.cooperation.service.projects import (
