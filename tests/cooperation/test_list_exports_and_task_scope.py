@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts import service as accounts
 from coopzone.cooperation import service
 from coopzone.cooperation.schemas import MeetingCreate
+from coopzone.errors import NotFound
 from coopzone.kit.listing import ListParams
 from tests.accounts.test_access import login
 from tests.helpers import PASSWORD, Coop, new_task, token_for
@@ -143,3 +146,41 @@ def test_tasks_are_read_only_by_members_of_an_organisation(
     assert 'data-count="0"' in client.get("/cooperation/tasks").text
     assert client.get(f"/cooperation/tasks/{task_id}").status_code == 404
     assert sheets(client.get("/cooperation/export/tasks.xlsx").content)[0][1:] == []
+
+
+def test_a_task_attachment_is_downloaded_only_by_a_reader_of_its_task(
+        files_client: TestClient, session: Session, coop: Coop, tmp_path: Path) -> None:
+    """``/cooperation/files/{sha256}``: a file attached to a task is read like the task (404,
+    as for no file, outside its readers); an agreement's document stays public."""
+    from coopzone.cooperation.schemas import AgreementCreate, PartyIn
+
+    task_id = new_task(session, coop)
+    files = tmp_path / "files"
+    [notice] = service.attach_to_task(session, coop.office, task_id, files,
+                                      [service.Upload("通知.txt", "督办通知".encode())])
+    loner = accounts.create_user(session, "loner", PASSWORD, "无单位用户")
+    session.commit()
+    sha = notice.document.sha256
+    nobody = accounts.principal_for(session, loner.id)
+    with pytest.raises(NotFound):
+        service.readable_document(session, nobody, sha)
+    assert service.readable_document(session, coop.viewer, sha).id == notice.document_id
+    assert login(files_client, "loner", PASSWORD) == 303
+    assert files_client.get(f"/cooperation/files/{sha}").status_code == 404
+    assert files_client.get(f"/cooperation/files/{'0' * 64}").status_code == 404
+    # The same bytes kept for a public record (an agreement's text) are public anyway.
+    service.create_agreement_with_document(session, coop.office, AgreementCreate(
+        title="湘东—醴陵协议", parties=[PartyIn(name="萍乡市湘东区人民政府"),
+                                       PartyIn(name="萍乡市人民政府")],
+        field="ecology", signed_on=date(2023, 4, 1), status="in_force"), files,
+        service.Upload("协议.txt", "督办通知".encode()))
+    session.commit()
+    assert files_client.get(f"/cooperation/files/{sha}").status_code == 200
+    other = service.attach_to_task(session, coop.office, task_id, files,
+                                   [service.Upload("回执.txt", "回执".encode())])[0]
+    session.commit()
+    assert files_client.get(f"/cooperation/files/{other.document.sha256}").status_code == 404
+    files_client.cookies.clear()
+    assert login(files_client, "xiangdong", PASSWORD) == 303  # a member of the zone
+    got = files_client.get(f"/cooperation/files/{other.document.sha256}")
+    assert got.status_code == 200 and got.content == "回执".encode()

@@ -171,7 +171,8 @@ def agreement(request: Request, session: SessionDep, principal: OptionalUser,
 @router.get("/cooperation/files/{sha256}")
 def download(session: SessionDep, settings: SettingsDep, principal: CurrentUser,
              sha256: Key) -> Response:
-    doc = service.get_document(session, sha256)
+    """A stored file; one attached to tasks only to a reader of one of them (404 else)."""
+    doc = service.readable_document(session, principal, sha256)
     path = service.document_path(settings.data_dir / "files", doc)
     media = mimetypes.guess_type(doc.filename)[0] or "application/octet-stream"
     return FileResponse(path, media_type=media, headers=attachment_headers(doc.filename))

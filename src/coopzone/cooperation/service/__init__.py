@@ -504,6 +504,9 @@ from coopzone.cooperation.service.tasks import (
     readable_by as readable_by,
 )
 from coopzone.cooperation.service.tasks import (
+    readable_document as readable_document,
+)
+from coopzone.cooperation.service.tasks import (
     reminders_for as reminders_for,
 )
 from coopzone.cooperation.service.tasks import (

@@ -28,6 +28,10 @@ from coopzone.accounts.roles import place_filter
 from coopzone.accounts.service import WRITE_ROLES, Principal
 from coopzone.config import get_settings
 from coopzone.cooperation.models import (
+    Agreement,
+    IndicatorValue,
+    ObligationReport,
+    ProjectReport,
     Task,
     TaskAssignee,
     TaskAttachment,
@@ -36,7 +40,12 @@ from coopzone.cooperation.models import (
     TaskReply,
 )
 from coopzone.cooperation.schemas import TaskCreate
-from coopzone.cooperation.service.documents import Upload, _store_upload
+from coopzone.cooperation.service.documents import (
+    Document,
+    Upload,
+    _store_upload,
+    get_document,
+)
 from coopzone.cooperation.service.meetings import get_resolution
 from coopzone.cooperation.service.permissions import (
     COOPERATION_OFFICE,
@@ -504,6 +513,38 @@ def readable_by(principal: Principal) -> ColumnElement[bool] | None:
     concerned = select(Organisation.id).where(condition)
     return or_(Task.owner_org_id.in_(concerned),
                _assignee_exists(TaskAssignee.org_id.in_(concerned)))
+
+
+def readable_document(session: Session, principal: Principal, sha256: str) -> Document:
+    """The stored document ``sha256`` if ``principal`` may read it, else NotFound (the same
+    answer as for a file that does not exist, so a hash reveals nothing).
+
+    A file attached to tasks (by the office or as a reply's evidence) is read like those tasks
+    (:func:`readable_by`): by a reader of at least one of them. The same bytes kept for a
+    public record (an agreement's text, a report's evidence, an indicator's proof) stay
+    readable, as that record's page links them."""
+    doc = get_document(session, sha256)
+    scope = readable_by(principal)
+    if scope is None:
+        return doc
+    on_tasks = select(TaskAttachment.task_id).where(TaskAttachment.document_id == doc.id)
+    if session.scalar(select(exists(on_tasks))) is not True:
+        return doc
+    if session.scalar(select(exists(select(Task.id).where(Task.id.in_(on_tasks), scope)))):
+        return doc
+    if _public_document(session, doc.id):
+        return doc
+    raise NotFound("没有这个文件", detail=f"unknown document {sha256}")
+
+
+def _public_document(session: Session, document_id: int) -> bool:
+    """Whether a public record (agreement, obligation or project report, indicator value)
+    keeps this document."""
+    uses = (select(Agreement.id).where(Agreement.document_id == document_id),
+            select(ObligationReport.id).where(ObligationReport.evidence_id == document_id),
+            select(ProjectReport.id).where(ProjectReport.attachment_id == document_id),
+            select(IndicatorValue.id).where(IndicatorValue.evidence_id == document_id))
+    return any(session.scalar(select(exists(use))) for use in uses)
 
 
 def _assignee_exists(*conditions: Any) -> Any:
