@@ -52,7 +52,7 @@ from coopzone.web.templating import N_, locale_of, render
 router = APIRouter(include_in_schema=False)
 
 LABELS = {
-    "action": N_("Step"), "note": N_("Note or reason"),
+    "action": N_("Case step"), "note": N_("Note or reason"),
     "formal_check_ok": N_("Formal check passed"), "identity_checked": N_("Identity checked"),
     "materials": N_("Materials (one a line)"), "tracking_number": N_("Tracking number"),
     "outcome": N_("Outcome"), "first_day": N_("First day in the post"),
@@ -61,7 +61,7 @@ LABELS = {
     "applicant_kind": N_("Applicant kind"), "applicant_name": N_("Applicant name"),
     "id_number": N_("ID number or unified social credit code"), "phone": N_("Phone"),
     "address": N_("Address"), "address_place_code": N_("Address place code"),
-    "item_id": N_("Item"), "mode": N_("Handling mode"), "window_id": N_("Collecting window"),
+    "item_id": N_("Service item"), "mode": N_("Handling mode"), "window_id": N_("Collecting window"),
     "department_id": N_("Handling department"),
     "handling_place_code": N_("Handling place code"),
     "materials_received": N_("Materials received (one a line)"),

@@ -36,7 +36,7 @@ from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
 
-ITEM_LABELS = {"code": N_("Code"), "name": N_("Item"), "department": N_("Ministry"),
+ITEM_LABELS = {"code": N_("Code"), "name": N_("Service item"), "department": N_("Ministry"),
                "department_kind": N_("Department kind"), "modes": N_("Handling modes"),
                "statutory_days": N_("Statutory time limit (working days)"),
                "promised_days": N_("Promised time limit (working days)"),

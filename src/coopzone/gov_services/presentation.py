@@ -19,6 +19,7 @@ from coopzone.accounts.service import WRITE_ROLES, Principal
 from coopzone.errors import InvalidInput, RowError
 from coopzone.gov_services.models import CASE_STATES, MODES, Item, Window
 from coopzone.gov_services.service import CaseClock, CaseSearch
+from coopzone.kit.identity import IdentifierError, mask_resident_id, validate_resident_id
 from coopzone.kit.listing import DEFAULT_PER_PAGE, ListParams
 from coopzone.places.models import Place
 from coopzone.web.i18n import translations
@@ -41,7 +42,7 @@ ACTION_NAMES = {"apply": N_("Application"),
 MODE_NAMES = {"online": N_("Fully online"), "proxy": N_("Collected elsewhere on behalf"),
               "joint": N_("Handled jointly by several places")}
 APPLICANT_KIND_NAMES = {"person": N_("Person"), "enterprise": N_("Enterprise")}
-OUTCOME_NAMES = {"granted": N_("Granted"), "denied": N_("Denied")}
+OUTCOME_NAMES = {"granted": N_("Granted (outcome)"), "denied": N_("Denied")}
 GRADE_NAMES = {"very_satisfied": N_("Very satisfied"), "satisfied": N_("Satisfied"),
                "basic": N_("Basically satisfied"), "dissatisfied": N_("Dissatisfied"),
                "very_dissatisfied": N_("Very dissatisfied")}
@@ -61,7 +62,7 @@ CERTAINTY_NAMES = {"[V]": N_("Verified"), "[S]": N_("From a single source"),
 TAB_NAMES = {"mine": N_("My cases"), "due_soon": N_("Due soon"), "overdue": N_("Overdue"),
              "correction": N_("Waiting for correction"), "incoming": N_("Incoming")}
 TABS = tuple(TAB_NAMES)
-STAT_GROUP_NAMES = {"item": N_("Item"), "mode": N_("Handling mode"),
+STAT_GROUP_NAMES = {"item": N_("Service item"), "mode": N_("Handling mode"),
                     "collect_place": N_("Collecting place"),
                     "handling_place": N_("Handling place"), "window": N_("Window"),
                     "month": N_("Month")}
@@ -193,8 +194,8 @@ def filter_rows(session: Session, f: CaseSearch, gettext: Callable[[str], str]
     places = place_names(session, [c for c in (f.handling_place_code, f.collect_place_code)
                                    if c])
     values = [
-        (N_("Applicant or ID number"), f.applicant),
-        (N_("Item"), items.get(f.item_id, str(f.item_id)) if f.item_id else None),
+        (N_("Applicant or ID number"), _masked_query(f.applicant)),
+        (N_("Service item"), items.get(f.item_id, str(f.item_id)) if f.item_id else None),
         (N_("Tracking number"), f.tracking_number),
         (N_("State"), gettext(STATE_NAMES[f.state]) if f.state else None),
         (N_("Handling mode"), gettext(MODE_NAMES[f.mode]) if f.mode else None),
@@ -204,6 +205,16 @@ def filter_rows(session: Session, f: CaseSearch, gettext: Callable[[str], str]
         (N_("Collecting place"), places.get(f.collect_place_code or "", f.collect_place_code)),
     ]
     return [(gettext(label), value) for label, value in values if value]
+
+
+def _masked_query(text: str | None) -> str | None:
+    """A searched ID number is written masked into an exported file, as its rows are."""
+    if not text:
+        return text
+    try:
+        return mask_resident_id(validate_resident_id(text))
+    except IdentifierError:
+        return text
 
 
 # ---- names of the records a page refers to --------------------------------------------------
