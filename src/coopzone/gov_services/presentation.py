@@ -100,8 +100,18 @@ def clock_deadline(c: CaseClock, gettext: Callable[[str], str]) -> str:
 # ---- query parameters -------------------------------------------------------------------------
 
 
+# The query parameters of the lists as a Chinese message names them.
+PARAM_NAMES = {"tab": "列表", "page": "页码", "per_page": "每页条数", "applicant": "申请人",
+               "item": "事项", "tracking_number": "快递单号", "state": "状态",
+               "mode": "办理方式", "applied_from": "申请日期起", "applied_to": "申请日期止",
+               "handling_place": "办理地", "collect_place": "收件地", "by": "分组",
+               "month_from": "起始月份", "month_to": "截止月份", "kind": "部门类别"}
+
+
 def refuse_param(column: str, reason: str) -> InvalidInput:
-    return InvalidInput(f"查询条件“{column}”有误：{reason}", [RowError(None, column, reason)],
+    name = PARAM_NAMES.get(column, "")
+    return InvalidInput(f"查询条件“{name}”有误：{reason}" if name else f"查询条件有误：{reason}",
+                        [RowError(None, column, reason)],
                         detail=f"bad query parameter {column}")
 
 
