@@ -26,7 +26,7 @@ from coopzone.gov_services.models import (
     Evaluation,
     FollowUp,
 )
-from coopzone.gov_services.presentation import (
+from coopzone.gov_services.presentation_web import (
     GRADE_NAMES,
     MODE_NAMES,
     clerk_kinds,

@@ -19,7 +19,7 @@ from coopzone.cooperation.models import Agreement
 from coopzone.errors import CoopzoneError, Forbidden
 from coopzone.gov_services import service
 from coopzone.gov_services.models import DEPARTMENT_KINDS, MODES
-from coopzone.gov_services.presentation import (
+from coopzone.gov_services.presentation_web import (
     DEPARTMENT_KIND_NAMES,
     MODE_NAMES,
     choice_param,

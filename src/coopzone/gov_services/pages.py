@@ -20,7 +20,7 @@ from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.gov_services import case_pages, catalogue_pages, service
 from coopzone.gov_services.models import CASE_STATES, MODES
-from coopzone.gov_services.presentation import (
+from coopzone.gov_services.presentation_web import (
     MODE_NAMES,
     STAT_GROUP_NAMES,
     STATE_NAMES,
