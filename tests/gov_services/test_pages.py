@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.models import AuditLog
-from coopzone.gov_services.models import Case, CaseEvent, Evaluation, FollowUp
+from coopzone.cooperation.models import Agreement
+from coopzone.gov_services.models import (
+    Case,
+    CaseEvent,
+    Evaluation,
+    FollowUp,
+    KstbAgreement,
+    Window,
+)
 from tests.accounts.test_access import csrf_of, login
 from tests.gov_services.conftest import World, resident_id
 from tests.helpers import PASSWORD, count
@@ -373,3 +381,42 @@ def test_english_on_request(client: TestClient, session: Session, world: World) 
     page = client.get(f"/services/cases/{case.id}?lang=en").text
     assert "Working days used" in page and "Accepted for handling" in page
     assert "Work list" in client.get("/services?lang=en").text
+
+
+def test_windows_and_agreements_are_set_up_by_the_supervising_office_only(
+        client: TestClient, session: Session, world: World) -> None:
+    w = world
+    agreement = Agreement(title="湘东—醴陵跨省通办合作协议", field="public_services",
+                          signed_on=date(2023, 5, 1), status="in_force")
+    session.add(agreement)
+    session.commit()
+    windows_before = count(session, Window)
+    token = log_in(client, "jxwin")
+    assert 'id="new-window"' not in client.get("/services/windows").text
+    assert client.get("/services/windows/new").status_code == 403
+    refused = client.post("/services/windows/new", data={
+        "csrf_token": token, "name": "越权窗口", "place_code": "360313",
+        "organisation_id": str(w.jx_window.organisation_id)})
+    assert refused.status_code == 403 and count(session, Window) == windows_before
+    token = log_in(client, "pxoffice")
+    assert 'id="new-window"' in client.get("/services/windows").text
+    outside = client.post("/services/windows/new", data={
+        "csrf_token": token, "name": "醴陵第二窗口", "place_code": "430281",
+        "organisation_id": str(w.hn_window.organisation_id)})
+    assert outside.status_code == 403 and count(session, Window) == windows_before
+    made = client.post("/services/windows/new", follow_redirects=False, data={
+        "csrf_token": token, "name": "湘东区第二窗口", "place_code": "360313",
+        "organisation_id": str(w.jx_window.organisation_id),
+        "item_ids": [str(w.item.id)]})
+    assert made.status_code == 303 and count(session, Window) == windows_before + 1
+    assert "湘东区第二窗口" in client.get("/services/windows").text
+    one_side = client.post("/services/agreements/new", data={
+        "csrf_token": token, "agreement_id": str(agreement.id),
+        "collect_place_codes": "360313", "handle_place_codes": "360313"})
+    assert one_side.status_code == 422 and count(session, KstbAgreement) == 0
+    done = client.post("/services/agreements/new", follow_redirects=False, data={
+        "csrf_token": token, "agreement_id": str(agreement.id),
+        "collect_place_codes": "360313", "handle_place_codes": "430281"})
+    assert done.status_code == 303 and count(session, KstbAgreement) == 1
+    page = client.get("/services/agreements").text
+    assert "湘东—醴陵跨省通办合作协议" in page and 'data-count="1"' in page
