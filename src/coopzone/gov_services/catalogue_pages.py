@@ -15,7 +15,7 @@ from coopzone.accounts import roles as policy
 from coopzone.accounts.models import Organisation
 from coopzone.accounts.roles import SERVICE_WINDOW
 from coopzone.accounts.service import Principal
-from coopzone.api.deps import OptionalUser, SessionDep
+from coopzone.api.deps import CurrentUser, OptionalUser, SessionDep
 from coopzone.cooperation.form_pages import lines, parse, refusal
 from coopzone.cooperation.models import Agreement
 from coopzone.errors import CoopzoneError, Forbidden
@@ -85,14 +85,12 @@ def _item_form(request: Request, session: Session, principal: Principal,
 
 
 @router.get("/services/items/new", response_class=HTMLResponse)
-def new_item(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
-    if principal is None:
-        raise Forbidden("请先登录", detail="authentication required")
+def new_item(request: Request, session: SessionDep, principal: CurrentUser) -> Response:
     return _item_form(request, session, principal, {"modes": [], "certainty": "[U]"})
 
 
 @router.post("/services/items/new", response_class=HTMLResponse, dependencies=[CsrfChecked])
-def create_item(request: Request, session: SessionDep, principal: OptionalUser,
+def create_item(request: Request, session: SessionDep, principal: CurrentUser,
                 code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
                 department: Annotated[str, Form()] = "",
                 department_kind: Annotated[str, Form()] = "",
@@ -105,8 +103,6 @@ def create_item(request: Request, session: SessionDep, principal: OptionalUser,
                 source_title: Annotated[str, Form()] = "",
                 source_url: Annotated[str, Form()] = "",
                 note: Annotated[str, Form()] = "") -> Response:
-    if principal is None:
-        raise Forbidden("请先登录", detail="authentication required")
     values: dict[str, Any] = {
         "code": code, "name": name, "department": department,
         "department_kind": department_kind, "modes": modes or [],
@@ -192,12 +188,12 @@ def _window_form(request: Request, session: Session, principal: Principal,
 
 
 @router.get("/services/windows/new", response_class=HTMLResponse)
-def new_window(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
+def new_window(request: Request, session: SessionDep, principal: CurrentUser) -> Response:
     return _window_form(request, session, _require_places(principal), {"item_ids": []})
 
 
 @router.post("/services/windows/new", response_class=HTMLResponse, dependencies=[CsrfChecked])
-def create_window(request: Request, session: SessionDep, principal: OptionalUser,
+def create_window(request: Request, session: SessionDep, principal: CurrentUser,
                   name: Annotated[str, Form()] = "", place_code: Annotated[str, Form()] = "",
                   organisation_id: Annotated[str, Form()] = "",
                   opening_hours: Annotated[str, Form()] = "",
@@ -231,13 +227,13 @@ def _kstb_form(request: Request, session: Session, principal: Principal,
 
 @router.get("/services/agreements/new", response_class=HTMLResponse)
 def new_kstb_agreement(request: Request, session: SessionDep,
-                       principal: OptionalUser) -> Response:
+                       principal: CurrentUser) -> Response:
     return _kstb_form(request, session, _require_places(principal), {"item_ids": []})
 
 
 @router.post("/services/agreements/new", response_class=HTMLResponse,
              dependencies=[CsrfChecked])
-def create_kstb_agreement(request: Request, session: SessionDep, principal: OptionalUser,
+def create_kstb_agreement(request: Request, session: SessionDep, principal: CurrentUser,
                           agreement_id: Annotated[str, Form()] = "",
                           collect_place_codes: Annotated[str, Form()] = "",
                           handle_place_codes: Annotated[str, Form()] = "",
