@@ -195,6 +195,72 @@ def my_notification(session: Session, w: World) -> None:
         Notification.user_id == w.users["xiangdong"].id))
 
 
+def gov_world(session: Session, w: World, stage: str = "") -> None:
+    """跨省通办: a 湘东区 window (jxwin), a 醴陵市 department (hndept, its head hnhead), the
+    萍乡 supervising office (pxoffice), an item whose postage does not count, and a case
+    brought to ``stage`` ("applied", "accepted", "delivered", "followup")."""
+    from coopzone.gov_services import service as gov
+    from coopzone.gov_services.schemas import (
+        CaseCreate,
+        EvaluationCreate,
+        ItemCreate,
+        WindowCreate,
+    )
+    from tests.gov_services.conftest import at, resident_id
+
+    org = accounts.create_organisation
+    window_org = org(session, "湘东区政务服务中心", "service_window", "360313")
+    dept = org(session, "醴陵市公安局", "service_department", "430281")
+    office_org = org(session, "萍乡市政务服务管理局", "services_office", "360300")
+    for name, organisation, role in (("jxwin", window_org, "editor"), ("hndept", dept, "editor"),
+                                     ("hnhead", dept, "admin"),
+                                     ("pxoffice", office_org, "editor")):
+        user = accounts.create_user(session, name, PASSWORD, name)
+        accounts.grant_role(session, user, organisation, role)
+        w.users[name] = user
+    session.flush()
+
+    def who(name: str) -> accounts.Principal:
+        return accounts.principal_for(session, w.users[name].id)
+
+    item = gov.create_item(session, who("pxoffice"), ItemCreate(
+        code="M-001", name="户口迁移（矩阵）", department_kind="public_security",
+        modes=["proxy"], statutory_days=20, promised_days=10, postage_pauses=True))
+    window = gov.create_window(session, who("pxoffice"), WindowCreate(
+        name="湘东区跨省通办窗口", place_code="360313", organisation_id=window_org.id))
+    w.ids.update(gov_item=item.id, gov_window=window.id, gov_window_org=window_org.id,
+                 gov_dept=dept.id)
+    if stage:
+        case = gov.create_case(session, who("jxwin"), CaseCreate(
+            applicant_kind="person", applicant_name="张小三", id_number=resident_id(),
+            item_id=item.id, mode="proxy", window_id=window.id, department_id=dept.id,
+            applied_at=at(date(2025, 9, 22))))
+        w.ids["case"] = case.id
+        steps = [("jxwin", "collect", 22, {"formal_check_ok": True, "identity_checked": True}),
+                 ("jxwin", "send", 23, {}), ("hndept", "accept", 24, {}),
+                 ("hndept", "approve", 29, {}), ("hndept", "deliver", 30, {})]
+        upto = {"applied": 0, "accepted": 3}.get(stage, len(steps))
+        for name, action, day, data in steps[:upto]:
+            gov.move_case(session, who(name), case.id, action, at=at(date(2025, 9, day)),
+                          **data)  # type: ignore[arg-type]
+        if stage == "followup":
+            done = gov.evaluate_case(session, who("jxwin"), case.id,
+                                     EvaluationCreate(grade="dissatisfied"))
+            assert done.followup is not None
+            w.ids["followup"] = done.followup.id
+    session.commit()
+
+
+def _gov_id() -> str:
+    from tests.gov_services.conftest import resident_id
+
+    return resident_id(seq="456")
+
+
+def gov_stage(stage: str) -> Callable[[Session, World], None]:
+    return lambda session, w: gov_world(session, w, stage)
+
+
 LONG_CSV = "断面,时间,项目,数值\n金鱼石,2025-08-01 08:00,氨氮,0.31\n".encode()
 AGREEMENT_BOOK = xlsx([HEADER, (1, "湘东区—萍乡市生态共保协议", "萍乡市湘东区人民政府",
                                 "2024-05-01", "生态", "已签署")])
@@ -399,6 +465,38 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/cooperation/indicators/{code}/values"): Case(
         lambda w: {"data": {"period": "2025", "value": "3"},
                    "files": {"evidence": ("统计表.pdf", b"%PDF-1.4 figures")}}, ok=303),
+    # ---- 跨省通办 pages: the window's steps, the department's, the office's catalogue -------
+    ("POST", "/services/cases/new"): Case(lambda w: {"data": {
+        "applicant_kind": "person", "applicant_name": "李四", "id_number": _gov_id(),
+        "item_id": str(w.ids["gov_item"]), "mode": "proxy",
+        "window_id": str(w.ids["gov_window"]), "department_id": str(w.ids["gov_dept"])}},
+        allowed="jxwin", other="hndept", ok=303, prepare=gov_stage("")),
+    ("POST", "/services/cases/{case_id}/steps"): Case(lambda w: {"data": {
+        "action": "collect", "formal_check_ok": "1", "identity_checked": "1"}},
+        allowed="jxwin", other="hndept", ok=303, prepare=gov_stage("applied")),
+    ("POST", "/services/cases/{case_id}/postage"): Case(lambda w: {"data": {
+        "first_day": "2025-09-25", "last_day": "2025-09-26"}},
+        allowed="hndept", other="jxwin", ok=303, prepare=gov_stage("accepted")),
+    # The full view writes only its audit row; an editor of the department has no right.
+    ("POST", "/services/cases/{case_id}/full"): Case(
+        allowed="hnhead", other="hndept", prepare=gov_stage("accepted")),
+    ("POST", "/services/cases/{case_id}/evaluation"): Case(lambda w: {"data": {
+        "grade": "satisfied"}}, allowed="jxwin", other="hndept", ok=303,
+        prepare=gov_stage("delivered")),
+    ("POST", "/services/followups/{followup_id}/answer"): Case(lambda w: {"data": {
+        "rectification": "增设帮办岗", "reply": "已电话回访"}}, allowed="jxwin",
+        other="hndept", ok=303, prepare=gov_stage("followup")),
+    ("POST", "/services/items/new"): Case(lambda w: {"data": {
+        "code": "M-002", "name": "新事项", "department_kind": "other", "modes": ["online"]}},
+        allowed="pxoffice", other="jxwin", ok=303, prepare=gov_stage("")),
+    ("POST", "/services/windows/new"): Case(lambda w: {"data": {
+        "name": "湘东区第二窗口", "place_code": "360313",
+        "organisation_id": str(w.ids["gov_window_org"])}},
+        allowed="pxoffice", other="jxwin", ok=303, prepare=gov_stage("")),
+    ("POST", "/services/agreements/new"): Case(lambda w: {"data": {
+        "agreement_id": str(w.ids["agreement"]), "collect_place_codes": "360313",
+        "handle_place_codes": "430281"}},
+        allowed="pxoffice", other="jxwin", ok=303, prepare=gov_stage("")),
 }
 
 
@@ -451,7 +549,8 @@ def _path(template: str, w: World) -> str:
               "task_id": w.ids["task"], "action": "start", "code": "xd_reported",
               "batch_id": w.ids.get("batch"),
               "extension_id": w.ids.get("extension"), "decision": "grant",
-              "notification_id": w.ids.get("notification")}
+              "notification_id": w.ids.get("notification"), "case_id": w.ids.get("case"),
+              "followup_id": w.ids.get("followup")}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 

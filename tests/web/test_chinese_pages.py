@@ -51,6 +51,7 @@ from coopzone.ecology.models import AgreementVersion, Section, Statement, Statem
 from coopzone.engines.eco_compensation_terms import LineStatus, MissingPolicy, Rounding
 from coopzone.engines.water_quality import PERIODS, WATER_BODIES
 from coopzone.engines.water_quality_gb3838 import ITEM_ALIASES, ITEM_CODES
+from coopzone.gov_services import models as gov_models
 from coopzone.migrate import upgrade
 from tests.helpers import PASSWORD, database_url, make_settings
 
@@ -138,6 +139,10 @@ def denied_codes() -> frozenset[str]:
     codes |= set(coop_models.INDICATOR_SOURCES)
     codes |= set(account_models.ORG_KINDS) | set(account_models.ROLES)
     codes |= {"auto", "manual", "api", "upload"}  # reading and file sources
+    codes |= set(gov_models.CASE_STATES) | set(gov_models.MODES) | set(gov_models.GRADES)
+    codes |= set(gov_models.APPLICANT_KINDS) | set(gov_models.DEPARTMENT_KINDS)
+    codes |= set(gov_models.OUTCOMES) | set(gov_models.PAUSE_KINDS)
+    codes |= set(gov_models.FOLLOWUP_STATES)
     return frozenset(c for c in codes if c and c not in ALLOWED_TOKENS)
 
 
@@ -165,6 +170,16 @@ def _sections(session: Session) -> list[str]:
     return ["jinyushi", "lushui-05"]
 
 
+def _cases(session: Session) -> list[str]:
+    """A case in each state the demo holds (before the demo holds any: an unknown one, whose
+    page is the Chinese "not found")."""
+    refs: dict[str, str] = {}
+    for case_id, state in session.execute(select(gov_models.Case.id, gov_models.Case.state)
+                                          .order_by(gov_models.Case.id).limit(5000)):
+        refs.setdefault(state, str(case_id))
+    return sorted(refs.values()) or ["1"]
+
+
 def _indicators(session: Session) -> list[str]:
     return list(session.scalars(select(Indicator.code).order_by(Indicator.position)))
 
@@ -187,6 +202,7 @@ SAMPLES: dict[str, Sampler] = {
     "/ecology/compensation/{ref}/statement.xlsx": _statement_refs,
     "/ecology/sections/{code}": _sections,
     "/ecology/sections/{code}/monthly.xlsx": _sections,
+    "/services/cases/{case_id}": _cases,
     "/api/v1/ecology/compensation/statements/{statement_id}/statement.pdf":
         lambda s: _statement_refs(s)[:-1],
     "/api/v1/ecology/compensation/statements/{statement_id}/statement.xlsx":
@@ -230,6 +246,19 @@ EXTRA_PATHS = (
     "/ecology?page=x1",
     "/ecology/compensation?year=x1&per_page=1.5",
     "/cooperation/meetings?page=0",
+    "/services?tab=due_soon",
+    "/services?tab=overdue",
+    "/services?tab=correction",
+    "/services?tab=incoming",
+    "/services?state=accepted&mode=proxy",
+    "/services/search?applied_from=2025-01-01&applied_to=2025-09-30",
+    "/services/statistics?by=mode",
+    "/services/statistics?by=month&month_from=2025-01",
+    "/services/statistics?by=window",
+    "/services/statistics?by=collect_place",
+    "/services/work.xlsx?tab=overdue",
+    "/services/statistics.xlsx?by=mode",
+    "/services?tab=nowhere",
 )
 
 # Exports: by path ending, and the API's downloads.
@@ -388,6 +417,8 @@ def zone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zone]:
         data |= set(session.scalars(select(Project.code)))
         data |= set(session.scalars(select(User.username)))
         data |= set(session.scalars(select(AgreementVersion.agreement_id)))
+        data |= set(session.scalars(select(gov_models.Case.number)))  # 业务协同编号
+        data |= set(session.scalars(select(gov_models.Item.code)))
         data.add("testclient")  # the address Starlette's test client reports
     settings = make_settings(url, as_of=AS_OF,
                              data_dir=tmp_path_factory.mktemp("zh-data"))

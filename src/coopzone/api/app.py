@@ -28,6 +28,7 @@ from coopzone.ecology.api import router as ecology_router
 from coopzone.ecology.compensation_api import router as compensation_router
 from coopzone.ecology.compensation_pages import router as compensation_pages
 from coopzone.ecology.pages import router as ecology_pages
+from coopzone.gov_services.pages import router as gov_services_pages
 from coopzone.kit import uploads
 from coopzone.notifications.api import router as notifications_router
 from coopzone.notifications.pages import router as notifications_pages
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None,
     app.include_router(compensation_pages)
     app.include_router(cooperation_pages)
     app.include_router(notifications_pages)
+    app.include_router(gov_services_pages)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -103,9 +103,9 @@ def _mine(principal: Principal) -> ColumnElement[bool]:
 
 def work_list(session: Session, principal: Principal, view: str = "mine",
               params: ListParams | None = None, today: date | None = None,
-              soon_days: int | None = None) -> Page[CaseRow]:
+              soon_days: int | None = None, f: CaseSearch | None = None) -> Page[CaseRow]:
     """A clerk's list of the cases of their own windows and departments (see the module
-    docstring for the views)."""
+    docstring for the views), narrowed by the filters ``f`` where given."""
     if view not in VIEWS:
         raise InvalidInput(f"未知的列表“{view}”", [RowError(None, "view", "、".join(VIEWS))])
     today = today or clock.platform_today()
@@ -120,6 +120,8 @@ def work_list(session: Session, principal: Principal, view: str = "mine",
         query = query.where(Case.state.in_(clock.RUNNING_STATES), Case.deadline < today)
     else:
         query = query.where(Case.state == "correction")
+    if f is not None:
+        query = apply_filters(query, f)
     return _page(session, query, params or ListParams(), WORK_SORTING, today)
 
 
@@ -133,12 +135,15 @@ def overdue_list(session: Session, principal: Principal, params: ListParams | No
 
 
 def incoming(session: Session, principal: Principal, params: ListParams | None = None,
-             today: date | None = None) -> Page[CaseRow]:
-    """A department's incoming cases: sent by a window, or applied online, not yet accepted."""
+             today: date | None = None, f: CaseSearch | None = None) -> Page[CaseRow]:
+    """A department's incoming cases: sent by a window, or applied online, not yet accepted
+    (narrowed by the filters ``f`` where given)."""
     today = today or clock.platform_today()
     orgs = org_ids(principal)
     query = select(Case).where(Case.department_id.in_(orgs), or_(
         Case.state == "sent", and_(Case.state == "applied", Case.window_id.is_(None))))
+    if f is not None:
+        query = apply_filters(query, f)
     return _page(session, query, params or ListParams(), CASE_SORTING, today)
 
 
@@ -161,7 +166,11 @@ def _day_start(day: date) -> datetime:
 
 def search_query(principal: Principal, f: CaseSearch) -> Select[Any]:
     """The filtered, scoped query (an export applies exactly this)."""
-    query = _scoped(principal)
+    return apply_filters(_scoped(principal), f)
+
+
+def apply_filters(query: Select[Any], f: CaseSearch) -> Select[Any]:
+    """``query`` narrowed by the filters of ``f`` (a work list's, a search's)."""
     text = (f.applicant or "").strip()
     if text:
         number = text.upper().replace(" ", "")
