@@ -16,7 +16,7 @@ from coopzone.web.listing import language_links
 from coopzone.web.reasons import shown
 
 TEMPLATE_PACKAGES = ("coopzone.web", "coopzone.ecology", "coopzone.cooperation",
-                     "coopzone.notifications")
+                     "coopzone.notifications", "coopzone.gov_services")
 
 
 
