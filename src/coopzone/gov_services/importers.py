@@ -282,7 +282,7 @@ LEDGER_COLUMNS = (
            _required(120)),
     Column("id_number", "证件号码", "ID number",
            ("身份证号", "身份证号码", "公民身份号码", "统一社会信用代码", "证件号"), True,
-           "430281199003071234", "身份证号码（个人）或统一社会信用代码（企业）",
+           "430281199003071235", "身份证号码（个人）或统一社会信用代码（企业）",
            "resident ID (a person) or USCC (an enterprise)", _identity),
     Column("phone", "电话", "phone", ("联系电话", "手机", "手机号码"), False, "13812345678",
            parse=_phone),

@@ -144,8 +144,10 @@ def _resolve(session: Session, window: Window, rows: Sequence[LedgerRow],
                                                                                + 500]))):
             stored[case.number] = case
     item_by_id = {i.id: i for i in items.values()}
-    dept_names = dict(session.execute(select(Organisation.id, Organisation.name).where(
-        Organisation.id.in_({c.department_id for c in stored.values()}))).tuples().all())
+    dept_names: dict[int, str] = {
+        org_id: name for org_id, name in session.execute(
+            select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_({c.department_id for c in stored.values()})))}
     resolved: list[_Resolved] = []
     outcomes: list[RowOutcome] = []
     for r in rows:
