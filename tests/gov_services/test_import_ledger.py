@@ -209,7 +209,8 @@ def test_english_reasons_and_missing_columns(world: World) -> None:
 
 
 def test_excel_with_aliases_dates_and_gbk_csv(session: Session, world: World) -> None:
-    header = ("业务流水号", "申请人姓名", "身份证号", "办理事项", "承办部门", "收件时间", "受理时间")
+    header = ("业务流水号", "申请人姓名", "身份证号", "办理事项", "承办部门", "收件时间",
+              "受理时间")
     book = xlsx([header, ("XD-9", "王五", resident_id(), "T-001", "醴陵市公安局",
                           datetime(2025, 9, 22, 10, 30), "2025年9月24日")])
     rows = read_ledger(book, "台账.xlsx", TODAY)

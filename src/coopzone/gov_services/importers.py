@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -38,7 +38,9 @@ from coopzone.kit.importing import (
     Column,
     Problems,
     cell_text,
+    match_columns,
     read_rows,
+    read_table,
     template_workbook,
 )
 from coopzone.kit.uploads import Limits
@@ -398,16 +400,32 @@ class ItemRow:
     fees: str
     legal_basis: str
     note: str
+    # The columns the file has: a column left out changes nothing stored.
+    present: frozenset[str] = frozenset()
+
+    def fields(self) -> dict[str, Any]:
+        """The stored fields this row sets (those of the columns the file has)."""
+        values: dict[str, Any] = {
+            "name": self.name, "department": self.department,
+            "department_kind": self.department_kind, "modes": ",".join(self.modes),
+            "statutory_days": self.statutory_days, "promised_days": self.promised_days,
+            "postage_pauses": self.postage_pauses, "materials": list(self.materials),
+            "fees": self.fees, "legal_basis": self.legal_basis, "note": self.note}
+        return {k: v for k, v in values.items() if k in self.present}
 
     def values(self) -> dict[str, str]:
-        def n(v: int | None) -> str:
-            return "" if v is None else str(v)
-        return {"name": self.name, "department": self.department,
-                "department_kind": self.department_kind, "modes": ",".join(self.modes),
-                "statutory_days": n(self.statutory_days), "promised_days": n(self.promised_days),
-                "postage_pauses": "是" if self.postage_pauses else "否",
-                "materials": "、".join(self.materials), "fees": self.fees,
-                "legal_basis": self.legal_basis, "note": self.note}
+        return {k: item_text(k, v) for k, v in self.fields().items()}
+
+
+def item_text(key: str, value: Any) -> str:
+    """A stored item field as the comparison (and a preview) shows it."""
+    if value is None:
+        return ""
+    if key == "postage_pauses":
+        return "是" if value else "否"
+    if key == "materials":
+        return "、".join(value)
+    return str(value)
 
 
 ITEM_COLUMNS = (
@@ -456,7 +474,10 @@ def read_item_list(content: bytes, filename: str, limits: Limits | None = None,
     rows: list[ItemRow] = read_rows(
         content, filename, ITEM_COLUMNS, build=_item_row, unique=("code", "name"),
         limits=limits, label=filename or "事项清单", locale=locale, noun="事项清单")
-    return rows
+    header = read_table(content, filename, limits=limits).header
+    found, _missing = match_columns(header, ITEM_COLUMNS, locale)
+    present = frozenset(found)
+    return [replace(r, present=present) for r in rows]
 
 
 def item_template(locale: str | None = None) -> bytes:

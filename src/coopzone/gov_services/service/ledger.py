@@ -39,7 +39,7 @@ from coopzone.accounts.service import Principal
 from coopzone.db import SHANGHAI
 from coopzone.engines.working_days import Calendar
 from coopzone.errors import Forbidden, InvalidInput, RowError
-from coopzone.gov_services.importers import ItemRow, LedgerRow
+from coopzone.gov_services.importers import ItemRow, LedgerRow, item_text
 from coopzone.gov_services.models import (
     MODE_LABELS,
     WINDOW_MODES,
@@ -318,14 +318,7 @@ def require_item_import(principal: Principal) -> None:
 
 
 def _item_values(item: Item) -> dict[str, str]:
-    def n(v: int | None) -> str:
-        return "" if v is None else str(v)
-    return {"name": item.name, "department": item.department,
-            "department_kind": item.department_kind, "modes": item.modes,
-            "statutory_days": n(item.statutory_days), "promised_days": n(item.promised_days),
-            "postage_pauses": "是" if item.postage_pauses else "否",
-            "materials": "、".join(item.materials), "fees": item.fees,
-            "legal_basis": item.legal_basis, "note": item.note}
+    return {k: item_text(k, getattr(item, k)) for k in ITEM_FIELD_COLUMNS}
 
 
 ITEM_FIELD_COLUMNS = {"name": "事项名称", "department": "主管部门", "department_kind": "部门类别",
@@ -376,16 +369,16 @@ def import_items(session: Session, principal: Principal, rows: Sequence[ItemRow]
     for r, outcome in zip(rows, outcomes, strict=True):
         if outcome.action == "unchanged":
             continue
-        values: dict[str, Any] = {
-            "name": r.name, "department": r.department, "department_kind": r.department_kind,
-            "modes": ",".join(r.modes), "statutory_days": r.statutory_days,
-            "promised_days": r.promised_days, "postage_pauses": r.postage_pauses,
-            "materials": list(r.materials), "fees": r.fees, "legal_basis": r.legal_basis,
-            "note": r.note}
+        values = r.fields()
         item = by_code.get(r.code)
         if item is None:
+            full: dict[str, Any] = {
+                "department": r.department, "department_kind": r.department_kind,
+                "statutory_days": r.statutory_days, "promised_days": r.promised_days,
+                "postage_pauses": r.postage_pauses, "materials": list(r.materials),
+                "fees": r.fees, "legal_basis": r.legal_basis, "note": r.note, **values}
             session.add(Item(code=r.code, certainty="[U]",
-                             source_title=f"导入：{filename}"[:300], **values))
+                             source_title=f"导入：{filename}"[:300], **full))
             added += 1
         else:
             for key, value in values.items():
