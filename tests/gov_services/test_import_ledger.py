@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coopzone.accounts.service import Principal
 from coopzone.errors import Forbidden, InvalidInput
 from coopzone.gov_services.importers import ledger_template, read_ledger
 from coopzone.gov_services.models import Case, CaseEvent, Evaluation, FollowUp, ImportedFile
@@ -43,9 +44,9 @@ def counts(session: Session) -> tuple[int, ...]:
 
 
 def apply(session: Session, w: World, content: bytes, name: str = "台账.csv",
-          who: object = None) -> ledger.Outcome:
+          who: Principal | None = None) -> ledger.Outcome:
     rows = read_ledger(content, name, TODAY)
-    return ledger.import_ledger(session, who or w.jx_window_clerk,  # type: ignore[arg-type]
+    return ledger.import_ledger(session, who or w.jx_window_clerk,
                                 w.jx_window.id, rows, sha256=f"{hash(content):x}".ljust(64, "0"),
                                 filename=name, calendar=w.calendar)
 
