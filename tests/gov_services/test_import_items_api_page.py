@@ -78,7 +78,7 @@ def test_item_list_refusals(session: Session, world: World) -> None:
         with pytest.raises(Forbidden):
             ledger.import_items(session, who, rows, sha256="b" * 64, filename="x.xlsx")
     assert n(session, Item) == 1 and n(session, ImportedFile) == 0
-    assert read_item_list(item_template(), "模板.xlsx")[0].code == "PX-001"
+    assert read_item_list(item_template(), "模板.xlsx")[0].code == "3603001001"
 
 
 def files_in(path: Path) -> list[str]:

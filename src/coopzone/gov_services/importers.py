@@ -277,7 +277,7 @@ class LedgerRow:
 LEDGER_COLUMNS = (
     Column("number", "受理编号", "case number",
            ("业务流水号", "流水号", "办件编号", "业务协同编号", "编号", "number"), True,
-           "XD2025092201", "台账中的编号，同一编号只导入一次", "the ledger's number; imported once",
+           "2025092201", "台账中的编号，同一编号只导入一次", "the ledger's number; imported once",
            _number),
     Column("applicant_name", "申请人", "applicant",
            ("申请人姓名", "姓名", "申请人名称", "企业名称"), True, "张小三", "", "",
@@ -310,7 +310,7 @@ LEDGER_COLUMNS = (
     Column("grade", "评价", "evaluation", ("好差评", "评价结果", "满意度"), False, "非常满意",
            "、".join(GRADE_LABELS.values()), ", ".join(GRADE_LABELS), _grade),
     Column("tracking_number", "快递单号", "tracking number", ("邮寄单号", "运单号", "物流单号"),
-           False, "SF1234567890", parse=_text(40)),
+           False, "9812345678901", parse=_text(40)),
     Column("note", "备注", "note", ("说明",), False, "", parse=_text(500)),
 )
 LEDGER_COLUMN_NAMES = {c.key: c.zh for c in LEDGER_COLUMNS}
@@ -430,8 +430,8 @@ def item_text(key: str, value: Any) -> str:
 
 ITEM_COLUMNS = (
     Column("code", "事项编码", "item code", ("编码", "事项代码", "实施编码", "code"), True,
-           "PX-001", "本地事项编码，同一编码再次导入即更新", "the office's code; re-import updates",
-           _number),
+           "3603001001", "本地事项编码，同一编码再次导入即更新",
+           "the office's code; re-import updates", _number),
     Column("name", "事项名称", "item name", ("事项", "名称", "name"), True, "户口迁移",
            parse=_required(120)),
     Column("department", "主管部门", "ministry", ("部门", "主管部委"), False, "公安部",
