@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.models import Organisation
@@ -228,7 +228,7 @@ def import_ledger(session: Session, principal: Principal, window_id: int,
                        duplicate_file=True)
     cal = calendar or clock.default_calendar()
     agreements: dict[tuple[int, str], int | None] = {}
-    added = 0
+    made: list[tuple[Case, list[_PastStep], LedgerRow]] = []
     for r in resolved:
         if r.existing is not None:
             continue
@@ -236,8 +236,27 @@ def import_ledger(session: Session, principal: Principal, window_id: int,
         if key not in agreements:
             found = find_kstb_agreement(session, window.place_code, key[1], key[0])
             agreements[key] = found.id if found else None
-        _write_case(session, principal, window, r, agreements[key], filename, cal)
-        added += 1
+        case, steps = _past_case(principal, window, r, agreements[key], cal)
+        session.add(case)
+        made.append((case, steps, r.row))
+    added = len(made)
+    session.flush()  # one flush for every case: their ids, then the history in bulk
+    events, evaluations = [], []
+    for case, steps, row in made:
+        mark = f"{IMPORTED}（{filename} 第 {row.row} 行）"
+        events += [{"case_id": case.id, "action": action, "from_state": source,
+                    "to_state": target, "actor": principal.label, "at": _at(day),
+                    "note": f"{mark} {note}".strip()}
+                   for action, source, target, day, note in steps]
+        if row.grade:
+            evaluations.append({"case_id": case.id, "grade": row.grade, "comment": mark,
+                                "window_id": window.id, "owner_org_id": window.organisation_id,
+                                "evaluated_at": _at(steps[-1][3]),
+                                "recorded_by": principal.label})
+    for start in range(0, len(events), 1000):
+        session.execute(insert(CaseEvent), events[start:start + 1000])
+    for start in range(0, len(evaluations), 1000):
+        session.execute(insert(Evaluation), evaluations[start:start + 1000])
     session.add(ImportedFile(kind="ledger", sha256=sha256, filename=filename[:255],
                              window_id=window.id, rows=len(rows), added=added,
                              imported_by=principal.label))
@@ -249,8 +268,12 @@ def _province(kind: str, number: str) -> str:
     return number[:2] + "0000" if kind == "person" else number[2:4] + "0000"
 
 
-def _write_case(session: Session, principal: Principal, window: Window, r: _Resolved,
-                kstb_id: int | None, filename: str, calendar: Calendar) -> Case:
+_PastStep = tuple[str, str, str, date, str]  # action, from, to, day, note
+
+
+def _past_case(principal: Principal, window: Window, r: _Resolved, kstb_id: int | None,
+               calendar: Calendar) -> tuple[Case, list[_PastStep]]:
+    """The case in the state its dates reach, with its clock, and its steps (not added)."""
     row = r.row
     applied = _at(row.collected_on)
     case = Case(
@@ -264,8 +287,7 @@ def _write_case(session: Session, principal: Principal, window: Window, r: _Reso
         formal_check_ok=True, identity_checked=True, state="sent", applied_at=applied,
         applied_month=f"{row.collected_on:%Y-%m}", created_by=principal.label)
     case.item = r.item
-    mark = f"{IMPORTED}（{filename} 第 {row.row} 行）"
-    steps: list[tuple[str, str, str, date, str]] = [
+    steps: list[_PastStep] = [
         ("apply", "", "applied", row.collected_on, ""),
         ("collect", "applied", "collected", row.collected_on, ""),
         ("send", "collected", "sent", row.collected_on, "")]
@@ -297,17 +319,7 @@ def _write_case(session: Session, principal: Principal, window: Window, r: _Reso
             steps.append(("evaluate", "delivered", "evaluated", day, ""))
             state = "evaluated"
     case.state = state
-    session.add(case)
-    session.flush()
-    for action, source, target, day, note in steps:
-        session.add(CaseEvent(case_id=case.id, action=action, from_state=source,
-                              to_state=target, actor=principal.label, at=_at(day),
-                              note=f"{mark} {note}".strip()))
-    if row.grade:
-        session.add(Evaluation(case_id=case.id, grade=row.grade, comment=mark,
-                               window_id=window.id, owner_org_id=window.organisation_id,
-                               evaluated_at=_at(steps[-1][3]), recorded_by=principal.label))
-    return case
+    return case, steps
 
 
 # ---- an office's item list --------------------------------------------------------------
