@@ -500,6 +500,156 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 
+# ---- 跨省通办 (gov_services) ------------------------------------------------------------------
+
+
+def api_gov_world(session: Session, w: World) -> None:
+    """A Jiangxi window (湘东区) collecting for a Hunan department (醴陵市), the supervising
+    office (萍乡市), their editors, an item (postage pauses its clock) and a case applied."""
+    from stdnum.cn import ric
+
+    from coopzone.gov_services import service as gov
+    from coopzone.gov_services.schemas import CaseCreate, ItemCreate, WindowCreate
+
+    org = accounts.create_organisation
+    window_org = org(session, "湘东区政务服务中心", "service_window", "360313")
+    dept = org(session, "醴陵市公安局", "service_department", "430281")
+    office_org = org(session, "萍乡市政务服务管理局", "services_office", "360300")
+    for name, where in (("gov-office", office_org), ("gov-window", window_org),
+                        ("gov-dept", dept)):
+        user = accounts.create_user(session, name, PASSWORD, name)
+        accounts.grant_role(session, user, where, "editor")
+        w.users[name] = user
+    session.flush()
+    office = accounts.principal_for(session, w.users["gov-office"].id)
+    clerk = accounts.principal_for(session, w.users["gov-window"].id)
+    item = gov.create_item(session, office, ItemCreate(
+        code="T-001", name="户口迁移（测试）", department_kind="public_security",
+        modes=["proxy"], statutory_days=20, postage_pauses=True))
+    window = gov.create_window(session, office, WindowCreate(
+        name="湘东区跨省通办窗口", place_code="360313", organisation_id=window_org.id))
+    body = "43028119900307123"
+    case = gov.create_case(session, clerk, CaseCreate(
+        applicant_kind="person", applicant_name="张小三",
+        id_number=body + ric.calc_check_digit(body + "0"), item_id=item.id, mode="proxy",
+        window_id=window.id, department_id=dept.id,
+        applied_at=datetime(2025, 9, 22, 10)))
+    session.commit()
+    w.ids.update({"case": case.id, "item": item.id, "window": window.id, "dept": dept.id,
+                  "window_org": window_org.id})
+
+
+def gov_steps(session: Session, w: World, *actions: str) -> None:
+    from coopzone.db import SHANGHAI
+    from coopzone.gov_services import service as gov
+
+    who = {"collect": "gov-window", "send": "gov-window"}
+    for action in actions:
+        principal = accounts.principal_for(session, w.users[who.get(action, "gov-dept")].id)
+        extra: dict[str, Any] = ({"formal_check_ok": True, "identity_checked": True}
+                                 if action == "collect" else {})
+        gov.move_case(session, principal, w.ids["case"], action,
+                      at=datetime(2025, 9, 24, 10, tzinfo=SHANGHAI), **extra)
+    session.commit()
+
+
+def gov_accepted(session: Session, w: World) -> None:
+    api_gov_world(session, w)
+    gov_steps(session, w, "collect", "send", "accept")
+
+
+def gov_delivered(session: Session, w: World) -> None:
+    gov_accepted(session, w)
+    gov_steps(session, w, "approve", "deliver")
+
+
+def gov_followup(session: Session, w: World) -> None:
+    from coopzone.gov_services import service as gov
+    from coopzone.gov_services.schemas import EvaluationCreate
+
+    gov_delivered(session, w)
+    done = gov.evaluate_case(session, accounts.principal_for(session, w.users["gov-window"].id),
+                             w.ids["case"], EvaluationCreate(grade="very_dissatisfied"))
+    session.commit()
+    assert done.followup is not None
+    w.ids["followup"] = done.followup.id
+
+
+def gov_kstb(session: Session, w: World) -> None:
+    from coopzone.gov_services import service as gov
+    from coopzone.gov_services.schemas import KstbAgreementCreate
+
+    api_gov_world(session, w)
+    row = gov.create_kstb_agreement(
+        session, accounts.principal_for(session, w.users["gov-office"].id),
+        KstbAgreementCreate(agreement_id=w.ids["agreement"], collect_place_codes=["360313"],
+                            handle_place_codes=["430281"]))
+    session.commit()
+    w.ids["kstb"] = row.id
+
+
+LEDGER_CSV = ("受理编号,申请人,证件号码,事项,办理部门,收件日期\n"
+              "XD-0001,李四,430281199003071235,户口迁移（测试）,醴陵市公安局,2025-09-22\n").encode()
+ITEMS_CSV = "事项编码,事项名称,办理方式,法定时限\nPX-001,本地测试事项,全程网办,5\n".encode()
+
+
+def gov_staged(session: Session, w: World) -> None:
+    api_gov_world(session, w)
+    doc = coop.store_document(session, w.ids["files_dir"], "台账.csv", LEDGER_CSV)
+    session.commit()
+    w.ids["ledger"] = doc.sha256
+
+
+GOV_CASES: dict[tuple[str, str], Case] = {
+    ("POST", "/api/v1/services/cases"): Case(lambda w: {"json": {
+        "applicant_kind": "person", "applicant_name": "李四", "id_number": "430281199003071235",
+        "item_id": w.ids["item"], "mode": "proxy", "window_id": w.ids["window"],
+        "department_id": w.ids["dept"]}}, allowed="gov-window", ok=201, prepare=api_gov_world),
+    ("POST", "/api/v1/services/cases/{case_id}/steps"): Case(lambda w: {"json": {
+        "action": "collect", "formal_check_ok": True, "identity_checked": True}},
+        allowed="gov-window", prepare=api_gov_world),
+    ("POST", "/api/v1/services/cases/{case_id}/pauses"): Case(lambda w: {"json": {
+        "first_day": "2025-09-26", "last_day": "2025-09-28"}}, allowed="gov-dept", ok=201,
+        prepare=gov_accepted),
+    ("POST", "/api/v1/services/cases/{case_id}/evaluation"): Case(
+        lambda w: {"json": {"grade": "satisfied"}}, allowed="gov-window", ok=201,
+        prepare=gov_delivered),
+    ("POST", "/api/v1/services/followups/{followup_id}/answer"): Case(
+        lambda w: {"json": {"rectification": "增设窗口", "reply": "已回访"}},
+        allowed="gov-window", prepare=gov_followup),
+    ("POST", "/api/v1/services/ledger/import"): Case(
+        lambda w: {**files("台账.csv", LEDGER_CSV), "params": {"window_id": w.ids["window"]}},
+        allowed="gov-window", prepare=api_gov_world),
+    ("POST", "/api/v1/services/items/import"): Case(
+        lambda w: files("事项.csv", ITEMS_CSV), allowed="gov-office", prepare=api_gov_world),
+    ("POST", "/api/v1/services/items"): Case(lambda w: {"json": {
+        "code": "T-002", "name": "社保转移（测试）", "department_kind": "other",
+        "modes": ["online"]}}, allowed="gov-office", ok=201, prepare=api_gov_world),
+    ("PATCH", "/api/v1/services/items/{item_id}"): Case(
+        lambda w: {"json": {"note": "更新"}}, allowed="gov-office", prepare=api_gov_world),
+    ("POST", "/api/v1/services/windows"): Case(lambda w: {"json": {
+        "name": "湘东区第二窗口", "place_code": "360313",
+        "organisation_id": w.ids["window_org"]}}, allowed="gov-office", ok=201,
+        prepare=api_gov_world),
+    ("PATCH", "/api/v1/services/windows/{window_id}"): Case(
+        lambda w: {"json": {"opening_hours": "全天"}}, allowed="gov-office", prepare=api_gov_world),
+    ("POST", "/api/v1/services/agreements"): Case(lambda w: {"json": {
+        "agreement_id": w.ids["agreement"], "collect_place_codes": ["360313"],
+        "handle_place_codes": ["430281"]}}, allowed="gov-office", ok=201, prepare=api_gov_world),
+    ("PATCH", "/api/v1/services/agreements/{kstb_id}"): Case(
+        lambda w: {"json": {"note": "互认"}}, allowed="gov-office", prepare=gov_kstb),
+    ("POST", "/services/import"): Case(
+        lambda w: {**files("台账.csv", LEDGER_CSV),
+                   "data": {"kind": "ledger", "window_id": str(w.ids["window"])}},
+        allowed="gov-window", prepare=api_gov_world),
+    ("POST", "/services/import/confirm"): Case(
+        lambda w: {"data": {"sha256": w.ids["ledger"], "kind": "ledger",
+                            "window_id": str(w.ids["window"])}},
+        allowed="gov-window", prepare=gov_staged),
+}
+CASES.update(GOV_CASES)
+
+
 def stored_book(session: Session, w: World) -> None:
     """The workbook as a preview leaves it: stored by its hash for the confirmation."""
     doc = coop.store_document(session, w.ids["files_dir"], "agreements.xlsx", AGREEMENT_BOOK)
@@ -550,7 +700,8 @@ def _path(template: str, w: World) -> str:
               "batch_id": w.ids.get("batch"),
               "extension_id": w.ids.get("extension"), "decision": "grant",
               "notification_id": w.ids.get("notification"), "case_id": w.ids.get("case"),
-              "followup_id": w.ids.get("followup")}
+              "followup_id": w.ids.get("followup"), "item_id": w.ids.get("item"),
+              "window_id": w.ids.get("window"), "kstb_id": w.ids.get("kstb")}
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 

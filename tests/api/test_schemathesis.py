@@ -89,12 +89,44 @@ def seeded(session: Session, people: People) -> Seeded:
     jiangxi = accounts.principal_for(session, people.jiangxi_editor.id)
     section = ecology.create_section(session, jiangxi, SectionCreate(
         code="jinyushi", name="金鱼石", river="萍水河", basin="渌水", county_code="360313"))
+    gov = _gov_records(session)
     session.commit()
     headers = token_for(session, editor)
-    return Seeded(headers, {
+    return Seeded(headers, {**gov,
         "agreement_id": agreement.id, "obligation_id": obligation.id,
         "resolution_id": meeting.resolutions[0].id, "project_id": project.id,
         "task_id": task.id, "code": section.code, "token_id": 1, "series": "lushui"})
+
+
+def _gov_records(session: Session) -> dict[str, Any]:
+    """A 跨省通办 item, window and case (collected in 湘东区 for a 醴陵市 department)."""
+    from stdnum.cn import ric
+
+    from coopzone.gov_services import service as gov
+    from coopzone.gov_services.schemas import CaseCreate, ItemCreate, WindowCreate
+
+    org = accounts.create_organisation
+    window_org = org(session, "湘东区政务服务中心", "service_window", "360313")
+    dept = org(session, "醴陵市公安局", "service_department", "430281")
+    office_org = org(session, "萍乡市政务服务管理局", "services_office", "360300")
+    users = []
+    for name, where in (("gov-office", office_org), ("gov-window", window_org)):
+        user = accounts.create_user(session, name, PASSWORD, name)
+        accounts.grant_role(session, user, where, "editor")
+        users.append(user)
+    session.flush()
+    office, clerk = (accounts.principal_for(session, u.id) for u in users)
+    item = gov.create_item(session, office, ItemCreate(
+        code="T-001", name="户口迁移（测试）", department_kind="public_security",
+        modes=["proxy"], statutory_days=20))
+    window = gov.create_window(session, office, WindowCreate(
+        name="湘东区跨省通办窗口", place_code="360313", organisation_id=window_org.id))
+    body = "43028119900307123"
+    case = gov.create_case(session, clerk, CaseCreate(
+        applicant_kind="person", applicant_name="张小三",
+        id_number=body + ric.calc_check_digit(body + "0"), item_id=item.id, mode="proxy",
+        window_id=window.id, department_id=dept.id))
+    return {"case_id": case.id, "item_id": item.id, "window_id": window.id, "view": "mine"}
 
 
 def _strategy(label: str, mode: str, seeded: Seeded) -> Any:

@@ -28,6 +28,8 @@ from coopzone.ecology.api import router as ecology_router
 from coopzone.ecology.compensation_api import router as compensation_router
 from coopzone.ecology.compensation_pages import router as compensation_pages
 from coopzone.ecology.pages import router as ecology_pages
+from coopzone.gov_services.api import router as services_router
+from coopzone.gov_services.import_pages import router as services_import_pages
 from coopzone.gov_services.pages import router as gov_services_pages
 from coopzone.kit import uploads
 from coopzone.notifications.api import router as notifications_router
@@ -97,12 +99,14 @@ def create_app(settings: Settings | None = None,
     api.include_router(compensation_router)
     api.include_router(cooperation_router)
     api.include_router(notifications_router)
+    api.include_router(services_router)
     app.include_router(api)
     app.include_router(pages_router)
     app.include_router(ecology_pages)
     app.include_router(compensation_pages)
     app.include_router(cooperation_pages)
     app.include_router(notifications_pages)
+    app.include_router(services_import_pages)
     app.include_router(gov_services_pages)
 
     @app.get(f"{API_PREFIX}/docs", include_in_schema=False)

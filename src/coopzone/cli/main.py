@@ -21,6 +21,7 @@ from coopzone.cooperation.cli import app as cooperation_app
 from coopzone.demo import DEMO_PASSWORD, demo_logins, demo_steps
 from coopzone.ecology.cli import app as ecology_app
 from coopzone.errors import CoopzoneError
+from coopzone.gov_services import cli as _services_cli  # noqa: F401  (mounts services …)
 from coopzone.migrate import upgrade
 from coopzone.ops import backup as ops_backup
 from coopzone.ops.checks import Finding, errors, startup_checks

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -313,3 +314,26 @@ class FollowUp(Base):
     answered_at: Mapped[datetime | None] = mapped_column(AwareDateTime(), default=None)
     answered_by: Mapped[str | None] = mapped_column(String(120), default=None)
     on_time: Mapped[bool | None] = mapped_column(Boolean, default=None)
+
+
+IMPORT_KINDS = ("ledger", "items")
+
+
+class ImportedFile(Base):
+    """A file applied by an import (a window's 台账 of past cases, an office's item list):
+    the same content is applied once (``sha256``), a second confirmation adds nothing."""
+
+    __tablename__ = "gov_services_imported_file"
+    __table_args__ = (UniqueConstraint("kind", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # ledger | items
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("gov_services_window.id"),
+                                                  default=None)
+    rows: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    imported_by: Mapped[str] = mapped_column(String(120))
+    imported_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=now)

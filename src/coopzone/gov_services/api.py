@@ -1,0 +1,509 @@
+"""跨省通办 JSON API under /api/v1/services: parse, call one service function, present.
+
+The same permissions as the service (a token or a login; read tokens never write; the
+request owns the transaction). Cases are read **masked**; ``GET /cases/{id}?full=true``
+shows the applicant in full to those holding the personal-data permission and writes an
+audit row. Items, windows and 跨省通办 agreements are public guides (read without login).
+Imports (a window's 台账, an office's item list) preview by default and apply with
+``confirm=true``: all or nothing, the same file twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from coopzone.accounts.service import Principal
+from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
+from coopzone.api.listing import ListParamsDep, paged, set_page_headers
+from coopzone.cooperation.models import Agreement
+from coopzone.gov_services import importers, service
+from coopzone.gov_services.models import FollowUp, KstbAgreement, Window
+from coopzone.gov_services.schemas import (
+    CaseCreate,
+    CaseEventRead,
+    ClockRead,
+    EvaluationCreate,
+    EvaluationRead,
+    FollowUpAnswer,
+    FollowUpRead,
+    ItemCreate,
+    ItemRead,
+    ItemUpdate,
+    KstbAgreementCreate,
+    KstbAgreementRead,
+    KstbAgreementUpdate,
+    PostagePauseIn,
+    StepIn,
+    WindowCreate,
+    WindowRead,
+    WindowUpdate,
+)
+from coopzone.gov_services.service import ledger
+from coopzone.gov_services.service.clock import platform_today
+from coopzone.gov_services.service.evaluations import get_followup
+from coopzone.gov_services.service.queries import CASE_SORTING, WORK_SORTING, CaseSearch
+from coopzone.kit import uploads
+from coopzone.kit.exporting import XLSX_MEDIA_TYPE, attachment_headers
+from coopzone.kit.importing import Outcome, english, request_locale, stage, stage_suffix
+from coopzone.kit.importing import template_name as import_template_name
+from coopzone.kit.validation import Day, Id, Key, PlaceCode
+
+router = APIRouter(prefix="/services", tags=["services"])
+
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+STATE_PATTERN = "^(" + "|".join(service.STATE_LABELS) + ")$"
+MODE_PATTERN = "^(online|proxy|joint)$"
+VIEW_PATTERN = "^(mine|due_soon|overdue|correction)$"
+GROUP_PATTERN = "^(item|mode|collect_place|handling_place|window|month)$"
+
+
+# ---- shapes ---------------------------------------------------------------------------------
+
+
+class CaseDetailRead(BaseModel):
+    """One case as its page shows it: masked unless ``full``; its clock, history and the
+    steps the reader may make now."""
+
+    id: int
+    number: str
+    applicant_kind: str
+    applicant_name: str
+    id_number: str
+    phone: str
+    address: str
+    applicant_province: str | None
+    item_id: int
+    item_name: str
+    mode: str
+    window_id: int | None
+    collect_place_code: str | None
+    department_id: int
+    handling_place_code: str
+    state: str
+    applied_at: datetime
+    accepted_at: datetime | None
+    deadline: date | None
+    deadline_reason: str | None
+    outcome: str | None
+    tracking_number: str | None
+    materials_received: list[str]
+    full: bool
+    may_see_full: bool
+    clock: ClockRead
+    events: list[CaseEventRead]
+    actions: list[str]
+
+
+class CaseRowRead(BaseModel):
+    """A case in a list (applicant masked)."""
+
+    id: int
+    number: str
+    applicant_kind: str
+    applicant_name: str
+    id_number: str
+    phone: str
+    item_id: int
+    mode: str
+    window_id: int | None
+    department_id: int
+    handling_place_code: str
+    state: str
+    applied_at: datetime
+    deadline: date | None
+    deadline_reason: str | None
+    tracking_number: str | None
+    overdue: bool
+
+
+class EvaluatedRead(BaseModel):
+    evaluation: EvaluationRead
+    followup: FollowUpRead | None
+
+
+class StatRowRead(BaseModel):
+    key: str
+    label: str
+    cases: int
+    decided: int
+    on_time: int
+    on_time_rate: Decimal | None
+    avg_working_days: Decimal | None
+
+
+class EvaluationStatRead(BaseModel):
+    window_id: int | None
+    label: str
+    total: int
+    by_grade: dict[str, int]
+    bad: int
+    open_followups: int
+
+
+class ImportRowOutcome(BaseModel):
+    row: int
+    key: str
+    action: str
+    changes: dict[str, list[str]]
+
+
+class ImportOutcomeRead(BaseModel):
+    """A preview (``applied`` false: nothing written but the staged file) or an import."""
+
+    sha256: str
+    filename: str
+    applied: bool
+    duplicate_file: bool
+    new: int
+    changed: int
+    unchanged: int
+    summary: str
+    rows: list[ImportRowOutcome]
+
+
+def case_detail(view: service.CaseView) -> CaseDetailRead:
+    c = view.clock
+    return CaseDetailRead(
+        id=view.id, number=view.number, applicant_kind=view.applicant_kind,
+        applicant_name=view.applicant_name, id_number=view.id_number, phone=view.phone,
+        address=view.address, applicant_province=view.applicant_province,
+        item_id=view.item_id, item_name=view.item_name, mode=view.mode,
+        window_id=view.window_id, collect_place_code=view.collect_place_code,
+        department_id=view.department_id, handling_place_code=view.handling_place_code,
+        state=view.state, applied_at=view.applied_at, accepted_at=view.accepted_at,
+        deadline=view.deadline, deadline_reason=view.deadline_reason, outcome=view.outcome,
+        tracking_number=view.tracking_number, materials_received=view.materials_received,
+        full=view.full, may_see_full=view.may_see_full,
+        clock=ClockRead(started_on=c.started_on, limit=c.limit, deadline=c.deadline,
+                        reason=c.reason, used=c.used, left=c.left, overdue=c.overdue,
+                        paused=c.paused, paused_days=c.paused_days, shown=c.shown),
+        events=[CaseEventRead.model_validate(e) for e in view.events],
+        actions=list(view.actions))
+
+
+def case_row(r: service.CaseRow) -> CaseRowRead:
+    return CaseRowRead(**{k: getattr(r, k) for k in CaseRowRead.model_fields})
+
+
+def window_read(w: Window) -> WindowRead:
+    return WindowRead(id=w.id, name=w.name, place_code=w.place_code,
+                      organisation_id=w.organisation_id, opening_hours=w.opening_hours,
+                      address=w.address, item_ids=[i.item_id for i in w.items])
+
+
+def kstb_read(session: Session, k: KstbAgreement) -> KstbAgreementRead:
+    agreement = session.get(Agreement, k.agreement_id)
+    return KstbAgreementRead(
+        id=k.id, agreement_id=k.agreement_id, title=agreement.title if agreement else "",
+        collect_place_codes=[p.place_code for p in k.places if p.side == "collect"],
+        handle_place_codes=[p.place_code for p in k.places if p.side == "handle"],
+        item_ids=[i.item_id for i in k.items], note=k.note)
+
+
+def _view(session: Session, principal: Principal, case_id: int, full: bool = False
+          ) -> CaseDetailRead:
+    return case_detail(service.case_view(session, principal, case_id, full=full))
+
+
+# ---- cases ----------------------------------------------------------------------------------
+
+
+@router.get("/cases", response_model=list[CaseRowRead], **paged(list(CASE_SORTING.keys)))
+def list_cases(
+    request: Request, response: Response, session: SessionDep, principal: CurrentUser,
+    params: ListParamsDep, applicant: Key | None = None, item_id: Id | None = None,
+    tracking_number: Key | None = None,
+    state: Annotated[str | None, Query(pattern=STATE_PATTERN)] = None,
+    mode: Annotated[str | None, Query(pattern=MODE_PATTERN)] = None,
+    applied_from: Day | None = None, applied_to: Day | None = None,
+    handling_place_code: PlaceCode | None = None, collect_place_code: PlaceCode | None = None,
+) -> list[CaseRowRead]:
+    """The cases the caller may read (its windows', departments' or office's places),
+    applicant masked; ``applicant`` is a name fragment or a whole ID number / USCC."""
+    f = CaseSearch(applicant or None, item_id, tracking_number or None, state, mode,
+                   applied_from, applied_to, handling_place_code, collect_place_code)
+    result = service.search_cases(session, principal, f, params)
+    set_page_headers(response, request, result)
+    return [case_row(r) for r in result.items]
+
+
+@router.post("/cases", response_model=CaseDetailRead, status_code=201)
+def create_case(session: SessionDep, principal: CurrentUser, body: CaseCreate
+                ) -> CaseDetailRead:
+    """申请: a window clerk records an application (异地代收代办, 多地联办); the department
+    records an online one (全程网办)."""
+    case = service.create_case(session, principal, body)
+    return _view(session, principal, case.id)
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetailRead)
+def get_case(session: SessionDep, principal: CurrentUser, case_id: Id,
+             full: bool = False) -> CaseDetailRead:
+    """One case, masked; ``full=true`` shows the applicant's name, ID number, phone and
+    address in full (the personal-data permission; an audit row is written)."""
+    return _view(session, principal, case_id, full=full)
+
+
+@router.post("/cases/{case_id}/steps", response_model=CaseDetailRead)
+def step_case(session: SessionDep, principal: CurrentUser, case_id: Id, body: StepIn
+              ) -> CaseDetailRead:
+    """One step: ``collect`` (formal_check_ok, identity_checked, materials), ``send``
+    (tracking_number), ``accept``, ``refuse`` (note), ``request_correction`` (note),
+    ``complete_correction`` (materials), ``decide`` (outcome) or ``approve``/``deny``,
+    ``deliver`` (tracking_number), ``archive``."""
+    service.step(session, principal, case_id, body)
+    return _view(session, principal, case_id)
+
+
+@router.post("/cases/{case_id}/pauses", response_model=CaseDetailRead, status_code=201)
+def pause_case(session: SessionDep, principal: CurrentUser, case_id: Id,
+               body: PostagePauseIn) -> CaseDetailRead:
+    """Days the materials were in the post (an item whose postage does not count)."""
+    service.postage_pause(session, principal, case_id, body.first_day, body.last_day,
+                          body.note)
+    return _view(session, principal, case_id)
+
+
+@router.post("/cases/{case_id}/evaluation", response_model=EvaluatedRead, status_code=201)
+def evaluate_case(session: SessionDep, principal: CurrentUser, case_id: Id,
+                  body: EvaluationCreate) -> EvaluatedRead:
+    """The applicant's 好差评, recorded by the front of the case; a 差评 opens a follow-up."""
+    done = service.evaluate_case(session, principal, case_id, body)
+    return EvaluatedRead(
+        evaluation=EvaluationRead.model_validate(done.evaluation),
+        followup=FollowUpRead.model_validate(done.followup) if done.followup else None)
+
+
+# ---- follow-ups -----------------------------------------------------------------------------
+
+
+@router.get("/followups", response_model=list[FollowUpRead])
+def list_followups(session: SessionDep, principal: CurrentUser, overdue: bool = False
+                   ) -> list[FollowUp]:
+    """The open 差评 follow-ups of the caller's organisations (``overdue``: past due)."""
+    return service.open_followups(session, principal,
+                                  overdue_on=platform_today() if overdue else None)
+
+
+@router.post("/followups/{followup_id}/answer", response_model=FollowUpRead)
+def answer_followup(session: SessionDep, principal: CurrentUser, followup_id: Id,
+                    body: FollowUpAnswer) -> FollowUp:
+    """The rated organisation's 整改 and 回访, once."""
+    get_followup(session, followup_id)
+    return service.answer_followup(session, principal, followup_id, body)
+
+
+# ---- work lists and statistics -----------------------------------------------------------
+
+
+@router.get("/work/{view}", response_model=list[CaseRowRead], **paged(list(WORK_SORTING.keys)))
+def work_list(request: Request, response: Response, session: SessionDep,
+              principal: CurrentUser, params: ListParamsDep,
+              view: Annotated[str, Path(pattern=VIEW_PATTERN)]) -> list[CaseRowRead]:
+    """A clerk's list of their windows' and departments' cases: ``mine`` (open), ``due_soon``,
+    ``overdue``, ``correction`` (waiting for 补正)."""
+    result = service.work_list(session, principal, view, params)
+    set_page_headers(response, request, result)
+    return [case_row(r) for r in result.items]
+
+
+@router.get("/incoming", response_model=list[CaseRowRead], **paged(list(CASE_SORTING.keys)))
+def incoming(request: Request, response: Response, session: SessionDep,
+             principal: CurrentUser, params: ListParamsDep) -> list[CaseRowRead]:
+    """A department's cases waiting to be accepted (sent by a window, or online)."""
+    result = service.incoming(session, principal, params)
+    set_page_headers(response, request, result)
+    return [case_row(r) for r in result.items]
+
+
+@router.get("/overdue", response_model=list[CaseRowRead], **paged(list(WORK_SORTING.keys)))
+def overdue(request: Request, response: Response, session: SessionDep,
+            principal: CurrentUser, params: ListParamsDep) -> list[CaseRowRead]:
+    """Every running case past its deadline that the caller may read (supervision)."""
+    result = service.overdue_list(session, principal, params)
+    set_page_headers(response, request, result)
+    return [case_row(r) for r in result.items]
+
+
+@router.get("/statistics", response_model=list[StatRowRead])
+def statistics(session: SessionDep, principal: CurrentUser,
+               by: Annotated[str, Query(pattern=GROUP_PATTERN)] = "item",
+               month_from: Month | None = None, month_to: Month | None = None) -> list[Any]:
+    """Cases, decided, on time, on-time rate and average working days by item, mode, place,
+    window or month, over the cases the caller may read."""
+    return [StatRowRead(**vars(r)) for r in service.case_statistics(
+        session, principal, by, month_from, month_to)]
+
+
+@router.get("/statistics/evaluations", response_model=list[EvaluationStatRead])
+def evaluation_statistics(session: SessionDep, principal: CurrentUser) -> list[Any]:
+    """好差评 by window (cases without a window: their department)."""
+    return [EvaluationStatRead(**vars(r))
+            for r in service.evaluation_statistics(session, principal)]
+
+
+# ---- imports (before the /items/{item_id} routes) ---------------------------------------------
+
+
+def _outcome(result: Outcome, sha256: str, filename: str, applied: bool, locale: str
+             ) -> ImportOutcomeRead:
+    return ImportOutcomeRead(
+        sha256=sha256, filename=filename, applied=applied,
+        duplicate_file=result.duplicate_file, new=result.count("new"),
+        changed=result.count("changed"), unchanged=result.count("unchanged"),
+        summary=result.summary(locale),
+        rows=[ImportRowOutcome(row=r.row, key=r.key, action=r.action, changes=r.changes)
+              for r in result.rows])
+
+
+def _xlsx(name: str, content: bytes) -> Response:
+    return Response(content, media_type=XLSX_MEDIA_TYPE, headers=attachment_headers(name))
+
+
+@router.get("/ledger/template.xlsx", response_class=Response)
+def ledger_template(lang: Key | None = None) -> Response:
+    """The window ledger (台账) to fill in: the headers ``POST /ledger/import`` reads and one
+    example row (Chinese; ``?lang=en`` for English headers)."""
+    locale = "en" if english(lang) else "zh_CN"
+    return _xlsx(import_template_name("窗口台账", "ledger", locale),
+                 importers.ledger_template(locale))
+
+
+@router.post("/ledger/import", response_model=ImportOutcomeRead)
+def import_ledger(request: Request, session: SessionDep, settings: SettingsDep,
+                  principal: CurrentUser, file: Annotated[UploadFile, File()],
+                  window_id: Annotated[Id, Query()],
+                  confirm: Annotated[bool, Query()] = False) -> ImportOutcomeRead:
+    """Preview (default) or, with ``confirm=true``, import a window's ledger of past cases
+    (CSV or Excel): all or nothing with every row, column and reason (Chinese unless
+    ``?lang=en``); the same file twice adds nothing. Only the window's clerks."""
+    ledger.require_ledger_import(principal, service.get_window(session, window_id))
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
+    with uploads.receive(file, settings, "ledger.xlsx") as received:
+        content = received.read_bytes()
+    rows = importers.read_ledger(content, received.display, settings.today(),
+                                 uploads.Limits.of(settings), locale)
+    sha256 = hashlib.sha256(content).hexdigest()
+    if confirm:
+        result = ledger.import_ledger(session, principal, window_id, rows, sha256=sha256,
+                                      filename=received.name, locale=locale)
+    else:
+        result = ledger.preview_ledger(session, principal, window_id, rows, sha256, locale)
+    # Kept (by its hash) only once accepted: a refused file leaves nothing behind.
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
+                suffix=stage_suffix(received.name))
+    return _outcome(result, doc.sha256, doc.filename, confirm, locale)
+
+
+@router.get("/items/import/template.xlsx", response_class=Response)
+def items_template(lang: Key | None = None) -> Response:
+    """The item list (事项清单) to fill in (Chinese; ``?lang=en`` for English headers)."""
+    locale = "en" if english(lang) else "zh_CN"
+    return _xlsx(import_template_name("事项清单", "items", locale),
+                 importers.item_template(locale))
+
+
+@router.post("/items/import", response_model=ImportOutcomeRead)
+def import_items(request: Request, session: SessionDep, settings: SettingsDep,
+                 principal: CurrentUser, file: Annotated[UploadFile, File()],
+                 confirm: Annotated[bool, Query()] = False) -> ImportOutcomeRead:
+    """Preview (default) or, with ``confirm=true``, import an office's item list: new codes
+    added, changed ones updated; all or nothing. Supervising offices only."""
+    ledger.require_item_import(principal)
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
+    with uploads.receive(file, settings, "items.xlsx") as received:
+        content = received.read_bytes()
+    rows = importers.read_item_list(content, received.display, uploads.Limits.of(settings),
+                                    locale)
+    sha256 = hashlib.sha256(content).hexdigest()
+    if confirm:
+        result = ledger.import_items(session, principal, rows, sha256=sha256,
+                                     filename=received.name, locale=locale)
+    else:
+        result = ledger.preview_items(session, principal, rows, sha256, locale)
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
+                suffix=stage_suffix(received.name))
+    return _outcome(result, doc.sha256, doc.filename, confirm, locale)
+
+
+# ---- items, windows, 跨省通办 agreements ------------------------------------------------------
+
+
+@router.get("/items", response_model=list[ItemRead])
+def list_items(session: SessionDep, active: bool | None = True) -> list[Any]:
+    """The 跨省通办 items (事项) with their guide; ``active`` (default true), or every item
+    when omitted as empty."""
+    return list(service.list_items(session, active))
+
+
+@router.post("/items", response_model=ItemRead, status_code=201)
+def create_item(session: SessionDep, principal: CurrentUser, body: ItemCreate) -> Any:
+    return service.create_item(session, principal, body)
+
+
+@router.get("/items/{item_id}", response_model=ItemRead)
+def get_item(session: SessionDep, item_id: Id) -> Any:
+    return service.get_item(session, item_id)
+
+
+@router.patch("/items/{item_id}", response_model=ItemRead)
+def update_item(session: SessionDep, principal: CurrentUser, item_id: Id, body: ItemUpdate
+                ) -> Any:
+    return service.update_item(session, principal, item_id, body)
+
+
+@router.get("/windows", response_model=list[WindowRead])
+def list_windows(session: SessionDep, place_code: PlaceCode | None = None) -> list[WindowRead]:
+    """跨省通办 windows (窗口), within ``place_code`` when given."""
+    return [window_read(w) for w in service.list_windows(session, place_code)]
+
+
+@router.post("/windows", response_model=WindowRead, status_code=201)
+def create_window(session: SessionDep, principal: CurrentUser, body: WindowCreate
+                  ) -> WindowRead:
+    return window_read(service.create_window(session, principal, body))
+
+
+@router.get("/windows/{window_id}", response_model=WindowRead)
+def get_window(session: SessionDep, window_id: Id) -> WindowRead:
+    return window_read(service.get_window(session, window_id))
+
+
+@router.patch("/windows/{window_id}", response_model=WindowRead)
+def update_window(session: SessionDep, principal: CurrentUser, window_id: Id,
+                  body: WindowUpdate) -> WindowRead:
+    return window_read(service.update_window(session, principal, window_id, body))
+
+
+@router.get("/agreements", response_model=list[KstbAgreementRead])
+def list_agreements(session: SessionDep) -> list[KstbAgreementRead]:
+    """跨省通办 agreements: the cooperation agreements read as which places' windows collect
+    for which places' departments, for which items (none listed: every item)."""
+    return [kstb_read(session, k) for k in service.list_kstb_agreements(session)]
+
+
+@router.post("/agreements", response_model=KstbAgreementRead, status_code=201)
+def create_agreement(session: SessionDep, principal: CurrentUser, body: KstbAgreementCreate
+                     ) -> KstbAgreementRead:
+    return kstb_read(session, service.create_kstb_agreement(session, principal, body))
+
+
+@router.get("/agreements/{kstb_id}", response_model=KstbAgreementRead)
+def get_agreement(session: SessionDep, kstb_id: Id) -> KstbAgreementRead:
+    return kstb_read(session, service.get_kstb_agreement(session, kstb_id))
+
+
+@router.patch("/agreements/{kstb_id}", response_model=KstbAgreementRead)
+def update_agreement(session: SessionDep, principal: CurrentUser, kstb_id: Id,
+                     body: KstbAgreementUpdate) -> KstbAgreementRead:
+    return kstb_read(session, service.update_kstb_agreement(session, principal, kstb_id, body))
