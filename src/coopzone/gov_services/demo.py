@@ -58,9 +58,10 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
@@ -140,8 +141,9 @@ GENERAL_TOPIC = "政务服务“跨省通办”合作协议"
 # Illustrative promised limits (承诺时限, working days) for items whose national entry gives
 # none: not verified; the item's note says so.
 DEMO_PROMISED: dict[str, int] = {
-    "开具户籍类证明": 3, "工作调动户口迁移": 10, "夫妻投靠户口迁移": 10, "父母投靠子女户口迁移": 10,
-    "大中专学生毕业户口迁移": 5, "新生儿入户": 5, "失业登记": 5, "城乡居民基本养老保险关系转移接续": 15,
+    "开具户籍类证明": 3, "工作调动户口迁移": 10, "夫妻投靠户口迁移": 10,
+    "父母投靠子女户口迁移": 10, "大中专学生毕业户口迁移": 5, "新生儿入户": 5, "失业登记": 5,
+    "城乡居民基本养老保险关系转移接续": 15,
     "正常退休提取住房公积金": 3, "购房提取住房公积金": 3, "住房公积金转移接续": 5,
     "个体工商户设立登记": 3, "内资企业及分支机构设立登记": 3, "开具税收完税证明": 2,
     "领取养老金人员待遇资格认证": 3, "异地就医登记备案和结算": 2, "残疾人证迁移": 10,
@@ -154,8 +156,10 @@ HUNAN_ID_PLACES = ("430102", "430103", "430104", "430105", "430111", "430121", "
                    "430225", "430281", "430302", "430304", "430321", "430381", "430382",
                    "430602", "430626", "431002", "431028")
 JIANGXI_ID_PLACES = ("360302", "360313", "360321", "360322", "360323", "360102", "360902")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓韩冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰文建国志红梅林云海燕鹏飞婷慧琴晓东宇浩然"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓"
+            "韩冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚")
+GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华"
+         "玉兰文建国志红梅林云海燕鹏飞婷慧琴晓东宇浩然")
 ACTOR = SYSTEM.label
 
 
@@ -278,7 +282,6 @@ def _agreements(session: Session, items: list[Item]) -> None:
     by_kind: dict[str, list[int]] = {}
     for item in items:
         by_kind.setdefault(item.department_kind, []).append(item.id)
-    places = {code: code for code, _n in (*PINGXIANG_COUNTIES, *HUNAN_SIGNING)}
     titles = {t for _i, t in existing}
     need = KSTB_TARGET - len(existing)
     rng = random.Random(SEED + 1)
@@ -312,7 +315,7 @@ def _agreements(session: Session, items: list[Item]) -> None:
         agreement_id = ids[row.title]
         if agreement_id in linked:
             continue
-        mutual = [spec.ours[0], places[spec.theirs[0]]]
+        mutual = [spec.ours[0], spec.theirs[0]]
         service.create_kstb_agreement(session, SYSTEM, KstbAgreementCreate(
             agreement_id=agreement_id, collect_place_codes=mutual,
             handle_place_codes=list(reversed(mutual)),
@@ -323,10 +326,10 @@ def _agreements(session: Session, items: list[Item]) -> None:
 def _kstb_from_title(session: Session, agreement_id: int, title: str) -> KstbAgreementCreate:
     """A register agreement titled 跨省通办: its parties' places collect and handle, for every
     item."""
-    codes = list(dict.fromkeys(session.scalars(
+    codes = [c for c in dict.fromkeys(session.scalars(
         select(Party.place_code).join(AgreementParty).where(
-            AgreementParty.agreement_id == agreement_id, Party.place_code.is_not(None))
-        .order_by(AgreementParty.position))))
+            AgreementParty.agreement_id == agreement_id)
+        .order_by(AgreementParty.position))) if c]
     return KstbAgreementCreate(agreement_id=agreement_id, collect_place_codes=codes,
                                handle_place_codes=codes,
                                note=f"合作协议《{title}》（演示数据）")
@@ -421,6 +424,14 @@ def write_replayed(session: Session, cases: Sequence[Replayed]) -> list[int]:
         return []
     ids = list(session.scalars(insert(Case).returning(Case.id, sort_by_parameter_order=True),
                                [case_values(r.case) for r in cases]))
+    # The ORM starts a version counter at 1 on insert; each step's UPDATE bumped it.
+    by_version: dict[int, list[int]] = {}
+    for r, i in zip(cases, ids, strict=True):
+        by_version.setdefault(r.case.lock_version, []).append(i)
+    for version, some in by_version.items():
+        if version != 1:
+            session.execute(update(Case).where(Case.id.in_(some)).values(lock_version=version)
+                            .execution_options(synchronize_session=False))
     events = [e | {"case_id": i} for r, i in zip(cases, ids, strict=True) for e in r.events]
     for start in range(0, len(events), 5000):
         session.execute(insert(CaseEvent), events[start:start + 5000])
@@ -715,8 +726,8 @@ def _open_cases(session: Session, ctx: Context, orgs: dict[str, Organisation]) -
             applied_at=_at(day, 9, 30)))
 
         def move(who: Principal, action: str, on: date, note: str = "", hour: int = 10,
-                 **data: Any) -> None:
-            service.move_case(session, who, case.id, action, note, at=_at(on, hour),
+                 case_id: int = case.id, **data: Any) -> None:
+            service.move_case(session, who, case_id, action, note, at=_at(on, hour),
                               calendar=cal, **data)
 
         move(window_clerk, "collect", day, formal_check_ok=True, identity_checked=True,
@@ -727,8 +738,9 @@ def _open_cases(session: Session, ctx: Context, orgs: dict[str, Organisation]) -
         if kind == "sent":
             continue
         if kind == "due_soon":
-            # Accepted so that the last working day of the limit is today or within days.
-            accept_on = _work_day_before(cal, AS_OF, max(limit - 1 - back % 3, 0))
+            # Accepted so that the limit's last working day is the demo's day (National Day
+            # follows: the next working day is 9 October, past the due-soon window).
+            accept_on = _work_day_before(cal, AS_OF, limit)
         elif kind == "overdue":
             accept_on = _work_day_before(cal, AS_OF, limit + 1 + back % 4)
         else:
@@ -759,6 +771,31 @@ def _open_cases(session: Session, ctx: Context, orgs: dict[str, Organisation]) -
                 reply="已电话回访申请人，说明整改措施，申请人表示认可"), at=_at(answered, 15))
 
 
+# The dashboard's 跨省通办 cards (computed: :mod:`coopzone.gov_services.service.figures`);
+# the targets are the article's figures.
+INDICATORS: tuple[tuple[str, str, str, str, Decimal | None], ...] = (
+    ("kstb_agreements", "市县两级签署跨省通办合作协议", "Cross-province service agreements "
+     "signed (city and county level)", "份", Decimal(117)),
+    ("hunan_served_in_person", "为湖南籍群众提供现场服务", "Hunan residents served in person "
+     "at Pingxiang windows", "人次", Decimal(8000)),
+    ("services_on_time", "跨省通办办件按时办结率", "Cross-province cases decided on time", "%",
+     None),
+)
+
+
+def _indicators(session: Session) -> None:
+    start = len(cooperation.list_indicators(session))
+    known = {i.code for i in cooperation.list_indicators(session)}
+    for offset, (code, name, name_en, unit, target) in enumerate(INDICATORS):
+        position = start + offset if code not in known else cooperation.get_indicator(
+            session, code).position
+        cooperation.define_indicator(session, code, name, unit, "computed", target, "year",
+                                     name_en, "", position)
+    for year in range(2021, 2025):
+        cooperation.snapshot(session, str(year), by=SYSTEM.label, today=AS_OF)
+    cooperation.snapshot(session, "2025", as_of=AS_OF, by=SYSTEM.label)
+
+
 def load_gov_services_demo(session: Session) -> None:
     """Load the 跨省通办 demo (idempotent); needs places, the demo accounts and (for the
     register's own 跨省通办 agreements) the cooperation demo first."""
@@ -771,3 +808,4 @@ def load_gov_services_demo(session: Session) -> None:
     _past_cases(session, ctx)
     _open_cases(session, ctx, orgs)
     session.flush()
+    _indicators(session)
