@@ -150,11 +150,11 @@ def _generate(session: Session, n: int, items: list[Item], windows: list[Window]
             "delivered_at": None, "created_by": "bench", "created_at": applied,
             "updated_at": applied})
         if len(rows) >= BATCH:
-            session.execute(insert(Case), rows)
+            session.execute(insert(Case.__table__), rows)
             written += len(rows)
             rows = []
     if rows:
-        session.execute(insert(Case), rows)
+        session.execute(insert(Case.__table__), rows)
     return time.perf_counter() - started
 
 
@@ -196,18 +196,27 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time an already generated --database-url again (migrated first)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         engine = make_engine(url)
         upgrade(url, engine=engine)
         factory = make_session_factory(engine)
+        seconds = 0.0
         with factory() as session:
-            items, windows, departments, principals = _setup(session)
-            seconds = _generate(session, args.cases, items, windows, departments)
-            session.commit()
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+            if args.reuse:
+                principals = {name: accounts.principal_for(session, accounts.get_user_by_name(
+                    session, user).id) for name, user in (("clerk", "bench-window"),
+                                                          ("office", "bench-office"))}
+            else:
+                items, windows, departments, principals = _setup(session)
+                seconds = _generate(session, args.cases, items, windows, departments)
+                session.commit()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql"
+                              else "ANALYZE"))
         total = 0
         with factory() as session:
             total = int(session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0)
