@@ -12,6 +12,7 @@ from coopzone.accounts.models import User
 from coopzone.cooperation.demo import load_cooperation_demo
 from coopzone.ecology.demo import load_ecology_demo
 from coopzone.ecology.ledger_demo import load_ledger_demo
+from coopzone.gov_services.demo import load_gov_services_demo
 from coopzone.places.service import load_places
 
 DEMO_PASSWORD = "xiangganbian-demo"
@@ -27,6 +28,9 @@ ORGANISATIONS = (
     ("株洲市醴陵市生态环境分局", "ecology_bureau", "430281"),
     ("国家地表水水质自动监测站（金鱼石）", "monitoring_station", "360313"),
     ("“湘赣红”农产品品牌（江西）运营中心", "other", "360302"),
+    # 跨省通办: the organisation of the "湘易办" window in Pingxiang, a Hunan department.
+    ("萍乡市政务服务中心", "service_window", "360300"),
+    ("长沙市公安局", "service_department", "430100"),
 )
 
 # (username, display name, organisation, role, platform admin)
@@ -40,6 +44,8 @@ USERS = (
     ("jys-station", "金鱼石国家自动站", "国家地表水水质自动监测站（金鱼石）", "editor", False),
     ("brand", "湘赣红运营中心", "“湘赣红”农产品品牌（江西）运营中心", "editor", False),
     ("viewer", "访客（只读）", "萍乡市湘赣边区域合作发展事务中心", "viewer", False),
+    ("jx-window", "湘易办萍乡分行窗口", "萍乡市政务服务中心", "editor", False),
+    ("hn-dept", "长沙市公安局办件员", "长沙市公安局", "editor", False),
 )
 
 
@@ -63,6 +69,7 @@ def demo_steps(password: str) -> list[tuple[str, Callable[[Session], object]]]:
         ("ecology: sections and readings", load_ecology_demo),
         ("ecology: compensation ledger", load_ledger_demo),
         ("cooperation: agreements, meetings, projects, tasks", load_cooperation_demo),
+        ("services: 跨省通办 items, windows, agreements, cases", load_gov_services_demo),
     ]
 
 

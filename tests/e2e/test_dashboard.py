@@ -38,7 +38,8 @@ def test_open_the_dashboard_click_a_county_and_follow_an_indicator(
     card.click()
     expect(page).to_have_url(re.compile(r"/cooperation/agreements\?in_force_at=2025-09-30"))
     expect(page.locator("#result-count")).to_have_attribute("data-count", value.replace(",", ""))
-    assert page.locator("#agreements tbody tr").count() == int(value.replace(",", ""))
+    # One page holds 200 (the 跨省通办 demo's agreements make more than that in force).
+    assert page.locator("#agreements tbody tr").count() == min(int(value.replace(",", "")), 200)
 
     # The agreements-signed card shows more than 200, as in the article.
     page.goto(f"{live_server}/dashboard?lang=zh_CN")

@@ -98,10 +98,12 @@ def agreement_filter(county: Key | None = None, status: Key | None = None,
                      field: Key | None = None, party: Key | None = None,
                      year: Year | None = None, signed_to: Day | None = None,
                      q: Key | None = None,
-                     in_force_at: Day | None = None) -> service.AgreementFilter:
+                     in_force_at: Day | None = None,
+                     zone_county: bool = False) -> service.AgreementFilter:
     """The agreement list's query parameters (empty strings from forms count as unset)."""
     return service.AgreementFilter(county or None, status or None, field or None,
-                                   party or None, year, signed_to, q or None, in_force_at)
+                                   party or None, year, signed_to, q or None, in_force_at,
+                                   zone_county)
 
 
 AgreementFilterDep = Annotated[service.AgreementFilter, Depends(agreement_filter)]

@@ -193,6 +193,10 @@ class Case(Base):
         Index("ix_gov_services_case_window_state", "window_id", "state"),
         Index("ix_gov_services_case_department_state", "department_id", "state"),
         Index("ix_gov_services_case_month_item", "applied_month", "item_id"),
+        # The monthly statistics read this index alone (what the read filter and the sums
+        # need), not the case rows (migration 9db88c1ed09f, bench/services.py).
+        Index("ix_gov_services_case_month_stats", "applied_month", "collect_place_code",
+              "handling_place_code", "decided_on", "on_time", "working_days_used"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -53,6 +53,8 @@ def is_formula_like(value: object) -> bool:
 def set_cell(sheet: Worksheet, row: int, column: int, value: Any) -> Cell:
     """Write ``value`` at (row, column), text as text (never a formula); return the cell."""
     cell = sheet.cell(row, column)
+    if isinstance(value, str):  # control characters a worksheet cannot hold are left out
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if is_formula_like(value):
         cell.data_type = "s"  # openpyxl bound "=…" as a formula ("f"): store the text

@@ -39,6 +39,10 @@ ENTITIES: dict[str, Builder] = {
     "ecology_basin_month": lambda p, _ids: "/ecology/basins/" + quote(
         p.get("basin", ""), safe="") + "#basin-months" if p.get("basin") else "/ecology",
     "ecology_statement": _statements,
+    # 跨省通办 (gov_services): the agreements, a case search, the statistics by month.
+    "gov_services_kstb_agreement": lambda p, _ids: _query("/services/agreements", p),
+    "gov_services_case": lambda p, _ids: _query("/services/search", p),
+    "gov_services_statistics": lambda p, _ids: _query("/services/statistics", p),
 }
 
 
@@ -58,4 +62,6 @@ def record_count(provenance: Mapping[str, Any] | None) -> int:
     """How many records a value was computed from (rows with ids and keyed records)."""
     if not provenance:
         return 0
+    if provenance.get("count") is not None:  # too many to list: counted by the filter
+        return int(provenance["count"])
     return len(provenance.get("ids") or []) + len(provenance.get("keys") or [])

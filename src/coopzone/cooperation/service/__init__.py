@@ -255,6 +255,9 @@ from coopzone.cooperation.service.indicators import (
     period_end as period_end,
 )
 from coopzone.cooperation.service.indicators import (
+    register_computation as register_computation,
+)
+from coopzone.cooperation.service.indicators import (
     report_value as report_value,
 )
 from coopzone.cooperation.service.indicators import (

@@ -365,6 +365,7 @@ class AgreementFilter:
     signed_to: date | None = None
     q: str | None = None
     in_force_at: date | None = None  # in force on that day (from its dates, not today's status)
+    zone_county: bool = False  # a party in one of the zone's counties (the 24 of 湘赣边)
 
     def params(self) -> dict[str, Any]:
         """The filter as query parameters (unset ones left out)."""
@@ -372,7 +373,8 @@ class AgreementFilter:
                   "party": self.party, "year": self.year,
                   "signed_to": self.signed_to.isoformat() if self.signed_to else None,
                   "q": self.q,
-                  "in_force_at": self.in_force_at.isoformat() if self.in_force_at else None}
+                  "in_force_at": self.in_force_at.isoformat() if self.in_force_at else None,
+                  "zone_county": "1" if self.zone_county else None}
         return {k: v for k, v in values.items() if v not in (None, "")}
 
     def query_string(self, **override: Any) -> str:
@@ -401,6 +403,11 @@ def _filtered(query: Select[*Ts], f: AgreementFilter) -> Select[*Ts]:
         query = query.where(keyword)
     if f.in_force_at:
         query = query.where(*in_force_on_day(f.in_force_at))
+    if f.zone_county:
+        query = query.where(Agreement.id.in_(
+            select(AgreementParty.agreement_id).join(Party)
+            .join(Place, Place.code == Party.place_code)
+            .where(Place.in_zone.is_(True), Place.level == "county")))
     return query
 
 

@@ -56,12 +56,16 @@ class Computed:
     params: tuple[tuple[str, str], ...] = ()
     note: str = ""
     keys: tuple[str, ...] = ()
+    # How many records, where there are too many to list their ids (the filter selects them).
+    count: int | None = None
 
     def provenance(self) -> dict[str, Any]:
         out: dict[str, Any] = {"entity": self.entity, "ids": list(self.ids),
                                "params": dict(self.params), "note": self.note}
         if self.keys:
             out["keys"] = list(self.keys)
+        if self.count is not None:
+            out["count"] = self.count
         return out
 
 
@@ -76,7 +80,9 @@ def _share(part: int, whole: int) -> Decimal | None:
 
 
 def _c_agreements_signed(session: Session, as_of: date) -> Computed:
-    f = AgreementFilter(signed_to=as_of)
+    """与湘赣边24个县签署各类合作协议: agreements of every kind with a party in one of the
+    zone's counties (so not, e.g., a 跨省通办 agreement between 萍乡市 and 长沙市)."""
+    f = AgreementFilter(signed_to=as_of, zone_county=True)
     ids = agreement_ids(session, f)
     return Computed(Decimal(len(ids)), "cooperation_agreement", tuple(ids),
                     _params(f.params()))
@@ -214,6 +220,12 @@ COMPUTATIONS: dict[str, Callable[[Session, date], Computed]] = {
 }
 
 
+def register_computation(code: str, computation: Callable[[Session, date], Computed]) -> None:
+    """Add a figure computed by a domain that builds on cooperation (gov_services imports
+    cooperation, never the reverse): it registers its computations when it is imported."""
+    COMPUTATIONS[code] = computation
+
+
 def define_indicator(session: Session, code: str, name: str, unit: str, source: str,
                      target: Decimal | None = None, period: str = "year", name_en: str = "",
                      reporter: str = "", position: int = 0) -> Indicator:
@@ -247,7 +259,10 @@ def list_indicators(session: Session) -> list[Indicator]:
 def compute(session: Session, indicator: Indicator, as_of: date) -> Computed:
     if indicator.source != "computed":
         raise Conflict(f"指标 {indicator.code} 由单位填报，不能计算", detail="reported indicator")
-    return COMPUTATIONS[indicator.code](session, as_of)
+    computation = COMPUTATIONS.get(indicator.code)
+    if computation is None:  # a domain's figure whose module this process has not imported
+        return Computed(None, note="计算方法未加载")
+    return computation(session, as_of)
 
 
 def valid_period(period: str) -> bool:

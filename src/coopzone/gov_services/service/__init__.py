@@ -38,10 +38,16 @@ Evaluations (:mod:`.evaluations`)
     (a 差评 opens a FollowUp due after ``gov_followup_working_days``),
     ``answer_followup(session, principal, followup_id, FollowUpAnswer)``, ``open_followups``.
 
+Dashboard figures (:mod:`.figures`, registered with the cooperation indicators on import)
+    ``kstb_agreements``, ``hunan_served_in_person``, ``services_on_time`` (session, as_of)
+    → ``Computed``; ``served_in_person(session, as_of, province, within)``.
+
 Errors are :mod:`coopzone.errors` (403 not yours / wrong side, 404, 409 wrong state or mode,
 422 bad input with row/column/reason); a refused call has written nothing.
 """
 
+# Imported for its effect too: it registers the dashboard's figures.
+from coopzone.gov_services.service import figures as figures
 from coopzone.gov_services.service.cases import (
     ACTION_LABELS,
     CASE_FLOW,

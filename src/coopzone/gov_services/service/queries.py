@@ -158,6 +158,11 @@ class CaseSearch:
     applied_to: date | None = None  # inclusive
     handling_place_code: str | None = None
     collect_place_code: str | None = None
+    # What the dashboard's "Hunan residents served in person" selects (its link's filter).
+    applicant_kind: str | None = None  # person | enterprise
+    applicant_province: str | None = None  # 430000: from the ID number or the address code
+    collect_within: str | None = None  # collected at a window of this place or under it
+    collected: bool | None = None  # True: past the window's 收件 (形式审查, 身份核验)
 
 
 def _day_start(day: date) -> datetime:
@@ -195,7 +200,24 @@ def apply_filters(query: Select[Any], f: CaseSearch) -> Select[Any]:
         query = query.where(Case.handling_place_code == f.handling_place_code)
     if f.collect_place_code:
         query = query.where(Case.collect_place_code == f.collect_place_code)
-    return query
+    return query.where(*served_conditions(f))
+
+
+def served_conditions(f: CaseSearch) -> list[ColumnElement[bool]]:
+    """The applicant's kind and province, the collecting place's jurisdiction, collected."""
+    out: list[ColumnElement[bool]] = []
+    if f.applicant_kind:
+        out.append(Case.applicant_kind == f.applicant_kind)
+    if f.applicant_province:
+        out.append(Case.applicant_province == f.applicant_province)
+    if f.collect_within:
+        code = f.collect_within  # the GB/T 2260 prefix rule of places.covers
+        prefix = code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") \
+            else code
+        out.append(Case.collect_place_code.like(f"{prefix}%"))
+    if f.collected is not None:
+        out.append(Case.formal_check_ok.is_(f.collected))
+    return out
 
 
 def search_cases(session: Session, principal: Principal, f: CaseSearch | None = None,
