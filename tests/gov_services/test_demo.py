@@ -228,3 +228,17 @@ def test_a_replayed_case_is_the_case_the_service_writes(session: Session, correc
     assert events(made.id) == events(bulk_id)
     assert pauses(made.id) == pauses(bulk_id)
     assert evaluation(made.id) == evaluation(bulk_id)
+
+
+def test_the_served_link_is_read_back_by_the_search_page_as_the_counted_filter() -> None:
+    """The dashboard's "served in person" link, read by the search page's filter parser, gives
+    exactly the filter the figure counts (else the link would list every case)."""
+    from starlette.requests import Request
+
+    from coopzone.gov_services.presentation_web import case_filters
+
+    link = ("applicant_kind=person&applicant_province=430000&collect_within=360300"
+            "&collected=1&applied_to=2025-09-30")
+    request = Request({"type": "http", "method": "GET", "path": "/services/search",
+                       "query_string": link.encode(), "headers": []})
+    assert case_filters(request) == service.figures.served_filter(AS_OF)

@@ -190,19 +190,26 @@ def case_filters(request: Request) -> CaseSearch:
         mode=choice_param("mode", q.get("mode"), MODES),
         applied_from=applied_from, applied_to=applied_to,
         handling_place_code=place_param("handling_place", q.get("handling_place")),
-        collect_place_code=place_param("collect_place", q.get("collect_place")))
+        collect_place_code=place_param("collect_place", q.get("collect_place")),
+        applicant_kind=choice_param("applicant_kind", q.get("applicant_kind"),
+                                    APPLICANT_KIND_NAMES),
+        applicant_province=place_param("applicant_province", q.get("applicant_province")),
+        collect_within=place_param("collect_within", q.get("collect_within")),
+        collected=True if choice_param("collected", q.get("collected"), ("1",)) else None)
 
 
+# The dashboard's "Hunan residents served in person" links here with the last four.
 FILTER_KEYS = ("applicant", "item", "tracking_number", "state", "mode", "applied_from",
-               "applied_to", "handling_place", "collect_place")
+               "applied_to", "handling_place", "collect_place", "applicant_kind",
+               "applicant_province", "collect_within", "collected")
 
 
 def filter_rows(session: Session, f: CaseSearch, gettext: Callable[[str], str]
                 ) -> list[tuple[str, str]]:
     """The filters in words (label, value), for the exported file's second sheet."""
     items = item_names(session)
-    places = place_names(session, [c for c in (f.handling_place_code, f.collect_place_code)
-                                   if c])
+    places = place_names(session, [c for c in (f.handling_place_code, f.collect_place_code,
+                                               f.applicant_province, f.collect_within) if c])
     values = [
         (N_("Applicant or ID number"), _masked_query(f.applicant)),
         (N_("Service item"), items.get(f.item_id, str(f.item_id)) if f.item_id else None),
@@ -213,6 +220,12 @@ def filter_rows(session: Session, f: CaseSearch, gettext: Callable[[str], str]
         (N_("Applied until"), f.applied_to.isoformat() if f.applied_to else None),
         (N_("Handling place"), places.get(f.handling_place_code or "", f.handling_place_code)),
         (N_("Collecting place"), places.get(f.collect_place_code or "", f.collect_place_code)),
+        (N_("Applicant kind"),
+         gettext(APPLICANT_KIND_NAMES[f.applicant_kind]) if f.applicant_kind else None),
+        (N_("Applicant's province"),
+         places.get(f.applicant_province or "", f.applicant_province)),
+        (N_("Collected at a window in"), places.get(f.collect_within or "", f.collect_within)),
+        (N_("Collected at a window"), gettext(N_("Yes")) if f.collected else None),
     ]
     return [(gettext(label), value) for label, value in values if value]
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '9db88c1ed09f'
-down_revision: str | None = '9c41d7e2a5b3'
+down_revision: str | None = '5e8b1f3c7a24'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
