@@ -12,7 +12,7 @@ import polars as pl
 from coopzone.engines.eco_compensation import Agreement, PeriodResult
 from coopzone.engines.water_quality import evaluate
 
-__all__ = ["data_window", "period_results"]
+__all__ = ["data_window", "grow_period_results", "period_results"]
 
 
 def period_results(readings: pl.DataFrame, agreement: Agreement) -> list[PeriodResult]:
@@ -32,6 +32,29 @@ def period_results(readings: pl.DataFrame, agreement: Agreement) -> list[PeriodR
         else:
             sections = sections.clear()
     return _to_results(full.items, sections)
+
+
+def grow_period_results(old: list[PeriodResult], readings: pl.DataFrame, added: pl.DataFrame,
+                        agreement: Agreement) -> list[PeriodResult] | None:
+    """:func:`period_results` of ``readings`` (one section's) after ``added`` were appended
+    to them, from ``old``, the results before: a period is judged from its own readings
+    only, so only the periods that received readings are judged again (from all of their
+    readings) and the others are kept. None for periods it cannot tell apart (then judge
+    the whole frame again)."""
+    label = _PERIOD_LABELS.get(agreement.evaluation.period)
+    if label is None:
+        return None
+    if added.height == 0:
+        return old
+    periods = added.select(label.unique())["time"].to_list()
+    again = period_results(readings.filter(label.is_in(periods)), agreement)
+    kept = [r for r in old if r.period not in periods]
+    return sorted([*kept, *again], key=lambda r: (r.section, r.period))
+
+
+# A reading's period as the evaluation labels it ("2019-07", "2019").
+_PERIOD_LABELS = {"month": pl.col("time").dt.strftime("%Y-%m"),
+                  "year": pl.col("time").dt.strftime("%Y")}
 
 
 def _to_results(items: pl.DataFrame, sections: pl.DataFrame) -> list[PeriodResult]:

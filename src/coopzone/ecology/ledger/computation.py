@@ -38,9 +38,9 @@ from coopzone.ecology.models import (
     StatementChange,
     StatementLine,
 )
-from coopzone.ecology.readings import readings_frame
-from coopzone.ecology.readings_cache import over_sections
-from coopzone.ecology.settlement_adapter import period_results
+from coopzone.ecology.readings import readings_frame, section_frames
+from coopzone.ecology.readings_cache import Grown, over_sections, per_section_grown
+from coopzone.ecology.settlement_adapter import grow_period_results, period_results
 from coopzone.engines.eco_compensation import (
     Agreement,
     NetLine,
@@ -78,15 +78,41 @@ def series_results(session: Session,
                    terms: Sequence[tuple[AgreementVersion, Agreement]]
                    ) -> list[tuple[Agreement, list[PeriodResult]]]:
     """Each agreement's period results on the stored readings; cached until the readings of
-    its sections change (or another agreement version is current). Read-only."""
+    its sections change (or another agreement version is current). Read-only.
+
+    Sections are judged independently, so each section's results are a cache entry of their
+    own, grown by the periods that receive readings (a station push judges its month again,
+    not the series' history)."""
     ids = _section_ids(session, [a for _v, a in terms])
 
     def compute() -> list[tuple[Agreement, list[PeriodResult]]]:
-        frame = readings_frame(session, ids, key="name")
-        return [(a, period_results(frame, a)) for _v, a in terms]
+        return [(a, _agreement_results(session, v, a, ids)) for v, a in terms]
 
     return over_sections(session, ("series results", tuple(v.id for v, _a in terms)), ids,
                          compute)
+
+
+def _agreement_results(session: Session, version: AgreementVersion, agreement: Agreement,
+                       ids: list[int]) -> list[PeriodResult]:
+    frames = section_frames(session, ids, key="name")
+
+    def build(i: int) -> tuple[list[PeriodResult], tuple[object, int]]:
+        frame = frames[i]
+        return (period_results(frame.value.frame, agreement),
+                (frame.lineage, frame.value.frame.height))
+
+    def grow(i: int, old: Grown[list[PeriodResult]]
+             ) -> tuple[list[PeriodResult], tuple[object, int]] | None:
+        frame = frames[i]
+        lineage, height = old.mark
+        if lineage is not frame.lineage:
+            return None  # the frame was read again whole
+        grown = grow_period_results(old.value, frame.value.frame, frame.value.frame[height:],
+                                    agreement)
+        return None if grown is None else (grown, (frame.lineage, frame.value.frame.height))
+
+    parts = per_section_grown(session, ("period results", version.id), ids, build, grow)
+    return sorted((r for i in ids for r in parts[i].value), key=lambda r: (r.section, r.period))
 
 
 def month_before(as_of: date) -> str:
