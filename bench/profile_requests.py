@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(tokens: dict[str, dict[str, str]], args: argparse.Namespace) -> None:
+    os.environ.setdefault("POLARS_MAX_THREADS", "1")  # as coopzone.api.main (uvicorn) does
     from starlette.testclient import TestClient
 
     from coopzone.api.app import create_app

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coopzone.ecology.models import Section
-from coopzone.ecology.readings import readings_frame, section_frames
+from coopzone.ecology.readings import in_periods, periods_of, readings_frame, section_frames
 from coopzone.ecology.readings_cache import Grown, over_sections, per_section, per_section_grown
 from coopzone.engines.water_quality import (
     Evaluation,
@@ -130,11 +130,10 @@ def _within(ev: Evaluation, frame: pl.DataFrame, start: date | None,
         outside |= pl.col("time") >= datetime(end.year, end.month, end.day)
         if end.day != 1:
             cut.add(month_label(end))
-    month = pl.col("time").dt.strftime("%Y-%m")
-    again = sorted(m for m in cut if frame.filter((month == m) & outside).height)
+    again = sorted(m for m in cut if frame.filter(in_periods([m]) & outside).height)
     sections, items = ev.sections.filter(keep), ev.items.filter(keep)
     if again:
-        judged = evaluate(frame.filter(month.is_in(again) & outside.not_()), period="month")
+        judged = evaluate(frame.filter(in_periods(again) & outside.not_()), period="month")
         kept = period.is_in(again).not_()
         sections = pl.concat([sections.filter(kept), judged.sections], how="vertical").sort(
             "section", "period", maintain_order=True)
@@ -151,9 +150,8 @@ def _grow_months(old: Evaluation, frame: pl.DataFrame, added: pl.DataFrame) -> E
     readings, and the other months are kept as they were."""
     if added.height == 0:
         return old
-    month = pl.col("time").dt.strftime("%Y-%m")
-    months = added.select(month.unique())["time"].to_list()
-    again = evaluate(frame.filter(month.is_in(months)), period="month")
+    months = periods_of(added, "month")
+    again = evaluate(frame.filter(in_periods(months)), period="month")
     kept = pl.col("period").is_in(months).not_()
     # Stable sorts keep the engine's item order within a month.
     return Evaluation(

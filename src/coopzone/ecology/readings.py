@@ -390,6 +390,25 @@ def section_frames(session: Session, section_ids: Iterable[int], start: date | N
                                             build, grow)
 
 
+def periods_of(frame: pl.DataFrame, period: str) -> list[str]:
+    """The periods ("2019-07" a month, "2019" a year) that ``frame``'s readings fall in."""
+    fmt = {"month": "%Y-%m", "year": "%Y"}[period]
+    return sorted({t.strftime(fmt) for t in frame["time"].to_list()})
+
+
+def in_periods(labels: Iterable[str]) -> pl.Expr:
+    """Readings (local naive ``time``) in any of these months ("2019-07") or years ("2019"),
+    as time ranges (cheaper on a long frame than formatting every time)."""
+    ranges = []
+    for label in labels:
+        year, month = int(label[:4]), (int(label[5:7]) if len(label) > 4 else 0)
+        lo = datetime(year, month or 1, 1)
+        hi = (datetime(year + 1, 1, 1) if not month or month == 12
+              else datetime(year, month + 1, 1))
+        ranges.append(pl.col("time").is_between(lo, hi, closed="left"))
+    return pl.any_horizontal(ranges) if ranges else pl.lit(False)
+
+
 _FRAME_SCHEMA: dict[str, Any] = {
     "section": pl.String, "water_body": pl.String, "time": pl.Datetime("us"), "item": pl.String,
     "value": pl.Float64, "below_dl": pl.Boolean, "detection_limit": pl.Float64}

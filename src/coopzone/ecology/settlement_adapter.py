@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from coopzone.ecology.readings import in_periods, periods_of
 from coopzone.engines.eco_compensation import Agreement, PeriodResult
 from coopzone.engines.water_quality import evaluate
 
@@ -41,20 +42,14 @@ def grow_period_results(old: list[PeriodResult], readings: pl.DataFrame, added: 
     only, so only the periods that received readings are judged again (from all of their
     readings) and the others are kept. None for periods it cannot tell apart (then judge
     the whole frame again)."""
-    label = _PERIOD_LABELS.get(agreement.evaluation.period)
-    if label is None:
+    if agreement.evaluation.period not in ("month", "year"):
         return None
     if added.height == 0:
         return old
-    periods = added.select(label.unique())["time"].to_list()
-    again = period_results(readings.filter(label.is_in(periods)), agreement)
+    periods = periods_of(added, agreement.evaluation.period)
+    again = period_results(readings.filter(in_periods(periods)), agreement)
     kept = [r for r in old if r.period not in periods]
     return sorted([*kept, *again], key=lambda r: (r.section, r.period))
-
-
-# A reading's period as the evaluation labels it ("2019-07", "2019").
-_PERIOD_LABELS = {"month": pl.col("time").dt.strftime("%Y-%m"),
-                  "year": pl.col("time").dt.strftime("%Y")}
 
 
 def _to_results(items: pl.DataFrame, sections: pl.DataFrame) -> list[PeriodResult]:

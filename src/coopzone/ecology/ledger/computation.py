@@ -86,13 +86,13 @@ def series_results(session: Session,
     ids = _section_ids(session, [a for _v, a in terms])
 
     def compute() -> list[tuple[Agreement, list[PeriodResult]]]:
-        return [(a, _agreement_results(session, v, a, ids)) for v, a in terms]
+        return [(a, _agreement_results(session, a, ids)) for _v, a in terms]
 
     return over_sections(session, ("series results", tuple(v.id for v, _a in terms)), ids,
                          compute)
 
 
-def _agreement_results(session: Session, version: AgreementVersion, agreement: Agreement,
+def _agreement_results(session: Session, agreement: Agreement,
                        ids: list[int]) -> list[PeriodResult]:
     frames = section_frames(session, ids, key="name")
 
@@ -111,7 +111,11 @@ def _agreement_results(session: Session, version: AgreementVersion, agreement: A
                                     agreement)
         return None if grown is None else (grown, (frame.lineage, frame.value.frame.height))
 
-    parts = per_section_grown(session, ("period results", version.id), ids, build, grow)
+    # Keyed by what the results depend on (how the agreement evaluates): versions that
+    # evaluate alike (lushui-2019 and lushui-2022) share one entry per section.
+    terms = agreement.evaluation
+    kind = ("period results", terms.period, terms.water_body, terms.items)
+    parts = per_section_grown(session, kind, ids, build, grow)
     return sorted((r for i in ids for r in parts[i].value), key=lambda r: (r.section, r.period))
 
 
