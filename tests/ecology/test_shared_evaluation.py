@@ -20,7 +20,12 @@ from coopzone.ecology.ledger.agreements import series_terms
 from coopzone.ecology.ledger.computation import series_results
 from coopzone.ecology.models import Reading, Section
 from coopzone.ecology.readings import readings_frame
-from coopzone.ecology.settlement_adapter import grow_period_results, period_results
+from coopzone.ecology.settlement_adapter import (
+    grow_period_results,
+    judges_months,
+    period_results,
+    section_results,
+)
 from coopzone.engines.water_quality import consecutive_compliant_months, evaluate
 from tests.ecology.ledger_support import GOOD, load_agreements, make_section, write_month
 
@@ -77,8 +82,15 @@ def test_grown_period_results_equal_the_results_of_every_reading(
     agreement = load_agreement(BUILTIN_DIR / f"{name}.toml")
     old, added = frame_of(old_rows, "金鱼石"), frame_of(new_rows, "金鱼石")
     both = pl.concat([old, added], how="vertical")
+    expected = period_results(both, agreement)
     grown = grow_period_results(period_results(old, agreement), both, added, agreement)
-    assert grown == period_results(both, agreement)
+    assert grown == expected
+    # Read from the section's monthly evaluation (its pages' one, labelled by code) instead.
+    monthly = evaluate(both.with_columns(section=pl.lit("jinyushi")), period="month")
+    assert section_results(both, agreement, monthly) == expected
+    assert grow_period_results(section_results(old, agreement), both, added, agreement,
+                               monthly) == expected
+    assert judges_months(agreement) == (name == "lushui-2019")
 
 
 def push(session: Session, section: Section, at: datetime, values: dict[str, float]) -> None:
@@ -153,6 +165,8 @@ def test_series_results_after_a_push_equal_the_results_computed_from_scratch(
     readings_cache.invalidate()
     scratch = series_results(session, terms)
     assert grown == scratch
+    frame = readings_frame(session, [section.id], key="name")  # every reading, judged again
+    assert grown == [(a, period_results(frame, a)) for _v, a in terms]
     assert grown != before
     july = {r.period: r.water_class for _a, results in grown for r in results}["2024-07"]
     assert july == 4  # NH3-N (0.4 + 1.9) / 2 = 1.15 mg/L: Class IV (≤ 1.5)

@@ -74,7 +74,12 @@ def _evaluate_sections(session: Session, sections: list[Section], period: str,
         # (shared by every range and grown month by month), cut to the range asked for.
         frames = section_frames(session, ids)
         parts = monthly_evaluations(session, ids)
-        evs = [_within(parts[i].value, frames[i].value.frame, start, end) for i in ids]
+        if start is None and end is None:
+            evs = [parts[i].value for i in ids]
+        else:  # each section's cut is cached too: a push cuts the pushed section's again
+            cuts = per_section(session, ("evaluate", "month", start, end), ids, lambda i: _within(
+                parts[i].value, frames[i].value.frame, start, end))
+            evs = [cuts[i] for i in ids]
     else:
         evs = [evaluate(f.value.frame, period=period)  # type: ignore[arg-type]
                for f in section_frames(session, ids, start, end).values()]

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.service import Principal
 from coopzone.db import now
+from coopzone.ecology.evaluation import monthly_evaluations
 from coopzone.ecology.ledger.actions import BOOK, PAID, require_recompute
 from coopzone.ecology.ledger.agreements import series_terms
 from coopzone.ecology.models import (
@@ -40,7 +41,11 @@ from coopzone.ecology.models import (
 )
 from coopzone.ecology.readings import readings_frame, section_frames
 from coopzone.ecology.readings_cache import Grown, over_sections, per_section_grown
-from coopzone.ecology.settlement_adapter import grow_period_results, period_results
+from coopzone.ecology.settlement_adapter import (
+    grow_period_results,
+    judges_months,
+    section_results,
+)
 from coopzone.engines.eco_compensation import (
     Agreement,
     NetLine,
@@ -95,10 +100,14 @@ def series_results(session: Session,
 def _agreement_results(session: Session, agreement: Agreement,
                        ids: list[int]) -> list[PeriodResult]:
     frames = section_frames(session, ids, key="name")
+    # An agreement that judges plain months reads each section's monthly evaluation, the
+    # one every page shows (cached and grown once for all), instead of judging again.
+    monthly = ({i: e.value for i, e in monthly_evaluations(session, ids).items()}
+               if judges_months(agreement) else {})
 
     def build(i: int) -> tuple[list[PeriodResult], tuple[object, int]]:
         frame = frames[i]
-        return (period_results(frame.value.frame, agreement),
+        return (section_results(frame.value.frame, agreement, monthly.get(i)),
                 (frame.lineage, frame.value.frame.height))
 
     def grow(i: int, old: Grown[list[PeriodResult]]
@@ -108,7 +117,7 @@ def _agreement_results(session: Session, agreement: Agreement,
         if lineage is not frame.lineage:
             return None  # the frame was read again whole
         grown = grow_period_results(old.value, frame.value.frame, frame.value.frame[height:],
-                                    agreement)
+                                    agreement, monthly.get(i))
         return None if grown is None else (grown, (frame.lineage, frame.value.frame.height))
 
     # Keyed by what the results depend on (how the agreement evaluates): versions that
