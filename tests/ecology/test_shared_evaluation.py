@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 from sqlalchemy.orm import Session
 
 from coopzone.db import SHANGHAI
-from coopzone.ecology import evaluation, readings_cache
+from coopzone.ecology import evaluation, plausibility, readings_cache
 from coopzone.ecology.agreement_files import BUILTIN_DIR, load_agreement
 from coopzone.ecology.ledger.agreements import series_terms
 from coopzone.ecology.ledger.computation import series_results
@@ -170,3 +170,46 @@ def test_series_results_after_a_push_equal_the_results_computed_from_scratch(
     assert grown != before
     july = {r.period: r.water_class for _a, results in grown for r in results}["2024-07"]
     assert july == 4  # NH3-N (0.4 + 1.9) / 2 = 1.15 mg/L: Class IV (≤ 1.5)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["金鱼石", "jiantou", "other"]),
+                          st.one_of(st.none(), st.datetimes(datetime(1979, 12, 31),
+                                                            datetime(2025, 10, 2)))),
+                max_size=12),
+       st.datetimes(datetime(2025, 9, 1), datetime(2025, 10, 1)),
+       st.dictionaries(st.sampled_from(["金鱼石", "jiantou"]),
+                       st.dates(date(1979, 6, 1), date(2025, 10, 1)), max_size=2))
+def test_the_quick_window_test_never_hides_a_problem(
+    rows: list[tuple[str, datetime | None]], now: datetime, starts: dict[str, date],
+) -> None:
+    window = plausibility.ReadingWindow(now.replace(tzinfo=SHANGHAI), 1980, timedelta(hours=2),
+                                        starts)
+    frame = pl.DataFrame([(i + 2, s, t) for i, (s, t) in enumerate(rows)],
+                         schema={"row": pl.Int64, "section": pl.String,
+                                 "time": pl.Datetime("us")}, orient="row")
+    found = plausibility.window_problems(frame, window, pl.lit("time"))
+    original = plausibility._inside
+    try:
+        plausibility._inside = lambda _f, _w: False  # type: ignore[assignment]
+        full = plausibility.window_problems(frame, window, pl.lit("time"))
+    finally:
+        plausibility._inside = original
+    assert_frame_equal(found, full)
+
+
+def test_a_page_figure_cached_with_the_evaluation_follows_a_push(session: Session) -> None:
+    section = make_section(session)
+    write_month(session, section, 2024, 6, GOOD)
+    session.commit()
+    calls: list[int] = []
+
+    def count() -> int:
+        calls.append(1)
+        return evaluation.evaluate_sections(session, [section]).sections.height
+
+    assert evaluation.cached(session, "months", [section], count) == 1
+    assert evaluation.cached(session, "months", [section], count) == 1
+    assert len(calls) == 1  # served from the cache
+    push(session, section, datetime(2024, 7, 2, 8, tzinfo=SHANGHAI), GOOD)
+    assert evaluation.cached(session, "months", [section], count) == 2

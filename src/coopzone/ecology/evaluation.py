@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from coopzone.engines.water_quality import (
 if TYPE_CHECKING:
     from coopzone.ecology.ledger import Payments
 
+T = TypeVar("T")
 BORDER_SECTION = "金鱼石"
 LUSHUI_BASIN = "渌水"
 
@@ -46,6 +48,15 @@ def _with_compliance(ev: Evaluation, targets: dict[str, int]) -> Evaluation:
         (pl.col("water_class") <= pl.col("target_class")).alias("compliant"))
     return Evaluation(sections=sections, items=ev.items, period=ev.period,
                       water_body=ev.water_body, target=None)
+
+
+def cached(session: Session, kind: Hashable, sections: list[Section],
+           compute: Callable[[], T]) -> T:
+    """``compute()`` of figures made from these sections' readings (a page's table, its
+    latest classes), cached per process until the readings of any of them or a section
+    changes (see readings_cache): treat the value as read-only."""
+    key = (kind, tuple(sorted((s.id, s.code, s.target_class) for s in sections)))
+    return over_sections(session, key, [s.id for s in sections], compute)
 
 
 def evaluate_sections(session: Session, sections: list[Section], period: str = "month",

@@ -75,7 +75,8 @@ def index(request: Request, session: SessionDep, principal: OptionalUser,
     # The map's classes and the rows, and the streaks (of every section: the same cached
     # figures whichever page is shown), all from each section's one cached evaluation.
     ev = evaluation.evaluate_sections(session, sections, end=as_of) if sections else None
-    latest = _latest(ev.sections) if ev is not None else {}
+    latest = (evaluation.cached(session, ("latest", as_of), sections,
+                                lambda: _latest(ev.sections)) if ev is not None else {})
     runs = evaluation.streaks(session, sections, as_of) if sections else {}
     points = [
         {"name": s.name, "code": s.code, "value": [s.lng, s.lat],
@@ -123,9 +124,14 @@ def section_page(request: Request, session: SessionDep, principal: OptionalUser,
     ev = evaluation.evaluate_sections(session, [section])
     stored = stored_readings(session, [section.id])
     run = evaluation.streaks(session, [section], _today(request)).get(section.code, {})
+    # The table and the chart are cached with the evaluation (until the readings change).
+    rows = evaluation.cached(session, "monthly rows", [section],
+                             lambda: _monthly_rows(section, ev))
+    chart = evaluation.cached(session, ("chart", item), [section],
+                              lambda: _item_chart(stored.frame, item, section.water_body))
     return render(request, "ecology/section.html", {
-        "section": section, "rows": _monthly_rows(section, ev), "run": run,
-        "chart": _item_chart(stored.frame, item, section.water_body), "skipped": stored.skipped,
+        "section": section, "rows": rows, "run": run,
+        "chart": chart, "skipped": stored.skipped,
         "chart_items": [(i, item_spec(i).name_zh) for i in CHART_ITEMS],
         "table_items": [(i, item_spec(i).name_zh) for i in TABLE_ITEMS],
         "pending": monitoring.pending_months(session, [section.id]).get(section.id, []),
