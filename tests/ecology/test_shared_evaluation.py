@@ -191,7 +191,7 @@ def test_the_quick_window_test_never_hides_a_problem(
     found = plausibility.window_problems(frame, window, pl.lit("time"))
     original = plausibility._inside
     try:
-        plausibility._inside = lambda _f, _w: False  # type: ignore[assignment]
+        plausibility._inside = lambda _f, _w: False
         full = plausibility.window_problems(frame, window, pl.lit("time"))
     finally:
         plausibility._inside = original
