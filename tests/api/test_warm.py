@@ -3,6 +3,7 @@ are asked for once in-process, so a section's evaluation is ready and nothing is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,20 @@ from coopzone.api.app import create_app
 from coopzone.db import transaction
 from coopzone.ecology import readings_cache
 from coopzone.ecology.models import Section
+from coopzone.kit import data_versions
 from coopzone.kit.data_versions import DataVersion
 from coopzone.migrate import upgrade
 from coopzone.places.service import load_places
 from tests.ecology.ledger_support import GOOD, make_section, write_month
 from tests.helpers import database_url, make_settings
+
+
+@pytest.fixture(autouse=True)
+def forget_caches() -> Iterator[None]:
+    """The warm-ups here fill this process's caches from databases of their own."""
+    yield
+    data_versions.forget()
+    readings_cache.invalidate()
 
 
 def test_production_warms_by_default_and_other_environments_do_not() -> None:
