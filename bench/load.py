@@ -53,6 +53,28 @@ compensation strip, the dashboard): the water-quality engine costs 7–13 ms a c
 the size of its frame (about 27 polars steps), and each of those pages calls it again for
 the pushed month. The 300 req/s and p99 targets are not met.
 
+Measured on 2026-12-02, evening (load average 4.5–12 from other sessions; 20 s, 2 workers),
+the commit before → after one evaluation per section shared by every page (cut to each
+page's range, grown by the pushed month; the compensation strip reads it too), per-section
+streaks, page figures cached with it, one Polars thread per worker, caches warmed at worker
+start and cheaper reading checks: SQLite 8 clients 56.7 → 82.0 req/s, 15.3 → 10.9 ms CPU a
+request, p50 89 → 72 ms, p99 875 → 386 ms, 0 errors both; SQLite 64 clients 44.5 → 80.5
+req/s, 17.2 → 11.8 ms CPU, p99 7.2 → 4.1 s, 0 errors → 1 × 503 (a station push past the
+15 s busy timeout: a SQLite writer holds the lock for its whole request, sharing its
+worker's core with up to 7 other requests); PostgreSQL 8 clients 30.9 → 85.6 req/s,
+21.8 → 11.2 ms CPU, p99 3255 → 411 ms, 0 errors both; PostgreSQL 64 clients 21.1 → 88.6
+req/s, 27.0 → 13.5 ms CPU, p99 11.8 → 1.9 s, 0 errors both (the before runs had load
+average 8–12, the after runs 4.5–6.4: compare the CPU per request). Sequentially on one
+worker (``bench/profile_requests.py``, CPU ms): the first views after a push of /ecology,
+a section page and /ecology/compensation 43, 42 and 70 → 10, 9 and 15 (each about its
+steady cost), the four pages together 127 → 54; steady /ecology 11.6 → 6.5, section page
+9.2 → 6.0, compensation 18 → 14. What is left: /cooperation/agreements costs 36–55 ms (200
+rows, the demo's 175 agreements in force on one page; most of it loading the parties in
+``cooperation/service``, not the template), a push 13 ms and an import 30 ms (the polars
+checks of a few rows), the framework about 1.4 ms; at about 11 ms of CPU a request the mix
+cannot exceed about 180 req/s even on two free cores. The 300 req/s and p99 targets are not
+met.
+
 Usage::
 
     python bench/load.py                       # 8 clients, 20 s, 2 workers, SQLite

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # work is CPU-bound (one process runs Python on one core at a time), so a few are enough:
     # more only share the core, and make a SQLite writer hold the write lock longer.
     max_requests_in_flight: int = Field(default=8, ge=1, le=10000)
+    # Ask for the public pages once in each worker process before it takes requests, so the
+    # first visitors do not pay for cold caches (api/warm.py); defaults to True when env is
+    # production (set explicitly to override).
+    warm_caches: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -100,6 +104,12 @@ class Settings(BaseSettings):
     def _secure_cookies_in_production(self) -> Settings:
         if "cookie_secure" not in self.model_fields_set:
             self.cookie_secure = self.env == "production"
+        return self
+
+    @model_validator(mode="after")
+    def _warm_caches_in_production(self) -> Settings:
+        if "warm_caches" not in self.model_fields_set:
+            self.warm_caches = self.env == "production"
         return self
 
     @model_validator(mode="after")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -15,7 +18,7 @@ import coopzone
 from coopzone.accounts.api import router as accounts_router
 from coopzone.accounts.audit import install_audit_hook
 from coopzone.accounts.security import prepare_dummy_hash
-from coopzone.api import errors, security_headers
+from coopzone.api import errors, security_headers, warm
 from coopzone.api.deps import enforce_token_scope
 from coopzone.api.docs import swagger_page
 from coopzone.api.limits import ContentLengthLimit, InFlightLimit
@@ -38,6 +41,7 @@ from coopzone.places.api import router as places_router
 from coopzone.web.pages import router as pages_router
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 
 def _health_router() -> APIRouter:
@@ -63,11 +67,23 @@ def create_app(settings: Settings | None = None,
                session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_audit_hook()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm_caches:  # before the worker takes its first request
+            try:
+                targets = warm.paths(app.state.session_factory)
+            except Exception:  # no database yet: nothing to warm
+                log.exception("no pages warmed")
+            else:
+                await warm.warm(app, targets)
+        yield
+
     # Token scopes are enforced for every route in one place. A request body over the
     # upload limit (plus room for the other fields) is refused by ContentLengthLimit below.
     app = FastAPI(title="coopzone 湘赣边区域合作示范区平台", version=coopzone.__version__,
                   docs_url=None, redoc_url=None, openapi_url=f"{API_PREFIX}/openapi.json",
-                  dependencies=[Depends(enforce_token_scope)])
+                  dependencies=[Depends(enforce_token_scope)], lifespan=lifespan)
     # Whatever a process that died mid-upload left behind goes now.
     uploads.sweep(settings.data_dir, settings.data_dir / "files")
     app.state.settings = settings

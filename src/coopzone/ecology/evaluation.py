@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coopzone.ecology.models import Section
-from coopzone.ecology.readings import readings_frame, section_frames
-from coopzone.ecology.readings_cache import Grown, over_sections, per_section_grown
+from coopzone.ecology.readings import in_periods, periods_of, readings_frame, section_frames
+from coopzone.ecology.readings_cache import Grown, over_sections, per_section, per_section_grown
 from coopzone.engines.water_quality import (
     Evaluation,
     consecutive_compliant_months,
@@ -25,6 +26,7 @@ from coopzone.engines.water_quality import (
 if TYPE_CHECKING:
     from coopzone.ecology.ledger import Payments
 
+T = TypeVar("T")
 BORDER_SECTION = "金鱼石"
 LUSHUI_BASIN = "渌水"
 
@@ -48,6 +50,15 @@ def _with_compliance(ev: Evaluation, targets: dict[str, int]) -> Evaluation:
                       water_body=ev.water_body, target=None)
 
 
+def cached(session: Session, kind: Hashable, sections: list[Section],
+           compute: Callable[[], T]) -> T:
+    """``compute()`` of figures made from these sections' readings (a page's table, its
+    latest classes), cached per process until the readings of any of them or a section
+    changes (see readings_cache): treat the value as read-only."""
+    key = (kind, tuple(sorted((s.id, s.code, s.target_class) for s in sections)))
+    return over_sections(session, key, [s.id for s in sections], compute)
+
+
 def evaluate_sections(session: Session, sections: list[Section], period: str = "month",
                       start: date | None = None, end: date | None = None) -> Evaluation:
     """Per-period evaluation of the given sections (rivers and lakes each by their rules).
@@ -69,27 +80,83 @@ def _evaluate_sections(session: Session, sections: list[Section], period: str,
                        start: date | None, end: date | None) -> Evaluation:
     by_code = sorted(sections, key=lambda s: s.code)  # the engine's order: by section
     ids = [s.id for s in by_code]
-    frames = section_frames(session, ids, start, end)
+    if period == "month":
+        # Every page's months come from one evaluation per section of all its readings
+        # (shared by every range and grown month by month), cut to the range asked for.
+        frames = section_frames(session, ids)
+        parts = monthly_evaluations(session, ids)
+        if start is None and end is None:
+            evs = [parts[i].value for i in ids]
+        else:  # each section's cut is cached too: a push cuts the pushed section's again
+            cuts = per_section(session, ("evaluate", "month", start, end), ids, lambda i: _within(
+                parts[i].value, frames[i].value.frame, start, end))
+            evs = [cuts[i] for i in ids]
+    else:
+        evs = [evaluate(f.value.frame, period=period)  # type: ignore[arg-type]
+               for f in section_frames(session, ids, start, end).values()]
+    ev = Evaluation(sections=pl.concat([e.sections for e in evs], how="vertical"),
+                    items=pl.concat([e.items for e in evs], how="vertical"),
+                    period=evs[0].period, water_body=evs[0].water_body, target=None)
+    return _with_compliance(ev, {s.code: s.target_class for s in sections})
+
+
+def monthly_evaluations(session: Session, section_ids: list[int]
+                        ) -> dict[int, Grown[Evaluation]]:
+    """Each section's monthly evaluation of all its stored readings (cache entries, read-only):
+    built once per section, grown by the months that receive readings (a station push judges
+    its month again, not the section's history), shared by every page and range."""
+    frames = section_frames(session, section_ids)
 
     def build(i: int) -> tuple[Evaluation, tuple[object, int]]:
         frame = frames[i]
-        return (evaluate(frame.value.frame, period=period),  # type: ignore[arg-type]
+        return (evaluate(frame.value.frame, period="month"),
                 (frame.lineage, frame.value.frame.height))
 
     def grow(i: int, old: Grown[Evaluation]) -> tuple[Evaluation, tuple[object, int]] | None:
         frame = frames[i]
         lineage, height = old.mark
-        if lineage is not frame.lineage or period != "month":
-            return None  # the frame was read again whole (or periods span months)
+        if lineage is not frame.lineage:
+            return None  # the frame was read again whole
         return (_grow_months(old.value, frame.value.frame, frame.value.frame[height:]),
                 (frame.lineage, frame.value.frame.height))
 
-    parts = per_section_grown(session, ("evaluate", period, start, end), ids, build, grow)
-    evs = [parts[i].value for i in ids]
-    ev = Evaluation(sections=pl.concat([e.sections for e in evs], how="vertical"),
-                    items=pl.concat([e.items for e in evs], how="vertical"),
-                    period=evs[0].period, water_body=evs[0].water_body, target=None)
-    return _with_compliance(ev, {s.code: s.target_class for s in sections})
+    return per_section_grown(session, ("evaluate", "month"), section_ids, build, grow)
+
+
+def _within(ev: Evaluation, frame: pl.DataFrame, start: date | None,
+            end: date | None) -> Evaluation:
+    """One section's monthly evaluation of the readings from ``start`` (inclusive) to ``end``
+    (exclusive), from ``ev``, its evaluation of all of ``frame`` (its readings): a month is
+    judged from its own readings only, so a month wholly inside the range is the same, and a
+    month the range cuts is too unless some of its readings fall outside (then it is judged
+    again from those inside)."""
+    if start is None and end is None:
+        return ev
+    period = pl.col("period")
+    keep = pl.lit(True)
+    outside = pl.lit(False)
+    cut: set[str] = set()
+    if start is not None:
+        keep &= period >= month_label(start)
+        outside |= pl.col("time") < datetime(start.year, start.month, start.day)
+        if start.day != 1:
+            cut.add(month_label(start))
+    if end is not None:
+        keep &= period <= month_label(end - timedelta(days=1))
+        outside |= pl.col("time") >= datetime(end.year, end.month, end.day)
+        if end.day != 1:
+            cut.add(month_label(end))
+    again = sorted(m for m in cut if frame.filter(in_periods([m]) & outside).height)
+    sections, items = ev.sections.filter(keep), ev.items.filter(keep)
+    if again:
+        judged = evaluate(frame.filter(in_periods(again) & outside.not_()), period="month")
+        kept = period.is_in(again).not_()
+        sections = pl.concat([sections.filter(kept), judged.sections], how="vertical").sort(
+            "section", "period", maintain_order=True)
+        items = pl.concat([items.filter(kept), judged.items], how="vertical").sort(
+            "section", "period", maintain_order=True)
+    return Evaluation(sections=sections, items=items, period=ev.period,
+                      water_body=ev.water_body, target=ev.target)
 
 
 def _grow_months(old: Evaluation, frame: pl.DataFrame, added: pl.DataFrame) -> Evaluation:
@@ -99,9 +166,8 @@ def _grow_months(old: Evaluation, frame: pl.DataFrame, added: pl.DataFrame) -> E
     readings, and the other months are kept as they were."""
     if added.height == 0:
         return old
-    month = pl.col("time").dt.strftime("%Y-%m")
-    months = added.select(month.unique())["time"].to_list()
-    again = evaluate(frame.filter(month.is_in(months)), period="month")
+    months = periods_of(added, "month")
+    again = evaluate(frame.filter(in_periods(months)), period="month")
     kept = pl.col("period").is_in(months).not_()
     # Stable sorts keep the engine's item order within a month.
     return Evaluation(
@@ -112,31 +178,27 @@ def _grow_months(old: Evaluation, frame: pl.DataFrame, added: pl.DataFrame) -> E
         period=old.period, water_body=old.water_body, target=old.target)
 
 
-def streaks(session: Session, sections: list[Section], as_of: date,
-            ev: Evaluation | None = None) -> dict[str, dict[str, object]]:
-    """Consecutive compliant months per section, ending at the last complete month (cached
-    until the sections' readings change: treat the result as read-only). A page that has
-    already evaluated the sections' months passes ``ev`` (:func:`evaluate_sections` of the
-    same sections, any end on or after ``as_of``: months after the last complete one are
-    ignored), so the readings are judged once per request."""
-    key = ("streaks", tuple(sorted((s.id, s.code, s.target_class) for s in sections)), as_of)
-    return over_sections(session, key, [s.id for s in sections],
-                         lambda: _streaks(session, sections, as_of, ev))
+def streaks(session: Session, sections: list[Section], as_of: date
+            ) -> dict[str, dict[str, object]]:
+    """Consecutive compliant months per section, ending at the last complete month before
+    ``as_of`` (treat the result as read-only). Each section's run is cached until its
+    readings change (a push to one section counts that section's run again, not every
+    section's), from its evaluation of all its months (months after the last complete one
+    are ignored)."""
+    by_id = {s.id: s for s in sections}
+    label = last_complete_month(as_of)
 
-
-def _streaks(session: Session, sections: list[Section], as_of: date,
-             ev: Evaluation | None = None) -> dict[str, dict[str, object]]:
-    if ev is None:
-        ev = evaluate_sections(session, sections, end=as_of)
-    out: dict[str, dict[str, object]] = {}
-    for target in sorted({s.target_class for s in sections}):
-        codes = [s.code for s in sections if s.target_class == target]
-        monthly = ev.sections.filter(pl.col("section").is_in(codes))
+    def compute(i: int) -> dict[str, object] | None:
+        section = by_id[i]
+        monthly = monthly_evaluations(session, [i])[i].value.sections
         if monthly.height == 0:
-            continue
-        runs = consecutive_compliant_months(monthly, target, last_complete_month(as_of))
-        out.update({r["section"]: r for r in runs.iter_rows(named=True)})
-    return out
+            return None
+        runs = consecutive_compliant_months(monthly, section.target_class, label)
+        return next(iter(runs.iter_rows(named=True)), None)
+
+    runs = per_section(session, ("streak", label), list(by_id), compute)
+    return {by_id[i].code: r for i, r in sorted(runs.items(), key=lambda x: by_id[x[0]].code)
+            if r is not None}
 
 
 @dataclass(frozen=True)

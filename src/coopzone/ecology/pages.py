@@ -72,11 +72,12 @@ def index(request: Request, session: SessionDep, principal: OptionalUser,
     sections = service.list_sections(session)  # the map shows them all
     rows = list(result.items)
     as_of = _today(request)
-    # One evaluation per request: the map's classes, the rows and the streaks all come from it
-    # (the streaks of every section: one cached result whichever page is shown).
+    # The map's classes and the rows, and the streaks (of every section: the same cached
+    # figures whichever page is shown), all from each section's one cached evaluation.
     ev = evaluation.evaluate_sections(session, sections, end=as_of) if sections else None
-    latest = _latest(ev.sections) if ev is not None else {}
-    runs = evaluation.streaks(session, sections, as_of, ev) if ev is not None else {}
+    latest = (evaluation.cached(session, ("latest", as_of), sections,
+                                lambda: _latest(ev.sections)) if ev is not None else {})
+    runs = evaluation.streaks(session, sections, as_of) if sections else {}
     points = [
         {"name": s.name, "code": s.code, "value": [s.lng, s.lat],
          "cls": latest.get(s.code, {}).get("water_class")}
@@ -118,14 +119,19 @@ def section_page(request: Request, session: SessionDep, principal: OptionalUser,
                  item: Key = "nh3n") -> Response:
     section = service.get_section(session, code)
     item = item if item in CHART_ITEMS else "nh3n"
-    # One evaluation per request: every month (the table) and the streak up to the last
-    # complete month (months after it are ignored by the streak) come from the same one.
+    # Every month (the table) and the streak up to the last complete month come from the
+    # section's one cached evaluation (shared with the other pages).
     ev = evaluation.evaluate_sections(session, [section])
     stored = stored_readings(session, [section.id])
-    run = evaluation.streaks(session, [section], _today(request), ev).get(section.code, {})
+    run = evaluation.streaks(session, [section], _today(request)).get(section.code, {})
+    # The table and the chart are cached with the evaluation (until the readings change).
+    rows = evaluation.cached(session, "monthly rows", [section],
+                             lambda: _monthly_rows(section, ev))
+    chart = evaluation.cached(session, ("chart", item), [section],
+                              lambda: _item_chart(stored.frame, item, section.water_body))
     return render(request, "ecology/section.html", {
-        "section": section, "rows": _monthly_rows(section, ev), "run": run,
-        "chart": _item_chart(stored.frame, item, section.water_body), "skipped": stored.skipped,
+        "section": section, "rows": rows, "run": run,
+        "chart": chart, "skipped": stored.skipped,
         "chart_items": [(i, item_spec(i).name_zh) for i in CHART_ITEMS],
         "table_items": [(i, item_spec(i).name_zh) for i in TABLE_ITEMS],
         "pending": monitoring.pending_months(session, [section.id]).get(section.id, []),

@@ -142,22 +142,29 @@ def _check_readings(frame: pl.DataFrame, window: ReadingWindow,
             pl.col("time").dt.replace_time_zone("Asia/Shanghai", ambiguous="null",
                                                 non_existent="null").alias("_at"))
         suspect_expr = local_time_suspect(pl.col("time"))
-    local = local.with_columns(suspect_expr.alias("_local_bad"))
-    errors: list[RowError] = []
-    suspect = local.filter(pl.col("_local_bad"))
-    for row, moment in suspect.select("row", "time").iter_rows():
-        errors.append(RowError(int(row), "time", local_time_reason(moment, locale) or ""))
     value = pl.col("value")
     non_finite = value.is_not_null() & ~value.is_finite()
-    bad = (local.with_columns(*bounds_columns(pl.col("item")))
-           .filter(non_finite | out_of_bounds(value)))  # reasons only for the refused rows
-    reason = (pl.when(non_finite)
-              .then(pl.format(say(locale, "不是有限数字：{}", "not a finite number: {}"),
-                              value.cast(pl.String)))
-              .otherwise(bounds_reason(value, value.cast(pl.String), locale)))
-    errors += [RowError(int(r), "value", str(m))
-               for r, m in bad.select("row", reason).iter_rows()]
-    dated = local.filter(~pl.col("_local_bad"))
+    # The flags in one pass; the reasons are formatted only when some row is refused.
+    columns = [*local.columns, "_local_bad"]
+    local = (local.lazy().with_columns(suspect_expr.alias("_local_bad"),
+                                       *bounds_columns(pl.col("item")))
+             .with_columns((non_finite | out_of_bounds(value)).alias("_bad_value"))
+             .collect())
+    flags = local.select(pl.col("_local_bad").any(), pl.col("_bad_value").any()).row(0)
+    errors: list[RowError] = []
+    if flags[0]:
+        suspect = local.filter(pl.col("_local_bad"))
+        for row, moment in suspect.select("row", "time").iter_rows():
+            errors.append(RowError(int(row), "time", local_time_reason(moment, locale) or ""))
+    if flags[1]:
+        reason = (pl.when(non_finite)
+                  .then(pl.format(say(locale, "不是有限数字：{}", "not a finite number: {}"),
+                                  value.cast(pl.String)))
+                  .otherwise(bounds_reason(value, value.cast(pl.String), locale)))
+        errors += [RowError(int(r), "value", str(m)) for r, m in
+                   local.filter(pl.col("_bad_value")).select("row", reason).iter_rows()]
+    local = local.select(columns)
+    dated = local.filter(~pl.col("_local_bad")) if flags[0] else local
     errors += [RowError(int(r), str(c), str(m)) for r, c, m in
                window_problems(dated, window, pl.lit("time"), locale).iter_rows()]
     if errors:
@@ -406,6 +413,25 @@ def section_frames(session: Session, section_ids: Iterable[int], start: date | N
 
     return readings_cache.per_section_grown(session, ("frame", start, end, key), section_ids,
                                             build, grow)
+
+
+def periods_of(frame: pl.DataFrame, period: str) -> list[str]:
+    """The periods ("2019-07" a month, "2019" a year) that ``frame``'s readings fall in."""
+    fmt = {"month": "%Y-%m", "year": "%Y"}[period]
+    return sorted({t.strftime(fmt) for t in frame["time"].to_list()})
+
+
+def in_periods(labels: Iterable[str]) -> pl.Expr:
+    """Readings (local naive ``time``) in any of these months ("2019-07") or years ("2019"),
+    as time ranges (cheaper on a long frame than formatting every time)."""
+    ranges = []
+    for label in labels:
+        year, month = int(label[:4]), (int(label[5:7]) if len(label) > 4 else 0)
+        lo = datetime(year, month or 1, 1)
+        hi = (datetime(year + 1, 1, 1) if not month or month == 12
+              else datetime(year, month + 1, 1))
+        ranges.append(pl.col("time").is_between(lo, hi, closed="left"))
+    return pl.any_horizontal(ranges) if ranges else pl.lit(False)
 
 
 _FRAME_SCHEMA: dict[str, Any] = {

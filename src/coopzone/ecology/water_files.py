@@ -320,12 +320,13 @@ def _to_long(raw: pl.DataFrame, locale: str | None = None
 
 def _parse(long: pl.DataFrame, year: int | None, locale: str | None = None) -> pl.DataFrame:
     texts = long["_item_text"].drop_nulls().unique().to_list()
-    codes = pl.DataFrame(
+    codes = pl.LazyFrame(
         {"_item_text": texts, "item": [_item_code(t) for t in texts]},
         schema={"_item_text": pl.String, "item": pl.String},
     )
+    # One query (collected once): a small file's cost is mostly per step, not per row.
     return (
-        long.with_columns(pl.col("_value_text").cast(pl.String))
+        long.lazy().with_columns(pl.col("_value_text").cast(pl.String))
         .join(codes, on="_item_text", how="left", maintain_order="left")
         .with_columns(
             *bounds_columns(pl.col("item")),
@@ -334,6 +335,7 @@ def _parse(long: pl.DataFrame, year: int | None, locale: str | None = None) -> p
             *_value_columns(pl.col("_value_text"), locale),
         )
         .with_columns(local_time_suspect(pl.col("time")).alias("_local_bad"))
+        .collect()
     )
 
 
@@ -353,28 +355,33 @@ def _collect_errors(df: pl.DataFrame, section: str, time: str, item_col: str,
         (plausible & out_of_bounds(value), pl.col("_value_col"),
          bounds_reason(value, pl.col("_value_text"), locale)),
     ]
-    parts = [
-        df.filter(cond).select("_row", col.alias("column"), reason.alias("reason"))
-        for cond, col, reason in checks
-    ]
-    parts.append(_local_time_errors(df, time, locale))
+    lf = df.lazy()
+    # The cell checks and the duplicates as one query (collected once).
+    found = pl.concat([
+        *(lf.filter(cond).select("_row", col.alias("column"), reason.alias("reason"))
+          for cond, col, reason in checks),
+        _duplicates(lf, locale),
+    ], how="vertical_relaxed").collect()
+    parts = [found, _local_time_errors(df, time, locale)]
     if window is not None:
         dated = df.filter(~pl.col("_local_bad"))
         parts.append(window_problems(dated, window, pl.lit(time), locale, row="_row"))
-    return pl.concat([*parts, _duplicates(df, locale)], how="vertical_relaxed")
+    return pl.concat(parts, how="vertical_relaxed")
 
 
 def _local_time_errors(df: pl.DataFrame, time: str, locale: str | None) -> pl.DataFrame:
     """Times that cannot be read as Asia/Shanghai wall-clock times (DST gap or fold, years
     outside 1900–2199), each with :func:`coopzone.kit.times.localize`'s reason."""
+    schema = {"_row": pl.Int64, "column": pl.String, "reason": pl.String}
+    if not df["_local_bad"].any():
+        return pl.DataFrame(schema=schema)
     suspect = df.filter(pl.col("_local_bad")).select("_row", "time")
     reasons = {t: local_time_reason(t, locale) for t in suspect["time"].unique().to_list()}
     rows = [(int(r), time, reasons[t]) for r, t in suspect.iter_rows() if reasons[t]]
-    return pl.DataFrame(rows, schema={"_row": pl.Int64, "column": pl.String,
-                                      "reason": pl.String}, orient="row")
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _duplicates(df: pl.DataFrame, locale: str | None = None) -> pl.DataFrame:
+def _duplicates(df: pl.LazyFrame, locale: str | None = None) -> pl.LazyFrame:
     """Rows repeating (section, time, item) of an earlier row with a different value."""
     keyed = df.filter(pl.col("time").is_not_null() & pl.col("item").is_not_null()
                       & pl.col("value").is_not_null())
@@ -420,12 +427,12 @@ def read_water_file(path: str | Path, *, year: int | None = None, locale: str | 
     if errors.height:
         rows = [(int(r), str(c), str(m)) for r, c, m in errors.iter_rows()]
         raise FileRejected(str(path), rows)
-    good = df.filter(pl.col("value").is_not_null() | pl.col("below_dl"))
+    good = df.lazy().filter(pl.col("value").is_not_null() | pl.col("below_dl"))
     good = good.unique(["section", "time", "item"], keep="first", maintain_order=True)
     return good.select(
         "section", "time", "item", "value", "below_dl", "detection_limit",
         pl.lit(str(path)).alias("source_file"), pl.col("_row").alias("row"),
-    ).cast(OUTPUT_SCHEMA)
+    ).cast(OUTPUT_SCHEMA).collect()
 
 
 def read_water_files(paths: Sequence[str | Path], *, year: int | None = None,

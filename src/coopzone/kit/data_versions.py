@@ -80,6 +80,14 @@ def generation() -> int:
     return _generation
 
 
+def forget() -> None:
+    """Make every cache entry of this process unreachable (a new generation): for a test
+    that served another database in this process, whose version numbers the next test's
+    database may give again to other data."""
+    global _generation
+    _generation += 1
+
+
 def _bump(session: Session, topics: list[str]) -> None:
     conn = session.connection()
     conn.execute(_BUMP, [{"topic": t} for t in topics])

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from coopzone.accounts.service import Principal
 from coopzone.db import now
+from coopzone.ecology.evaluation import monthly_evaluations
 from coopzone.ecology.ledger.actions import BOOK, PAID, require_recompute
 from coopzone.ecology.ledger.agreements import series_terms
 from coopzone.ecology.models import (
@@ -38,9 +39,13 @@ from coopzone.ecology.models import (
     StatementChange,
     StatementLine,
 )
-from coopzone.ecology.readings import readings_frame
-from coopzone.ecology.readings_cache import over_sections
-from coopzone.ecology.settlement_adapter import period_results
+from coopzone.ecology.readings import readings_frame, section_frames
+from coopzone.ecology.readings_cache import Grown, over_sections, per_section_grown
+from coopzone.ecology.settlement_adapter import (
+    grow_period_results,
+    judges_months,
+    section_results,
+)
 from coopzone.engines.eco_compensation import (
     Agreement,
     NetLine,
@@ -78,15 +83,49 @@ def series_results(session: Session,
                    terms: Sequence[tuple[AgreementVersion, Agreement]]
                    ) -> list[tuple[Agreement, list[PeriodResult]]]:
     """Each agreement's period results on the stored readings; cached until the readings of
-    its sections change (or another agreement version is current). Read-only."""
+    its sections change (or another agreement version is current). Read-only.
+
+    Sections are judged independently, so each section's results are a cache entry of their
+    own, grown by the periods that receive readings (a station push judges its month again,
+    not the series' history)."""
     ids = _section_ids(session, [a for _v, a in terms])
 
     def compute() -> list[tuple[Agreement, list[PeriodResult]]]:
-        frame = readings_frame(session, ids, key="name")
-        return [(a, period_results(frame, a)) for _v, a in terms]
+        return [(a, _agreement_results(session, a, ids)) for _v, a in terms]
 
     return over_sections(session, ("series results", tuple(v.id for v, _a in terms)), ids,
                          compute)
+
+
+def _agreement_results(session: Session, agreement: Agreement,
+                       ids: list[int]) -> list[PeriodResult]:
+    frames = section_frames(session, ids, key="name")
+    # An agreement that judges plain months reads each section's monthly evaluation, the
+    # one every page shows (cached and grown once for all), instead of judging again.
+    monthly = ({i: e.value for i, e in monthly_evaluations(session, ids).items()}
+               if judges_months(agreement) else {})
+
+    def build(i: int) -> tuple[list[PeriodResult], tuple[object, int]]:
+        frame = frames[i]
+        return (section_results(frame.value.frame, agreement, monthly.get(i)),
+                (frame.lineage, frame.value.frame.height))
+
+    def grow(i: int, old: Grown[list[PeriodResult]]
+             ) -> tuple[list[PeriodResult], tuple[object, int]] | None:
+        frame = frames[i]
+        lineage, height = old.mark
+        if lineage is not frame.lineage:
+            return None  # the frame was read again whole
+        grown = grow_period_results(old.value, frame.value.frame, frame.value.frame[height:],
+                                    agreement, monthly.get(i))
+        return None if grown is None else (grown, (frame.lineage, frame.value.frame.height))
+
+    # Keyed by what the results depend on (how the agreement evaluates): versions that
+    # evaluate alike (lushui-2019 and lushui-2022) share one entry per section.
+    terms = agreement.evaluation
+    kind = ("period results", terms.period, terms.water_body, terms.items)
+    parts = per_section_grown(session, kind, ids, build, grow)
+    return sorted((r for i in ids for r in parts[i].value), key=lambda r: (r.section, r.period))
 
 
 def month_before(as_of: date) -> str:
