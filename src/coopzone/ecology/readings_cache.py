@@ -16,8 +16,9 @@ request and which every write of readings moves in its own transaction:
   newest one I have" is exactly what was added.
 
 The versions are read before the data, in the same transaction, so an entry is never older
-than its key. Entries also expire ``TTL`` seconds after they were last built from scratch,
-which bounds how long a change made outside the platform (by hand in SQL) can go unseen.
+than its key; keys also name the database (one process may serve several: tests). Entries
+also expire ``TTL`` seconds after they were last built from scratch, which bounds how long a
+change made outside the platform (by hand in SQL) can go unseen.
 A session that has itself written readings (not yet committed) is neither served nor
 stored. Cached values are shared between threads and must be treated as read-only (polars
 frames are immutable).
@@ -48,7 +49,7 @@ _lock = threading.Lock()
 _entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 _inflight: dict[Hashable, threading.Lock] = {}
 
-RewriteKey = tuple[int, int, int, int, int]
+RewriteKey = tuple[int, int, int, int, int, object]
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,10 @@ def versions(session: Session, section_ids: Iterable[int]) -> dict[int, SectionV
         topics += [data_versions.appended(i), data_versions.rewritten(i)]
     generation = data_versions.generation()  # before the versions: a bump only ages keys
     v = data_versions.read(session, topics)
+    # The database too: a process that serves several (tests, a live server beside them)
+    # must never grow one database's entry with another's readings.
     shared = (v[data_versions.ANY_READING_CHANGED], v[SECTION_TOPIC], v[REVIEW_TOPIC],
-              generation)
+              generation, session.get_bind().engine.url)
     return {i: SectionVersion((v[data_versions.rewritten(i)], *shared),
                               v[data_versions.appended(i)]) for i in ids}
 
