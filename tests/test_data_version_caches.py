@@ -165,3 +165,23 @@ def test_a_session_that_wrote_readings_is_neither_served_nor_stored(session: Ses
     session.rollback()
     assert readings_frame(session, [section.id]).equals(before)
     assert session.scalar(select(Section.code)) == "jinyushi"
+
+
+def test_a_versioned_cache_never_answers_one_database_with_another_databases_entry(
+        session: Session, tmp_path: Path) -> None:
+    """The same key (a user id) in two databases of one process (a live server beside the
+    tests): each database gets its own entry, even when their data versions are equal."""
+    from coopzone.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    other = make_engine(url)
+    upgrade(url, engine=other)
+    cache = data_versions.VersionedCache(max_entries=8, ttl=60.0)
+    try:
+        assert cache.get(session, ("principal", 1), ("accounts_user",), lambda: "first") == "first"
+        with Session(other) as second:
+            assert cache.get(second, ("principal", 1), ("accounts_user",),
+                             lambda: "second") == "second"
+        assert cache.get(session, ("principal", 1), ("accounts_user",), lambda: "again") == "first"
+    finally:
+        other.dispose()

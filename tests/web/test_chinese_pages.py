@@ -79,6 +79,7 @@ ALLOWED_PATTERNS = (
     re.compile(r"[a-z]\d?"),  # a symbol of a formula (k, k0); English words are denied first
     re.compile(r"[0-9a-f]{12,64}"),  # a content hash
     re.compile(r"czt_\w+"),  # an API token prefix shown to its owner
+    re.compile(r"[A-Z]{2,4}\d{6,}"),  # a postal tracking number (EMS0022933746), data
 )
 
 # Common English words seen in the code base's messages and templates (all lower case; a

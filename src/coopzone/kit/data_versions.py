@@ -239,7 +239,11 @@ class VersionedCache:
         if touched(session):
             return compute()
         gen = generation()  # before the versions: a bump only ages the key
-        full = (key, gen, tuple(sorted(read(session, topics).items())))
+        # The database too: a process that serves several (tests beside a live server) must
+        # never answer one database's key (a user id, a section) with another's entry.
+        engine = session.get_bind().engine
+        full = (key, gen, str(engine.url), id(engine),
+                tuple(sorted(read(session, topics).items())))
         hit = self._get(full)
         if hit is not None:
             cached: T = hit[0]
