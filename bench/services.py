@@ -91,7 +91,7 @@ def _generate(session: Session, n: int, items: list[Item], windows: list[Window]
     """Insert ``n`` cases spread evenly over the five years; returns seconds taken."""
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    cal = clock.default_calendar()
+    cal = clock.process_clock().calendar
     days = (AS_OF - FIRST).days
     offsets = np.sort(rng.integers(0, days, n))
     applied_days = [FIRST + timedelta(days=int(d)) for d in offsets]

@@ -4,17 +4,22 @@ refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from coopzone.accounts.models import AuditLog, User
 from coopzone.accounts.service import Principal
+from coopzone.api.app import create_app
+from coopzone.config import get_settings
 from coopzone.gov_services.models import Case, CaseEvent, Evaluation, FollowUp, Item
 from tests.gov_services.conftest import World, resident_id
-from tests.helpers import token_for
+from tests.gov_services.test_pages import log_in
+from tests.helpers import make_settings, token_for
 
 API = "/api/v1/services"
 
@@ -213,3 +218,59 @@ def test_items_windows_and_agreements(client: TestClient, session: Session,
     assert other_office.status_code == 403
     assert client.get(f"{API}/agreements").json() == []
     assert client.get(f"{API}/agreements/999").status_code == 404
+
+
+@pytest.fixture
+def process_as_of(monkeypatch: pytest.MonkeyPatch) -> Iterator[date]:
+    """The process's own settings (the environment) say another day than the apps below: a
+    request that read them instead of its app's would count from this day."""
+    monkeypatch.setenv("COOPZONE_AS_OF", "2024-01-02")
+    get_settings.cache_clear()
+    assert get_settings().today() == date(2024, 1, 2)
+    yield date(2024, 1, 2)
+    get_settings.cache_clear()  # before the environment is restored: nothing keeps 2024
+
+
+def test_an_app_with_an_as_of_date_counts_every_case_from_it(
+        engine: Engine, session_factory: sessionmaker[Session], session: Session,
+        world: World, process_as_of: date) -> None:
+    """One clock: an app built with ``as_of`` (a demo) applies, accepts, counts days left and
+    finds cases overdue on that date, whatever the process's settings or the machine's date."""
+    w = world
+    window, dept = auth(session, w.jx_window_clerk), auth(session, w.hn_dept_clerk)
+    url = str(engine.url)
+    early = create_app(make_settings(url, as_of=date(2025, 10, 9)), session_factory)
+    late = create_app(make_settings(url, as_of=date(2025, 10, 24)), session_factory)
+    with TestClient(early) as client:
+        body = application(w)
+        del body["applied_at"]  # now, on the app's clock
+        created = client.post(f"{API}/cases", json=body, headers=window)
+        assert created.status_code == 201, created.text
+        case = created.json()
+        assert case["applied_at"].startswith("2025-10-09T")
+        path = f"{API}/cases/{case['id']}"
+        for headers, step in ((window, {"action": "collect", "formal_check_ok": True,
+                                        "identity_checked": True}),
+                              (window, {"action": "send"}), (dept, {"action": "accept"})):
+            response = client.post(f"{path}/steps", json=step, headers=headers)
+            assert response.status_code == 200, (step, response.text)
+        accepted = response.json()
+        # Accepted on Thursday 9 October 2025 (after National Day): 10 working days, with
+        # the make-up Saturday of 11 October, end on Wednesday the 22nd.
+        assert accepted["accepted_at"].startswith("2025-10-09T")
+        assert (accepted["deadline"], accepted["clock"]["deadline"]) == ("2025-10-22",) * 2
+        assert {k: accepted["clock"][k] for k in ("started_on", "used", "left", "overdue")} == {
+            "started_on": "2025-10-09", "used": 0, "left": 10, "overdue": False}
+        assert client.get(f"{API}/overdue", headers=dept).json() == []
+        assert client.get(f"{API}/work/overdue", headers=dept).json() == []
+    with TestClient(late) as client:
+        shown = client.get(path, headers=dept).json()
+        assert {k: shown["clock"][k] for k in ("deadline", "used", "left", "overdue")} == {
+            "deadline": "2025-10-22", "used": 12, "left": -2, "overdue": True}
+        assert [r["id"] for r in client.get(f"{API}/overdue", headers=dept).json()] == [
+            case["id"]]
+        assert [(r["id"], r["overdue"]) for r in client.get(
+            f"{API}/work/overdue", headers=dept).json()] == [(case["id"], True)]
+        # The pages read the same clock: the work list's overdue tab shows the case.
+        log_in(client, "hndept")
+        assert case["number"] in client.get("/services?tab=overdue").text

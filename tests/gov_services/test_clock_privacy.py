@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.models import AuditLog
 from coopzone.errors import Forbidden
 from coopzone.gov_services import service
+from coopzone.gov_services.api import CaseDetailRead
 from coopzone.gov_services.models import Case
-from coopzone.gov_services.schemas import CaseRead
 from coopzone.gov_services.service import CaseSearch
 from tests.gov_services.conftest import World, resident_id
 
@@ -53,7 +53,7 @@ def test_used_left_and_overdue(session: Session, world: World) -> None:
 def test_reads_are_masked(session: Session, world: World) -> None:
     case = world.apply(session)
     view = service.case_view(session, world.jx_window_clerk, case.id, calendar=world.calendar)
-    read = CaseRead.model_validate(view)
+    read = CaseDetailRead.model_validate(view)
     assert (read.applicant_name, read.id_number, read.phone, read.full) == (
         "张*三", "4302**********" + resident_id()[-4:], "138****5678", False)
     page = service.search_cases(session, world.hn_dept_clerk, CaseSearch(applicant="张小三"))

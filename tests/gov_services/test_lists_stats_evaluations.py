@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coopzone.config import Settings
 from coopzone.cooperation.models import Agreement
 from coopzone.errors import Conflict, Forbidden, InvalidInput
 from coopzone.gov_services import service
@@ -19,7 +20,7 @@ from coopzone.gov_services.schemas import (
     FollowUpAnswer,
     KstbAgreementCreate,
 )
-from coopzone.gov_services.service import evaluations
+from coopzone.gov_services.service.clock import Clock
 from tests.gov_services.conftest import World, at, resident_id
 
 
@@ -104,7 +105,7 @@ def _delivered(session: Session, world: World) -> int:
 
 
 def test_a_bad_grade_opens_a_follow_up(session: Session, world: World,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                       settings: Settings) -> None:
     case_id = _delivered(session, world)
     with pytest.raises(Forbidden):
         service.evaluate_case(session, world.hn_dept_clerk, case_id,
@@ -137,15 +138,13 @@ def test_a_bad_grade_opens_a_follow_up(session: Session, world: World,
     stats = service.evaluation_statistics(session, world.office)
     assert [(s.label, s.total, s.bad, s.open_followups, s.by_grade["dissatisfied"])
             for s in stats] == [("湘东区跨省通办窗口", 1, 1, 0, 1)]
-    # The follow-up limit is a setting.
+    # The follow-up limit is a setting: the one of the clock's (the app's) settings.
     second = _delivered(session, world)
-
-    class Five:
-        gov_followup_working_days = 5
-    monkeypatch.setattr(evaluations, "get_settings", lambda: Five())
+    five = Clock(settings.model_copy(update={"gov_followup_working_days": 5}))
     short = service.evaluate_case(session, world.jx_window_clerk, second,
                                   EvaluationCreate(grade="very_dissatisfied"),
-                                  at=at(date(2025, 9, 26)), calendar=world.calendar)
+                                  at=at(date(2025, 9, 26)), calendar=world.calendar,
+                                  platform=five)
     assert short.followup is not None and short.followup.due_on == date(2025, 10, 10)
 
 

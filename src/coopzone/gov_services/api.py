@@ -10,26 +10,25 @@ Imports (a window's 台账, an office's item list) preview by default and apply 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.api.listing import ListParamsDep, paged, set_page_headers
+from coopzone.config import Settings
 from coopzone.cooperation.models import Agreement
 from coopzone.gov_services import importers, service
-from coopzone.gov_services.models import FollowUp, KstbAgreement, Window
+from coopzone.gov_services.models import CaseEvent, FollowUp, KstbAgreement, Window
 from coopzone.gov_services.schemas import (
     CaseCreate,
     CaseEventRead,
-    ClockRead,
     EvaluationCreate,
     EvaluationRead,
     FollowUpAnswer,
@@ -47,13 +46,14 @@ from coopzone.gov_services.schemas import (
     WindowUpdate,
 )
 from coopzone.gov_services.service import ledger
-from coopzone.gov_services.service.clock import platform_today
+from coopzone.gov_services.service.clock import Clock
 from coopzone.gov_services.service.evaluations import get_followup
 from coopzone.gov_services.service.queries import CASE_SORTING, WORK_SORTING, CaseSearch
 from coopzone.kit import uploads
 from coopzone.kit.exporting import XLSX_MEDIA_TYPE, attachment_headers
 from coopzone.kit.importing import Outcome, english, request_locale, stage, stage_suffix
 from coopzone.kit.importing import template_name as import_template_name
+from coopzone.kit.listing import Page
 from coopzone.kit.validation import Day, Id, Key, PlaceCode
 
 router = APIRouter(prefix="/services", tags=["services"])
@@ -68,84 +68,49 @@ GROUP_PATTERN = "^(item|mode|collect_place|handling_place|window|month)$"
 # ---- shapes ---------------------------------------------------------------------------------
 
 
-class CaseDetailRead(BaseModel):
-    """One case as its page shows it: masked unless ``full``; its clock, history and the
-    steps the reader may make now."""
+def _read_model(name: str, source: type, doc: str,
+                nested: dict[type, type[BaseModel]] | None = None,
+                **computed: Any) -> type[BaseModel]:
+    """The response model of the service's dataclass ``source``: its fields, in its order and
+    with its types, so a field is added once (to the service's view). A field whose type is in
+    ``nested`` (alone or in a list) reads as that model; ``computed`` adds what the dataclass
+    computes (its properties), read from the attributes too."""
+    hints, nested = get_type_hints(source), nested or {}
 
-    id: int
-    number: str
-    applicant_kind: str
-    applicant_name: str
-    id_number: str
-    phone: str
-    address: str
-    applicant_province: str | None
-    item_id: int
-    item_name: str
-    mode: str
-    window_id: int | None
-    collect_place_code: str | None
-    department_id: int
-    handling_place_code: str
-    state: str
-    applied_at: datetime
-    accepted_at: datetime | None
-    deadline: date | None
-    deadline_reason: str | None
-    outcome: str | None
-    tracking_number: str | None
-    materials_received: list[str]
-    full: bool
-    may_see_full: bool
-    clock: ClockRead
-    events: list[CaseEventRead]
-    actions: list[str]
+    def shape(hint: Any) -> Any:
+        if get_origin(hint) is list and get_args(hint)[0] in nested:
+            return list[nested[get_args(hint)[0]]]  # type: ignore[misc]
+        return nested.get(hint, hint)
+
+    fields: dict[str, Any] = {f.name: (shape(hints[f.name]), ...)
+                              for f in dataclasses.fields(source)}
+    fields.update({k: (hint, ...) for k, hint in computed.items()})
+    return create_model(name, __config__=ConfigDict(from_attributes=True), __doc__=doc,
+                        **fields)
 
 
-class CaseRowRead(BaseModel):
-    """A case in a list (applicant masked)."""
+def _many(model: type[BaseModel]) -> Any:
+    """``list[model]``, the response model of a list (a model made at import is no type to
+    mypy)."""
+    return list[model]  # type: ignore[valid-type]
 
-    id: int
-    number: str
-    applicant_kind: str
-    applicant_name: str
-    id_number: str
-    phone: str
-    item_id: int
-    mode: str
-    window_id: int | None
-    department_id: int
-    handling_place_code: str
-    state: str
-    applied_at: datetime
-    deadline: date | None
-    deadline_reason: str | None
-    tracking_number: str | None
-    overdue: bool
+
+ClockRead = _read_model("ClockRead", service.CaseClock,
+                        "A case's clock: used, left, overdue; ``shown`` the deadline as the "
+                        "page shows it (``unknown: <reason>`` without a date).", shown=str)
+CaseDetailRead = _read_model(
+    "CaseDetailRead", service.CaseView,
+    "One case as its page shows it: masked unless ``full``; its clock, history and the steps "
+    "the reader may make now.", {service.CaseClock: ClockRead, CaseEvent: CaseEventRead})
+CaseRowRead = _read_model("CaseRowRead", service.CaseRow, "A case in a list (applicant masked).")
+StatRowRead = _read_model("StatRowRead", service.StatRow, "One group of the case statistics.")
+EvaluationStatRead = _read_model("EvaluationStatRead", service.EvaluationStat,
+                                 "好差评 of one window (or department).")
 
 
 class EvaluatedRead(BaseModel):
     evaluation: EvaluationRead
     followup: FollowUpRead | None
-
-
-class StatRowRead(BaseModel):
-    key: str
-    label: str
-    cases: int
-    decided: int
-    on_time: int
-    on_time_rate: Decimal | None
-    avg_working_days: Decimal | None
-
-
-class EvaluationStatRead(BaseModel):
-    window_id: int | None
-    label: str
-    total: int
-    by_grade: dict[str, int]
-    bad: int
-    open_followups: int
 
 
 class ImportRowOutcome(BaseModel):
@@ -169,28 +134,10 @@ class ImportOutcomeRead(BaseModel):
     rows: list[ImportRowOutcome]
 
 
-def case_detail(view: service.CaseView) -> CaseDetailRead:
-    c = view.clock
-    return CaseDetailRead(
-        id=view.id, number=view.number, applicant_kind=view.applicant_kind,
-        applicant_name=view.applicant_name, id_number=view.id_number, phone=view.phone,
-        address=view.address, applicant_province=view.applicant_province,
-        item_id=view.item_id, item_name=view.item_name, mode=view.mode,
-        window_id=view.window_id, collect_place_code=view.collect_place_code,
-        department_id=view.department_id, handling_place_code=view.handling_place_code,
-        state=view.state, applied_at=view.applied_at, accepted_at=view.accepted_at,
-        deadline=view.deadline, deadline_reason=view.deadline_reason, outcome=view.outcome,
-        tracking_number=view.tracking_number, materials_received=view.materials_received,
-        full=view.full, may_see_full=view.may_see_full,
-        clock=ClockRead(started_on=c.started_on, limit=c.limit, deadline=c.deadline,
-                        reason=c.reason, used=c.used, left=c.left, overdue=c.overdue,
-                        paused=c.paused, paused_days=c.paused_days, shown=c.shown),
-        events=[CaseEventRead.model_validate(e) for e in view.events],
-        actions=list(view.actions))
-
-
-def case_row(r: service.CaseRow) -> CaseRowRead:
-    return CaseRowRead(**{k: getattr(r, k) for k in CaseRowRead.model_fields})
+def _rows(request: Request, response: Response, result: Page[service.CaseRow]) -> list[Any]:
+    """A page of cases: its headers (total, links) set, its rows as the API reads them."""
+    set_page_headers(response, request, result)
+    return [CaseRowRead.model_validate(r) for r in result.items]
 
 
 def window_read(w: Window) -> WindowRead:
@@ -208,75 +155,83 @@ def kstb_read(session: Session, k: KstbAgreement) -> KstbAgreementRead:
         item_ids=[i.item_id for i in k.items], note=k.note)
 
 
-def _view(session: Session, principal: Principal, case_id: int, full: bool = False
-          ) -> CaseDetailRead:
-    return case_detail(service.case_view(session, principal, case_id, full=full))
+def _clock(settings: SettingsDep) -> Clock:
+    return Clock(settings)
+
+
+# The one clock of a request: its app's settings (their as-of date, else Shanghai's today).
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+def _view(session: Session, principal: Principal, case_id: int, on: Clock,
+          full: bool = False) -> Any:
+    return CaseDetailRead.model_validate(service.case_view(session, principal, case_id,
+                                                           full=full, platform=on))
 
 
 # ---- cases ----------------------------------------------------------------------------------
 
 
-@router.get("/cases", response_model=list[CaseRowRead], **paged(list(CASE_SORTING.keys)))
+@router.get("/cases", response_model=_many(CaseRowRead), **paged(list(CASE_SORTING.keys)))
 def list_cases(
     request: Request, response: Response, session: SessionDep, principal: CurrentUser,
-    params: ListParamsDep, applicant: Key | None = None, item_id: Id | None = None,
-    tracking_number: Key | None = None,
+    on: ClockDep, params: ListParamsDep, applicant: Key | None = None,
+    item_id: Id | None = None, tracking_number: Key | None = None,
     state: Annotated[str | None, Query(pattern=STATE_PATTERN)] = None,
     mode: Annotated[str | None, Query(pattern=MODE_PATTERN)] = None,
     applied_from: Day | None = None, applied_to: Day | None = None,
     handling_place_code: PlaceCode | None = None, collect_place_code: PlaceCode | None = None,
-) -> list[CaseRowRead]:
+) -> list[Any]:
     """The cases the caller may read (its windows', departments' or office's places),
     applicant masked; ``applicant`` is a name fragment or a whole ID number / USCC."""
     f = CaseSearch(applicant or None, item_id, tracking_number or None, state, mode,
                    applied_from, applied_to, handling_place_code, collect_place_code)
-    result = service.search_cases(session, principal, f, params)
-    set_page_headers(response, request, result)
-    return [case_row(r) for r in result.items]
+    return _rows(request, response, service.search_cases(session, principal, f, params,
+                                                         platform=on))
 
 
 @router.post("/cases", response_model=CaseDetailRead, status_code=201)
-def create_case(session: SessionDep, principal: CurrentUser, body: CaseCreate
-                ) -> CaseDetailRead:
+def create_case(session: SessionDep, principal: CurrentUser, on: ClockDep, body: CaseCreate
+                ) -> Any:
     """申请: a window clerk records an application (异地代收代办, 多地联办); the department
     records an online one (全程网办)."""
-    case = service.create_case(session, principal, body)
-    return _view(session, principal, case.id)
+    case = service.create_case(session, principal, body, platform=on)
+    return _view(session, principal, case.id, on)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailRead)
-def get_case(session: SessionDep, principal: CurrentUser, case_id: Id,
-             full: bool = False) -> CaseDetailRead:
+def get_case(session: SessionDep, principal: CurrentUser, on: ClockDep, case_id: Id,
+             full: bool = False) -> Any:
     """One case, masked; ``full=true`` shows the applicant's name, ID number, phone and
     address in full (the personal-data permission; an audit row is written)."""
-    return _view(session, principal, case_id, full=full)
+    return _view(session, principal, case_id, on, full=full)
 
 
 @router.post("/cases/{case_id}/steps", response_model=CaseDetailRead)
-def step_case(session: SessionDep, principal: CurrentUser, case_id: Id, body: StepIn
-              ) -> CaseDetailRead:
+def step_case(session: SessionDep, principal: CurrentUser, on: ClockDep, case_id: Id,
+              body: StepIn) -> Any:
     """One step: ``collect`` (formal_check_ok, identity_checked, materials), ``send``
     (tracking_number), ``accept``, ``refuse`` (note), ``request_correction`` (note),
     ``complete_correction`` (materials), ``decide`` (outcome) or ``approve``/``deny``,
     ``deliver`` (tracking_number), ``archive``."""
-    service.step(session, principal, case_id, body)
-    return _view(session, principal, case_id)
+    service.step(session, principal, case_id, body, platform=on)
+    return _view(session, principal, case_id, on)
 
 
 @router.post("/cases/{case_id}/pauses", response_model=CaseDetailRead, status_code=201)
-def pause_case(session: SessionDep, principal: CurrentUser, case_id: Id,
-               body: PostagePauseIn) -> CaseDetailRead:
+def pause_case(session: SessionDep, principal: CurrentUser, on: ClockDep, case_id: Id,
+               body: PostagePauseIn) -> Any:
     """Days the materials were in the post (an item whose postage does not count)."""
     service.postage_pause(session, principal, case_id, body.first_day, body.last_day,
-                          body.note)
-    return _view(session, principal, case_id)
+                          body.note, platform=on)
+    return _view(session, principal, case_id, on)
 
 
 @router.post("/cases/{case_id}/evaluation", response_model=EvaluatedRead, status_code=201)
-def evaluate_case(session: SessionDep, principal: CurrentUser, case_id: Id,
+def evaluate_case(session: SessionDep, principal: CurrentUser, on: ClockDep, case_id: Id,
                   body: EvaluationCreate) -> EvaluatedRead:
     """The applicant's 好差评, recorded by the front of the case; a 差评 opens a follow-up."""
-    done = service.evaluate_case(session, principal, case_id, body)
+    done = service.evaluate_case(session, principal, case_id, body, platform=on)
     return EvaluatedRead(
         evaluation=EvaluationRead.model_validate(done.evaluation),
         followup=FollowUpRead.model_validate(done.followup) if done.followup else None)
@@ -286,67 +241,64 @@ def evaluate_case(session: SessionDep, principal: CurrentUser, case_id: Id,
 
 
 @router.get("/followups", response_model=list[FollowUpRead])
-def list_followups(session: SessionDep, principal: CurrentUser, overdue: bool = False
-                   ) -> list[FollowUp]:
+def list_followups(session: SessionDep, principal: CurrentUser, on: ClockDep,
+                   overdue: bool = False) -> list[FollowUp]:
     """The open 差评 follow-ups of the caller's organisations (``overdue``: past due)."""
     return service.open_followups(session, principal,
-                                  overdue_on=platform_today() if overdue else None)
+                                  overdue_on=on.today() if overdue else None)
 
 
 @router.post("/followups/{followup_id}/answer", response_model=FollowUpRead)
-def answer_followup(session: SessionDep, principal: CurrentUser, followup_id: Id,
-                    body: FollowUpAnswer) -> FollowUp:
+def answer_followup(session: SessionDep, principal: CurrentUser, on: ClockDep,
+                    followup_id: Id, body: FollowUpAnswer) -> FollowUp:
     """The rated organisation's 整改 and 回访, once."""
     get_followup(session, followup_id)
-    return service.answer_followup(session, principal, followup_id, body)
+    return service.answer_followup(session, principal, followup_id, body, platform=on)
 
 
 # ---- work lists and statistics -----------------------------------------------------------
 
 
-@router.get("/work/{view}", response_model=list[CaseRowRead], **paged(list(WORK_SORTING.keys)))
+@router.get("/work/{view}", response_model=_many(CaseRowRead), **paged(list(WORK_SORTING.keys)))
 def work_list(request: Request, response: Response, session: SessionDep,
-              principal: CurrentUser, params: ListParamsDep,
-              view: Annotated[str, Path(pattern=VIEW_PATTERN)]) -> list[CaseRowRead]:
-    """A clerk's list of their windows' and departments' cases: ``mine`` (open), ``due_soon``,
-    ``overdue``, ``correction`` (waiting for 补正)."""
-    result = service.work_list(session, principal, view, params)
-    set_page_headers(response, request, result)
-    return [case_row(r) for r in result.items]
+              principal: CurrentUser, on: ClockDep, params: ListParamsDep,
+              view: Annotated[str, Path(pattern=VIEW_PATTERN)]) -> list[Any]:
+    """A clerk's list of their windows' and departments' cases: ``mine`` (open), ``due_soon``
+    (the app's ``due_soon_days``), ``overdue``, ``correction`` (waiting for 补正)."""
+    return _rows(request, response, service.work_list(session, principal, view, params,
+                                                      platform=on))
 
 
-@router.get("/incoming", response_model=list[CaseRowRead], **paged(list(CASE_SORTING.keys)))
+@router.get("/incoming", response_model=_many(CaseRowRead), **paged(list(CASE_SORTING.keys)))
 def incoming(request: Request, response: Response, session: SessionDep,
-             principal: CurrentUser, params: ListParamsDep) -> list[CaseRowRead]:
+             principal: CurrentUser, on: ClockDep, params: ListParamsDep) -> list[Any]:
     """A department's cases waiting to be accepted (sent by a window, or online)."""
-    result = service.incoming(session, principal, params)
-    set_page_headers(response, request, result)
-    return [case_row(r) for r in result.items]
+    return _rows(request, response, service.incoming(session, principal, params,
+                                                     platform=on))
 
 
-@router.get("/overdue", response_model=list[CaseRowRead], **paged(list(WORK_SORTING.keys)))
+@router.get("/overdue", response_model=_many(CaseRowRead), **paged(list(WORK_SORTING.keys)))
 def overdue(request: Request, response: Response, session: SessionDep,
-            principal: CurrentUser, params: ListParamsDep) -> list[CaseRowRead]:
+            principal: CurrentUser, on: ClockDep, params: ListParamsDep) -> list[Any]:
     """Every running case past its deadline that the caller may read (supervision)."""
-    result = service.overdue_list(session, principal, params)
-    set_page_headers(response, request, result)
-    return [case_row(r) for r in result.items]
+    return _rows(request, response, service.overdue_list(session, principal, params,
+                                                         platform=on))
 
 
-@router.get("/statistics", response_model=list[StatRowRead])
+@router.get("/statistics", response_model=_many(StatRowRead))
 def statistics(session: SessionDep, principal: CurrentUser,
                by: Annotated[str, Query(pattern=GROUP_PATTERN)] = "item",
                month_from: Month | None = None, month_to: Month | None = None) -> list[Any]:
     """Cases, decided, on time, on-time rate and average working days by item, mode, place,
     window or month, over the cases the caller may read."""
-    return [StatRowRead(**vars(r)) for r in service.case_statistics(
+    return [StatRowRead.model_validate(r) for r in service.case_statistics(
         session, principal, by, month_from, month_to)]
 
 
-@router.get("/statistics/evaluations", response_model=list[EvaluationStatRead])
+@router.get("/statistics/evaluations", response_model=_many(EvaluationStatRead))
 def evaluation_statistics(session: SessionDep, principal: CurrentUser) -> list[Any]:
     """好差评 by window (cases without a window: their department)."""
-    return [EvaluationStatRead(**vars(r))
+    return [EvaluationStatRead.model_validate(r)
             for r in service.evaluation_statistics(session, principal)]
 
 
@@ -362,6 +314,25 @@ def _outcome(result: Outcome, sha256: str, filename: str, applied: bool, locale:
         summary=result.summary(locale),
         rows=[ImportRowOutcome(row=r.row, key=r.key, action=r.action, changes=r.changes)
               for r in result.rows])
+
+
+def _import(request: Request, session: Session, settings: Settings, principal: Principal,
+            file: UploadFile, kind: str, window_id: int | None, confirm: bool
+            ) -> ImportOutcomeRead:
+    """A file of ``kind`` (:data:`ledger.KINDS`) previewed, or imported with ``confirm``."""
+    ledger.require_import(session, principal, kind, window_id)
+    locale = request_locale(request.query_params.get("lang"),
+                            request.headers.get("accept-language", ""))
+    with uploads.receive(file, settings, f"{kind}.xlsx") as received:
+        content = received.read_bytes()
+    result = ledger.check_file(session, settings, principal, kind, window_id, content,
+                               received.name, locale, apply=confirm,
+                               sha256=hashlib.sha256(content).hexdigest(),
+                               display=received.display)
+    # Kept (by its hash) only once accepted: a refused file leaves nothing behind.
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
+                suffix=stage_suffix(received.name))
+    return _outcome(result, doc.sha256, doc.filename, confirm, locale)
 
 
 def _xlsx(name: str, content: bytes) -> Response:
@@ -385,23 +356,7 @@ def import_ledger(request: Request, session: SessionDep, settings: SettingsDep,
     """Preview (default) or, with ``confirm=true``, import a window's ledger of past cases
     (CSV or Excel): all or nothing with every row, column and reason (Chinese unless
     ``?lang=en``); the same file twice adds nothing. Only the window's clerks."""
-    ledger.require_ledger_import(principal, service.get_window(session, window_id))
-    locale = request_locale(request.query_params.get("lang"),
-                            request.headers.get("accept-language", ""))
-    with uploads.receive(file, settings, "ledger.xlsx") as received:
-        content = received.read_bytes()
-    rows = importers.read_ledger(content, received.display, settings.today(),
-                                 uploads.Limits.of(settings), locale)
-    sha256 = hashlib.sha256(content).hexdigest()
-    if confirm:
-        result = ledger.import_ledger(session, principal, window_id, rows, sha256=sha256,
-                                      filename=received.name, locale=locale)
-    else:
-        result = ledger.preview_ledger(session, principal, window_id, rows, sha256, locale)
-    # Kept (by its hash) only once accepted: a refused file leaves nothing behind.
-    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
-                suffix=stage_suffix(received.name))
-    return _outcome(result, doc.sha256, doc.filename, confirm, locale)
+    return _import(request, session, settings, principal, file, "ledger", window_id, confirm)
 
 
 @router.get("/items/import/template.xlsx", response_class=Response)
@@ -418,22 +373,7 @@ def import_items(request: Request, session: SessionDep, settings: SettingsDep,
                  confirm: Annotated[bool, Query()] = False) -> ImportOutcomeRead:
     """Preview (default) or, with ``confirm=true``, import an office's item list: new codes
     added, changed ones updated; all or nothing. Supervising offices only."""
-    ledger.require_item_import(principal)
-    locale = request_locale(request.query_params.get("lang"),
-                            request.headers.get("accept-language", ""))
-    with uploads.receive(file, settings, "items.xlsx") as received:
-        content = received.read_bytes()
-    rows = importers.read_item_list(content, received.display, uploads.Limits.of(settings),
-                                    locale)
-    sha256 = hashlib.sha256(content).hexdigest()
-    if confirm:
-        result = ledger.import_items(session, principal, rows, sha256=sha256,
-                                     filename=received.name, locale=locale)
-    else:
-        result = ledger.preview_items(session, principal, rows, sha256, locale)
-    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
-                suffix=stage_suffix(received.name))
-    return _outcome(result, doc.sha256, doc.filename, confirm, locale)
+    return _import(request, session, settings, principal, file, "items", None, confirm)
 
 
 # ---- items, windows, 跨省通办 agreements ------------------------------------------------------

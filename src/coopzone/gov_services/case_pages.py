@@ -6,10 +6,12 @@ and what was typed, with the refusal's status; nothing is written."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +35,7 @@ from coopzone.gov_services.presentation_web import (
     clock_deadline,
     departments,
     organisation_names,
+    page_clock,
     page_context,
     place_names,
 )
@@ -43,6 +46,7 @@ from coopzone.gov_services.schemas import (
     PostagePauseIn,
     StepIn,
 )
+from coopzone.gov_services.service.clock import Clock
 from coopzone.gov_services.service.permissions import is_window_clerk, may_department
 from coopzone.kit.validation import Id
 from coopzone.web.i18n import translations
@@ -50,6 +54,7 @@ from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
 
 router = APIRouter(include_in_schema=False)
+M = TypeVar("M", bound=BaseModel)
 
 LABELS = {
     "action": N_("Case step"), "note": N_("Note or reason"),
@@ -84,7 +89,8 @@ def _evaluation(session: Session, case_id: int) -> tuple[Evaluation | None, Foll
 def case_page(request: Request, session: Session, principal: Principal, case_id: int,
               full: bool = False, form: str = "", values: dict[str, Any] | None = None,
               refused: CoopzoneError | None = None) -> Response:
-    view = service.case_view(session, principal, case_id, full=full)
+    view = service.case_view(session, principal, case_id, full=full,
+                             platform=page_clock(request))
     case = service.get_case(session, case_id)
     evaluation, followup = _evaluation(session, case_id)
     gettext = translations(locale_of(request)).gettext
@@ -159,7 +165,7 @@ def create_case(request: Request, session: SessionDep, principal: CurrentUser,
     try:
         data = parse(request, CaseCreate, {**values,
                                            "materials_received": lines(materials_received)})
-        case = service.create_case(session, principal, data)
+        case = service.create_case(session, principal, data, platform=page_clock(request))
     except CoopzoneError as exc:
         session.rollback()
         return _new_case_page(request, session, principal,
@@ -184,6 +190,23 @@ def case_in_full(request: Request, session: SessionDep, principal: CurrentUser,
     return response
 
 
+def _case_form(request: Request, session: Session, principal: Principal, case_id: int,
+               form: str, values: dict[str, Any], schema: type[M],
+               write: Callable[[M, Clock], object], anchor: str,
+               parsed: dict[str, Any] | None = None) -> Response:
+    """A form of the case page: ``values`` (as typed; ``parsed`` where they need reading
+    first) checked against ``schema`` and written by ``write`` on the page's clock, then back
+    to the case at ``anchor``. Refused: nothing written, the page again with the message, the
+    reasons and what was typed, with the refusal's status."""
+    try:
+        write(parse(request, schema, values if parsed is None else parsed), page_clock(request))
+    except CoopzoneError as exc:
+        session.rollback()
+        return case_page(request, session, principal, case_id, form=form, values=values,
+                         refused=exc)
+    return RedirectResponse(f"/services/cases/{case_id}#{anchor}", status_code=303)
+
+
 def _flag(raw: str) -> bool | None:
     return True if raw.strip() in ("1", "on", "yes", "true") else None
 
@@ -201,18 +224,14 @@ def case_step(request: Request, session: SessionDep, principal: CurrentUser, cas
     values = {"action": action, "note": note, "formal_check_ok": formal_check_ok,
               "identity_checked": identity_checked, "materials": materials,
               "tracking_number": tracking_number, "outcome": outcome}
-    try:
-        data = parse(request, StepIn, {
-            "action": action, "note": note, "formal_check_ok": _flag(formal_check_ok),
-            "identity_checked": _flag(identity_checked),
-            "materials": lines(materials) or None, "tracking_number": tracking_number,
-            "outcome": outcome})
-        service.step(session, principal, case_id, data)
-    except CoopzoneError as exc:
-        session.rollback()
-        return case_page(request, session, principal, case_id, form=f"step-{action}",
-                         values=values, refused=exc)
-    return RedirectResponse(f"/services/cases/{case_id}#timeline", status_code=303)
+    return _case_form(request, session, principal, case_id, f"step-{action}", values, StepIn,
+                      lambda d, on: service.step(session, principal, case_id, d, platform=on),
+                      "timeline", {
+                          "action": action, "note": note,
+                          "formal_check_ok": _flag(formal_check_ok),
+                          "identity_checked": _flag(identity_checked),
+                          "materials": lines(materials) or None,
+                          "tracking_number": tracking_number, "outcome": outcome})
 
 
 @router.post("/services/cases/{case_id}/postage", response_class=HTMLResponse,
@@ -223,15 +242,10 @@ def case_postage(request: Request, session: SessionDep, principal: CurrentUser,
                  note: Annotated[str, Form()] = "") -> Response:
     """Days in the post that do not count, for an item whose guide says so."""
     values = {"first_day": first_day, "last_day": last_day, "note": note}
-    try:
-        data = parse(request, PostagePauseIn, values)
-        service.postage_pause(session, principal, case_id, data.first_day, data.last_day,
-                              data.note)
-    except CoopzoneError as exc:
-        session.rollback()
-        return case_page(request, session, principal, case_id, form="postage", values=values,
-                         refused=exc)
-    return RedirectResponse(f"/services/cases/{case_id}#clock", status_code=303)
+    return _case_form(request, session, principal, case_id, "postage", values, PostagePauseIn,
+                      lambda d, on: service.postage_pause(session, principal, case_id,
+                                                          d.first_day, d.last_day, d.note,
+                                                          platform=on), "clock")
 
 
 @router.post("/services/cases/{case_id}/evaluation", response_class=HTMLResponse,
@@ -241,14 +255,9 @@ def case_evaluation(request: Request, session: SessionDep, principal: CurrentUse
                     comment: Annotated[str, Form()] = "") -> Response:
     """The applicant's 好差评, recorded by the front of the case."""
     values = {"grade": grade, "comment": comment}
-    try:
-        data = parse(request, EvaluationCreate, values)
-        service.evaluate_case(session, principal, case_id, data)
-    except CoopzoneError as exc:
-        session.rollback()
-        return case_page(request, session, principal, case_id, form="evaluation",
-                         values=values, refused=exc)
-    return RedirectResponse(f"/services/cases/{case_id}#evaluation", status_code=303)
+    return _case_form(request, session, principal, case_id, "evaluation", values,
+                      EvaluationCreate, lambda d, on: service.evaluate_case(
+                          session, principal, case_id, d, platform=on), "evaluation")
 
 
 @router.post("/services/followups/{followup_id}/answer", response_class=HTMLResponse,
@@ -262,11 +271,6 @@ def followup_answer(request: Request, session: SessionDep, principal: CurrentUse
     if case_id is None:
         raise NotFound(f"没有编号为 {followup_id} 的差评整改", detail="unknown follow-up")
     values = {"rectification": rectification, "reply": reply}
-    try:
-        data = parse(request, FollowUpAnswer, values)
-        service.answer_followup(session, principal, followup_id, data)
-    except CoopzoneError as exc:
-        session.rollback()
-        return case_page(request, session, principal, case_id, form="followup",
-                         values=values, refused=exc)
-    return RedirectResponse(f"/services/cases/{case_id}#evaluation", status_code=303)
+    return _case_form(request, session, principal, case_id, "followup", values, FollowUpAnswer,
+                      lambda d, on: service.answer_followup(session, principal, followup_id, d,
+                                                            platform=on), "evaluation")

@@ -478,7 +478,7 @@ def _context(session: Session, items: list[Item], windows: list[Window],
     kstb = [(k.id, [p.place_code for p in k.places if p.side == "collect"],
              [p.place_code for p in k.places if p.side == "handle"],
              {i.item_id for i in k.items}) for k in service.list_kstb_agreements(session)]
-    return Context(clock.default_calendar(), items, windows,
+    return Context(clock.process_clock().calendar, items, windows,
                    {w.id: w.organisation_id for w in windows}, departments, kstb)
 
 

@@ -13,14 +13,13 @@ from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
-from coopzone.config import Settings
 from coopzone.errors import Forbidden, InvalidInput, RowError, TooLarge
 from coopzone.gov_services import importers, service
 from coopzone.gov_services.service import ledger
 from coopzone.gov_services.service.permissions import is_window_clerk
 from coopzone.kit import uploads
 from coopzone.kit.exporting import XLSX_MEDIA_TYPE, attachment_headers
-from coopzone.kit.importing import Outcome, stage, stage_suffix, staged, template_name
+from coopzone.kit.importing import stage, stage_suffix, staged, template_name
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
 
@@ -30,7 +29,7 @@ KIND_NAMES = {"ledger": N_("Window ledger of past cases"), "items": N_("Item lis
 
 
 def _kind(kind: str) -> str:
-    if kind not in KIND_NAMES:
+    if kind not in ledger.KINDS:
         raise InvalidInput("请选择导入的内容（窗口台账或事项清单）",
                            [RowError(None, "kind", "ledger 或 items")])
     return kind
@@ -47,35 +46,6 @@ def _context(session: Session, principal: Principal, **extra: Any) -> dict[str, 
                            "kind": "ledger" if windows or not may_items else "items"}
     ctx.update(extra)
     return ctx
-
-
-def _require(session: Session, principal: Principal, kind: str, window_id: int | None
-             ) -> None:
-    """The caller's right to import this kind (for this window), before a file is read."""
-    if kind == "items":
-        ledger.require_item_import(principal)
-        return
-    ledger.refuse_unknown_window(window_id)
-    assert window_id is not None
-    ledger.require_ledger_import(principal, service.get_window(session, window_id))
-
-
-def _check(session: Session, settings: Settings, principal: Principal, kind: str,
-           window_id: int | None, content: bytes, filename: str, locale: str, *,
-           apply: bool, sha256: str) -> Outcome:
-    limits = uploads.Limits.of(settings)
-    if kind == "items":
-        items = importers.read_item_list(content, filename, limits, locale)
-        if apply:
-            return ledger.import_items(session, principal, items, sha256=sha256,
-                                       filename=filename, locale=locale)
-        return ledger.preview_items(session, principal, items, sha256, locale)
-    assert window_id is not None
-    rows = importers.read_ledger(content, filename, settings.today(), limits, locale)
-    if apply:
-        return ledger.import_ledger(session, principal, window_id, rows, sha256=sha256,
-                                    filename=filename, locale=locale)
-    return ledger.preview_ledger(session, principal, window_id, rows, sha256, locale)
 
 
 @router.get("/services/import", response_class=HTMLResponse)
@@ -117,13 +87,14 @@ def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
     upload itself (staged by its hash for the confirmation), once it passed."""
     kind = _kind(kind)
     window = _window_id(window_id)
-    _require(session, principal, kind, window)
+    ledger.require_import(session, principal, kind, window)
     locale = locale_of(request)
     try:
         with uploads.receive(file, settings, f"{kind}.xlsx") as received:
             content = received.read_bytes()
-        preview = _check(session, settings, principal, kind, window, content, received.name,
-                         locale, apply=False, sha256=hashlib.sha256(content).hexdigest())
+        preview = ledger.check_file(session, settings, principal, kind, window, content,
+                                    received.name, locale, apply=False,
+                                    sha256=hashlib.sha256(content).hexdigest())
     except (InvalidInput, TooLarge) as exc:
         session.rollback()
         return render(request, PAGE, _context(session, principal, refused=exc, kind=kind,
@@ -145,12 +116,12 @@ def import_confirm(request: Request, session: SessionDep, settings: SettingsDep,
     """Step two: apply the staged file, all or nothing."""
     kind = _kind(kind)
     window = _window_id(window_id)
-    _require(session, principal, kind, window)
+    ledger.require_import(session, principal, kind, window)
     locale = locale_of(request)
     doc, content = staged(session, settings.data_dir / "files", sha256)
     try:
-        result = _check(session, settings, principal, kind, window, content, doc.filename,
-                        locale, apply=True, sha256=doc.sha256)
+        result = ledger.check_file(session, settings, principal, kind, window, content,
+                                   doc.filename, locale, apply=True, sha256=doc.sha256)
     except InvalidInput as exc:
         session.rollback()
         return render(request, PAGE, _context(session, principal, refused=exc, kind=kind,

@@ -34,6 +34,7 @@ from coopzone.gov_services.presentation_web import (
     list_params,
     month_param,
     organisation_names,
+    page_clock,
     page_context,
     percent,
     place_names,
@@ -41,6 +42,7 @@ from coopzone.gov_services.presentation_web import (
     window_names,
 )
 from coopzone.gov_services.service import CaseRow, CaseSearch
+from coopzone.gov_services.service.clock import Clock
 from coopzone.kit.exporting import ExportColumn, attachment_headers, export_list
 from coopzone.kit.listing import ListParams, Page
 from coopzone.kit.validation import Key
@@ -65,10 +67,10 @@ def _names(session: Session, rows: list[CaseRow]) -> dict[str, Any]:
 
 
 def _tab_list(session: Session, principal: Principal, tab: str, f: CaseSearch,
-              params: ListParams) -> Page[CaseRow]:
+              params: ListParams, on: Clock) -> Page[CaseRow]:
     if tab == "incoming":
-        return service.incoming(session, principal, params, f=f)
-    return service.work_list(session, principal, tab, params, f=f)
+        return service.incoming(session, principal, params, f=f, platform=on)
+    return service.work_list(session, principal, tab, params, f=f, platform=on)
 
 
 def _query_of(request: Request, *drop: str) -> str:
@@ -85,7 +87,8 @@ def work(request: Request, session: SessionDep, settings: SettingsDep,
     """A clerk's work list, by tab; every tab filterable and exportable."""
     chosen = choice_param("tab", tab, TABS) or "mine"
     f = case_filters(request)
-    result = _tab_list(session, principal, chosen, f, list_params(page, per_page, sort, order))
+    result = _tab_list(session, principal, chosen, f, list_params(page, per_page, sort, order),
+                       page_clock(request))
     return render(request, "gov_services/work.html", page_context(
         request, principal, tab=chosen, tabs=TABS, rows=result.items,
         lv=ListView(request, result), f=f, query=_query_of(request),
@@ -102,7 +105,8 @@ def search(request: Request, session: SessionDep, principal: CurrentUser,
     item, tracking number, state, mode and dates of application; applicants masked."""
     f = case_filters(request)
     result = service.search_cases(session, principal, f,
-                                  list_params(page, per_page, sort, order))
+                                  list_params(page, per_page, sort, order),
+                                  platform=page_clock(request))
     return render(request, "gov_services/search.html", page_context(
         request, principal, rows=result.items, lv=ListView(request, result), f=f,
         query=_query_of(request), item_options=sorted(item_names(session).items(),
@@ -159,7 +163,7 @@ def work_xlsx(request: Request, session: SessionDep, principal: CurrentUser,
     """The work list's tab as the page shows it (same filters), applicants masked."""
     chosen = choice_param("tab", tab, TABS) or "mine"
     f = case_filters(request)
-    result = _tab_list(session, principal, chosen, f, EXPORT_PARAMS)
+    result = _tab_list(session, principal, chosen, f, EXPORT_PARAMS, page_clock(request))
     t = translations(locale_of(request)).gettext
     return _export(request, session, t(TAB_NAMES[chosen]), f"services-{chosen}",
                    result.items, f, [(t(N_("List")), t(TAB_NAMES[chosen]))])
@@ -169,7 +173,8 @@ def work_xlsx(request: Request, session: SessionDep, principal: CurrentUser,
 def search_xlsx(request: Request, session: SessionDep, principal: CurrentUser) -> Response:
     """The search's cases (same filters), applicants masked."""
     f = case_filters(request)
-    result = service.search_cases(session, principal, f, EXPORT_PARAMS)
+    result = service.search_cases(session, principal, f, EXPORT_PARAMS,
+                                  platform=page_clock(request))
     t = translations(locale_of(request)).gettext
     return _export(request, session, t(N_("Cases")), "services-cases", result.items, f, [])
 

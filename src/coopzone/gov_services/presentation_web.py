@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.models import Organisation
 from coopzone.accounts.roles import SERVICE_DEPARTMENT, SERVICE_WINDOW, SERVICES_OFFICE
 from coopzone.accounts.service import WRITE_ROLES, Principal
+from coopzone.api.deps import get_settings_dep
 from coopzone.errors import InvalidInput, RowError
 from coopzone.gov_services.models import CASE_STATES, MODES, Item, Window
 from coopzone.gov_services.service import CaseClock, CaseSearch
+from coopzone.gov_services.service.clock import Clock
 from coopzone.kit.identity import IdentifierError, mask_resident_id, validate_resident_id
 from coopzone.kit.listing import DEFAULT_PER_PAGE, ListParams
 from coopzone.places.models import Place
@@ -277,6 +279,12 @@ def clerk_kinds(principal: Principal | None) -> set[str]:
         return set()
     return {r.kind for r in principal.roles if r.role in WRITE_ROLES
             and r.kind in (SERVICE_WINDOW, SERVICE_DEPARTMENT, SERVICES_OFFICE)}
+
+
+def page_clock(request: Request) -> Clock:
+    """The page's clock: the settings its app was built with (their as-of date, else today in
+    Asia/Shanghai), never the process's."""
+    return Clock(get_settings_dep(request))
 
 
 def page_context(request: Request, principal: Principal | None, **extra: Any

@@ -1,8 +1,10 @@
 """Input and output shapes of 跨省通办 (used by the API, pages and importers).
 
-Reads of cases are **masked** (张*三, 3603**********1234, 138****5678): :class:`CaseRead` is
-built from a :class:`coopzone.gov_services.service.CaseView`, which the service masks unless
-the principal holds the personal-data permission and asked for the full view (audited).
+Reads of cases are **masked** (张*三, 3603**********1234, 138****5678) and are not here: the
+service's views (:class:`coopzone.gov_services.service.CaseView`, ``CaseClock``, ``CaseRow``)
+are their one definition, masked unless the principal holds the personal-data permission and
+asked for the full view (audited); the API's response models are derived from them in
+:mod:`coopzone.gov_services.api`.
 """
 
 from __future__ import annotations
@@ -186,51 +188,6 @@ class CaseEventRead(BaseModel):
     to_state: str
     actor: str
     note: str
-
-
-class ClockRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    started_on: date | None
-    limit: int | None
-    deadline: date | None
-    reason: str | None
-    used: int | None
-    left: int | None
-    overdue: bool
-    paused: bool
-    paused_days: int
-    shown: str
-
-
-class CaseRead(BaseModel):
-    """A case as read (masked unless ``full``)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    number: str
-    applicant_kind: str
-    applicant_name: str
-    id_number: str
-    phone: str
-    applicant_province: str | None
-    item_id: int
-    item_name: str
-    mode: str
-    window_id: int | None
-    collect_place_code: str | None
-    department_id: int
-    handling_place_code: str
-    state: str
-    applied_at: datetime
-    accepted_at: datetime | None
-    deadline: date | None
-    deadline_reason: str | None
-    outcome: str | None
-    tracking_number: str | None
-    materials_received: list[str]
-    full: bool
 
 
 class EvaluationCreate(BaseModel):

@@ -22,8 +22,12 @@ Cases (:mod:`.cases`)
     ``available_actions(principal, case)``; ``CASE_FLOW`` (the machine, its labels).
 
 Clock (:mod:`.clock`)
-    ``case_clock(case, pauses, calendar, today) -> CaseClock`` (used, left, overdue,
-    deadline or ``unknown: no calendar for YYYY``), ``is_overdue``, ``platform_today``.
+    ``Clock(settings)``: the one clock of an app, request or command (``today()``, ``now()``,
+    ``calendar``: the settings' as-of date, else Asia/Shanghai); every function below that
+    needs "today" or "now" takes it as ``platform=`` (none: :func:`.clock.process_clock`, the
+    process's settings, for commands and jobs); ``case_clock(case, pauses, calendar, today)
+    -> CaseClock`` (used, left, overdue, deadline or ``unknown: no calendar for YYYY``),
+    ``is_overdue``.
 
 Reading (:mod:`.privacy`, :mod:`.queries`)
     ``case_view(session, principal, case_id, full=False) -> CaseView`` (masked; ``full``
@@ -32,6 +36,19 @@ Reading (:mod:`.privacy`, :mod:`.queries`)
     ``incoming``, ``overdue_list``, ``search_cases(session, principal, CaseSearch, params)``
     → ``Page[CaseRow]`` (masked); ``case_statistics(session, principal, by, month_from,
     month_to) -> list[StatRow]``; ``evaluation_statistics``; ``residents_served``.
+
+Imports (:mod:`.ledger`; imported as a module: ``from coopzone.gov_services.service import
+ledger``)
+    A window's 台账 of past cases: ``require_ledger_import(principal, window)``,
+    ``preview_ledger(session, principal, window_id, rows, sha256, locale) -> Outcome``
+    (writes nothing), ``import_ledger(session, principal, window_id, rows, *, sha256,
+    filename, locale, calendar=None, platform=None) -> Outcome`` (all or nothing; cases in
+    the state their dates reach, with history and clock); an office's item list:
+    ``require_item_import(principal)``, ``preview_items``, ``import_items``; both
+    idempotent by the file's SHA-256 (``applied_file``) and by case number / item code.
+    A file of either kind (``KINDS``) as the API and the import page take it:
+    ``require_import(session, principal, kind, window_id)``, ``check_file(session,
+    settings, principal, kind, window_id, content, filename, locale, *, apply, sha256)``.
 
 Evaluations (:mod:`.evaluations`)
     ``evaluate_case(session, principal, case_id, EvaluationCreate) -> Evaluated``

@@ -184,11 +184,13 @@ def _case_number(at: datetime) -> str:
     return f"KS{clock.local_day(at):%Y%m%d}{secrets.token_hex(4).upper()}"
 
 
-def create_case(session: Session, principal: Principal, data: CaseCreate) -> Case:
+def create_case(session: Session, principal: Principal, data: CaseCreate,
+                platform: clock.Clock | None = None) -> Case:
     """申请: the window clerk records an application handed in at the window (异地代收代办,
     多地联办), or the department records an online one (全程网办). Checked: the item takes the
     mode and the window the item; the ID number or USCC (check digit, birth date), the phone;
-    the places. The case is linked to the 跨省通办 agreement covering its places and item."""
+    the places. The case is linked to the 跨省通办 agreement covering its places and item;
+    applied ``data.applied_at``, else now on the ``platform`` clock."""
     item = get_item(session, data.item_id)
     department = _department(session, data.department_id)
     handling = data.handling_place_code or department.place_code
@@ -229,7 +231,7 @@ def create_case(session: Session, principal: Principal, data: CaseCreate) -> Cas
     if data.number is not None and session.scalar(
             select(Case.id).where(Case.number == data.number)) is not None:
         raise Conflict(f"编号 {data.number} 的办件已存在", detail="case number exists")
-    at = data.applied_at or clock.platform_now()
+    at = data.applied_at or clock.process_clock(platform).now()
     kstb = find_kstb_agreement(session, window.place_code if window else None, handling, item.id)
     case = Case(number=data.number or _case_number(at), applicant_kind=data.applicant_kind,
                 applicant_name=data.applicant_name.strip(), id_number=number, phone=phone,
@@ -278,6 +280,7 @@ def _check_step(case: Case, action: str, step: _Step) -> None:
 
 def move_case(session: Session, principal: Principal, case_id: int, action: str,
               note: str = "", *, at: datetime | None = None, calendar: Calendar | None = None,
+              platform: clock.Clock | None = None,
               formal_check_ok: bool | None = None, identity_checked: bool | None = None,
               materials: Sequence[str] | None = None,
               tracking_number: str | None = None) -> Case:
@@ -299,10 +302,11 @@ def move_case(session: Session, principal: Principal, case_id: int, action: str,
     step = _Step(formal_check_ok, identity_checked, materials,
                  tracking_number.strip() if tracking_number else None)
     _check_step(case, action, step)
-    when = at or clock.platform_now()
+    on = clock.process_clock(platform)
+    when = at or on.now()
     if case.accepted_at is not None and clock.local_day(when) < clock.local_day(case.accepted_at):
         raise InvalidInput("步骤时间不能早于受理时间", [RowError(None, "at", "早于受理时间")])
-    cal = calendar or clock.default_calendar()
+    cal = calendar or on.calendar
     pauses = list(case.pauses)
 
     def effects(c: Case, moved: Moved[Case]) -> None:
@@ -352,7 +356,8 @@ def _apply(session: Session, case: Case, moved: Moved[Case], step: _Step,
 
 
 def postage_pause(session: Session, principal: Principal, case_id: int, first_day: date,
-                  last_day: date, note: str = "", calendar: Calendar | None = None) -> Case:
+                  last_day: date, note: str = "", calendar: Calendar | None = None,
+                  platform: clock.Clock | None = None) -> Case:
     """The department records days the materials were in the post while the clock ran, for
     an item whose guide says postage is not counted; the deadline moves by the working days
     in them. One history row (no change of state)."""
@@ -371,7 +376,8 @@ def postage_pause(session: Session, principal: Principal, case_id: int, first_da
     assert case.accepted_at is not None
     if first_day <= clock.local_day(case.accepted_at):
         errors.append(RowError(None, "first_day", "邮寄期间应在受理之后"))
-    if last_day > clock.platform_today():
+    on = clock.process_clock(platform)
+    if last_day > on.today():
         errors.append(RowError(None, "last_day", "不能登记尚未发生的邮寄期间"))
     if errors:
         raise InvalidInput("邮寄期间有误", errors)
@@ -379,17 +385,17 @@ def postage_pause(session: Session, principal: Principal, case_id: int, first_da
                       note=note.strip())
     session.add(pause)
     pauses = [*case.pauses, pause]
-    clock.refresh_deadline(case, pauses, calendar or clock.default_calendar())
+    clock.refresh_deadline(case, pauses, calendar or on.calendar)
     case.events.append(CaseEvent(case_id=case.id, action="postage_pause", from_state=case.state,
                           to_state=case.state, actor=principal.label,
                           note=f"{first_day.isoformat()}～{last_day.isoformat()} {note}".strip(),
-                          at=clock.platform_now()))
+                          at=on.now()))
     session.flush()
     return case
 
 
 def step(session: Session, principal: Principal, case_id: int, data: StepIn,
-         calendar: Calendar | None = None) -> Case:
+         calendar: Calendar | None = None, platform: clock.Clock | None = None) -> Case:
     """:func:`move_case` from a :class:`StepIn` (the API's and pages' form); ``decide`` with
     an outcome is ``approve`` or ``deny``."""
     action = data.action
@@ -399,6 +405,7 @@ def step(session: Session, principal: Principal, case_id: int, data: StepIn,
                                [RowError(None, "outcome", "准予或不予")])
         action = "approve" if data.outcome == "granted" else "deny"
     return move_case(session, principal, case_id, action, data.note, calendar=calendar,
+                     platform=platform,
                      formal_check_ok=data.formal_check_ok,
                      identity_checked=data.identity_checked, materials=data.materials,
                      tracking_number=data.tracking_number)

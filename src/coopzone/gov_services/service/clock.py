@@ -13,8 +13,11 @@
   years plus loaded notices). A count reaching a year it does not know stores no date but the
   reason "no calendar for 2027"; never a weekends-only guess.
 
-"Now" is the platform's clock (:func:`platform_now`, :func:`platform_today`: the ``as_of``
-setting when set), never the machine's date.
+"Now" is the platform's one clock (:class:`Clock`), never the machine's date: built from the
+settings the app, the request or the command was made with, its today is their ``as_of`` date
+(a demo, a replay) or else the day in Asia/Shanghai, as ``Settings.today()`` gives it to every
+domain. The edges pass theirs (``Clock(settings)``); a service called with none falls back to
+the process's settings (:func:`process_clock`: a command, a job, a test).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from coopzone.config import get_settings
+from coopzone.config import Settings, get_settings
 from coopzone.db import SHANGHAI, now
 from coopzone.engines.working_days import Calendar, Deadline, Pause
 from coopzone.gov_services.models import Case, CasePause
@@ -34,22 +37,34 @@ REASON_NO_LIMIT = "no time limit"
 RUNNING_STATES = ("accepted",)
 
 
-def default_calendar() -> Calendar:
-    return platform_calendar(get_settings())
+@dataclass(frozen=True)
+class Clock:
+    """The platform's clock as one set of settings gives it (those of an app, a request or a
+    command): today, now and the working-day calendar under their data dir."""
+
+    settings: Settings
+
+    def today(self) -> date:
+        return self.settings.today()
+
+    def now(self) -> datetime:
+        """The current moment: with ``as_of`` set (a demo, a replay), that day at the current
+        Shanghai time of day."""
+        moment = now()
+        if self.settings.as_of is None:
+            return moment
+        return datetime.combine(self.settings.as_of, moment.timetz()).astimezone(SHANGHAI)
+
+    @property
+    def calendar(self) -> Calendar:
+        """The shipped years with the notices loaded under the settings' data dir."""
+        return platform_calendar(self.settings)
 
 
-def platform_today() -> date:
-    return get_settings().today()
-
-
-def platform_now() -> datetime:
-    """The current moment on the platform's clock: with ``as_of`` set (a demo, a replay), that
-    day at the current Shanghai time of day."""
-    settings = get_settings()
-    moment = now()
-    if settings.as_of is None:
-        return moment
-    return datetime.combine(settings.as_of, moment.timetz()).astimezone(SHANGHAI)
+def process_clock(given: Clock | None = None) -> Clock:
+    """``given``, else the clock of the process's own settings (the environment): for a
+    command, a job or a test that passes none. A request always passes its app's."""
+    return given if given is not None else Clock(get_settings())
 
 
 def local_day(moment: datetime) -> date:
@@ -117,11 +132,10 @@ class CaseClock:
         return f"unknown: {self.reason}" if self.reason else ""
 
 
-def case_clock(case: Case, pauses: list[CasePause], calendar: Calendar,
-               today: date | None = None) -> CaseClock:
+def case_clock(case: Case, pauses: list[CasePause], calendar: Calendar, today: date
+               ) -> CaseClock:
     """The clock of ``case`` on ``today`` (the platform's): working days used (up to the
     decision, or today), left before the deadline (negative: overdue by that many)."""
-    today = today or platform_today()
     paused = case.state == "correction"
     if case.accepted_at is None:
         return CaseClock(None, case.item.time_limit, None, case.deadline_reason, None, None,

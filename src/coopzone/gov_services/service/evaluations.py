@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import WRITE_ROLES, Principal
-from coopzone.config import get_settings
 from coopzone.engines.working_days import Calendar
 from coopzone.errors import Conflict, Forbidden, found
 from coopzone.gov_services.models import BAD_GRADES, Case, CaseEvent, Evaluation, FollowUp
@@ -39,14 +38,17 @@ class Evaluated:
 
 def evaluate_case(session: Session, principal: Principal, case_id: int,
                   data: EvaluationCreate, at: datetime | None = None,
-                  calendar: Calendar | None = None) -> Evaluated:
-    """Record the applicant's grade (see the module docstring)."""
+                  calendar: Calendar | None = None, platform: clock.Clock | None = None
+                  ) -> Evaluated:
+    """Record the applicant's grade (see the module docstring): at ``at``, else now on the
+    ``platform`` clock, whose settings give the follow-up's period."""
     CASE_FLOW.transition("evaluate")
     case = get_case(session, case_id, lock=True)
     CASE_FLOW.check(principal, case, "evaluate")
     if session.scalar(select(Evaluation.id).where(Evaluation.case_id == case.id)) is not None:
         raise Conflict("此办件已评价（每件一次）", detail=f"case {case.id} is evaluated")
-    when = at or clock.platform_now()
+    on = clock.process_clock(platform)
+    when = at or on.now()
     owner = case.window.organisation_id if case.window is not None else case.department_id
     made: list[Evaluation] = []
 
@@ -64,8 +66,8 @@ def evaluate_case(session: Session, principal: Principal, case_id: int,
     evaluation = made[0]
     followup = None
     if data.grade in BAD_GRADES:
-        days = get_settings().gov_followup_working_days
-        due = (calendar or clock.default_calendar()).add(when, days)
+        days = on.settings.gov_followup_working_days
+        due = (calendar or on.calendar).add(when, days)
         followup = FollowUp(evaluation_id=evaluation.id, owner_org_id=owner, state="open",
                             due_on=due.due, due_reason=due.reason)
         session.add(followup)
@@ -78,7 +80,8 @@ def get_followup(session: Session, followup_id: int) -> FollowUp:
 
 
 def answer_followup(session: Session, principal: Principal, followup_id: int,
-                    data: FollowUpAnswer, at: datetime | None = None) -> FollowUp:
+                    data: FollowUpAnswer, at: datetime | None = None,
+                    platform: clock.Clock | None = None) -> FollowUp:
     """The rated organisation's editors answer a 差评 once: 整改 and 回访."""
     followup = session.scalar(select(FollowUp).where(FollowUp.id == followup_id)
                               .with_for_update().execution_options(populate_existing=True))
@@ -89,7 +92,7 @@ def answer_followup(session: Session, principal: Principal, followup_id: int,
                         detail=f"{principal.label} may not answer follow-up {followup.id}")
     if followup.state != "open":
         raise Conflict("此差评已答复", detail=f"follow-up {followup.id} is answered")
-    when = at or clock.platform_now()
+    when = at or clock.process_clock(platform).now()
     followup.rectification, followup.reply = data.rectification.strip(), data.reply.strip()
     followup.state, followup.answered_at, followup.answered_by = "answered", when, principal.label
     followup.on_time = (None if followup.due_on is None

@@ -36,10 +36,17 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.models import Organisation
 from coopzone.accounts.roles import SERVICE_DEPARTMENT
 from coopzone.accounts.service import Principal
+from coopzone.config import Settings
 from coopzone.db import SHANGHAI
 from coopzone.engines.working_days import Calendar
 from coopzone.errors import Forbidden, InvalidInput, RowError
-from coopzone.gov_services.importers import ItemRow, LedgerRow, item_text
+from coopzone.gov_services.importers import (
+    ItemRow,
+    LedgerRow,
+    item_text,
+    read_item_list,
+    read_ledger,
+)
 from coopzone.gov_services.models import (
     MODE_LABELS,
     WINDOW_MODES,
@@ -54,6 +61,7 @@ from coopzone.gov_services.service import clock
 from coopzone.gov_services.service.catalogue import find_kstb_agreement, get_window
 from coopzone.gov_services.service.permissions import is_window_clerk, require_manage
 from coopzone.kit.importing import Outcome, Problems, RowOutcome, compare, say
+from coopzone.kit.uploads import Limits
 
 IMPORTED = "台账导入"
 # Steps of a past case happened on a day; the ledger gives no hour: 09:00 Shanghai.
@@ -217,7 +225,8 @@ def preview_ledger(session: Session, principal: Principal, window_id: int,
 
 def import_ledger(session: Session, principal: Principal, window_id: int,
                   rows: Sequence[LedgerRow], *, sha256: str, filename: str,
-                  locale: str | None = None, calendar: Calendar | None = None) -> Outcome:
+                  locale: str | None = None, calendar: Calendar | None = None,
+                  platform: clock.Clock | None = None) -> Outcome:
     """Write the ledger's new cases with their history and clock (see the module
     docstring); all or nothing. The same content applied before adds nothing."""
     window = get_window(session, window_id)
@@ -226,7 +235,7 @@ def import_ledger(session: Session, principal: Principal, window_id: int,
     if applied_file(session, "ledger", sha256) is not None:
         return Outcome([RowOutcome(o.row, o.key, "unchanged") for o in outcomes],
                        duplicate_file=True)
-    cal = calendar or clock.default_calendar()
+    cal = calendar or clock.process_clock(platform).calendar
     agreements: dict[tuple[int, str], int | None] = {}
     made: list[tuple[Case, list[_PastStep], LedgerRow]] = []
     for r in resolved:
@@ -407,3 +416,43 @@ def import_items(session: Session, principal: Principal, rows: Sequence[ItemRow]
 def refuse_unknown_window(window_id: int | None) -> None:
     if window_id is None:
         raise InvalidInput("请选择台账所属的窗口", [RowError(None, "window_id", "必填")])
+
+
+# ---- a file of either kind, as the API and the import page take it ---------------------------
+
+KINDS = ("ledger", "items")
+
+
+def require_import(session: Session, principal: Principal, kind: str, window_id: int | None
+                   ) -> None:
+    """The caller's right to import this kind (``ledger`` for a window, ``items``), before a
+    file is read."""
+    if kind == "items":
+        require_item_import(principal)
+        return
+    refuse_unknown_window(window_id)
+    assert window_id is not None
+    require_ledger_import(principal, get_window(session, window_id))
+
+
+def check_file(session: Session, settings: Settings, principal: Principal, kind: str,
+               window_id: int | None, content: bytes, filename: str, locale: str, *,
+               apply: bool, sha256: str, display: str | None = None) -> Outcome:
+    """The file read (:mod:`coopzone.gov_services.importers`, within the settings' upload
+    limits; a ledger's dates against their today) and previewed, or with ``apply`` imported
+    on the clock of ``settings``. ``display``: the name as sent, for the reasons (default
+    ``filename``, the name it is kept under)."""
+    limits, shown = Limits.of(settings), display or filename
+    if kind == "items":
+        items = read_item_list(content, shown, limits, locale)
+        if apply:
+            return import_items(session, principal, items, sha256=sha256, filename=filename,
+                                locale=locale)
+        return preview_items(session, principal, items, sha256, locale)
+    assert window_id is not None
+    on = clock.Clock(settings)
+    rows = read_ledger(content, shown, on.today(), limits, locale)
+    if apply:
+        return import_ledger(session, principal, window_id, rows, sha256=sha256,
+                             filename=filename, locale=locale, platform=on)
+    return preview_ledger(session, principal, window_id, rows, sha256, locale)

@@ -43,7 +43,9 @@ def mask_applicant_name(kind: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class CaseView:
-    """One case as a page or the API shows it: applicant masked unless ``full``."""
+    """One case as a page or the API shows it: applicant masked unless ``full``. The one
+    definition of a case's read shape: the API's ``CaseDetailRead`` is derived from it, so a
+    field added here is in the JSON too."""
 
     id: int
     number: str
@@ -69,10 +71,10 @@ class CaseView:
     tracking_number: str | None
     materials_received: list[str]
     full: bool
+    may_see_full: bool
     clock: clock.CaseClock
     events: list[CaseEvent]
     actions: list[str]  # the steps the reader may make now
-    may_see_full: bool
 
 
 def applicant_fields(case: Case, full: bool) -> dict[str, str]:
@@ -94,10 +96,11 @@ def audit_full_view(session: Session, principal: Principal, case: Case) -> None:
 
 
 def case_view(session: Session, principal: Principal, case_id: int, full: bool = False,
-              calendar: Calendar | None = None, today: date | None = None) -> CaseView:
-    """The case page's content: fields (masked unless ``full``), clock, history, the steps
-    the reader may make. ``full`` without the permission is refused (403) and audits
-    nothing; with it, writes the audit row."""
+              calendar: Calendar | None = None, today: date | None = None,
+              platform: clock.Clock | None = None) -> CaseView:
+    """The case page's content: fields (masked unless ``full``), clock (on ``today``, else
+    the ``platform`` clock's), history, the steps the reader may make. ``full`` without the
+    permission is refused (403) and audits nothing; with it, writes the audit row."""
     case = get_case(session, case_id)
     require_read(principal, case)
     see_full = may_see_personal_data(principal, case)
@@ -106,7 +109,8 @@ def case_view(session: Session, principal: Principal, case_id: int, full: bool =
             raise Forbidden("无权查看申请人完整的个人信息",
                             detail=f"{principal.label} lacks gov_case.personal_data")
         audit_full_view(session, principal, case)
-    cal = calendar or clock.default_calendar()
+    on = clock.process_clock(platform)
+    cal = calendar or on.calendar
     return CaseView(
         id=case.id, number=case.number, applicant_kind=case.applicant_kind,
         **applicant_fields(case, full), applicant_province=case.applicant_province,
@@ -116,6 +120,6 @@ def case_view(session: Session, principal: Principal, case_id: int, full: bool =
         state=case.state, applied_at=case.applied_at, accepted_at=case.accepted_at,
         deadline=case.deadline, deadline_reason=case.deadline_reason, outcome=case.outcome,
         tracking_number=case.tracking_number, materials_received=list(case.materials_received),
-        full=full, clock=clock.case_clock(case, list(case.pauses), cal, today),
+        full=full, clock=clock.case_clock(case, list(case.pauses), cal, today or on.today()),
         events=list(case.events), actions=available_actions(principal, case),
         may_see_full=see_full)

@@ -27,7 +27,6 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, sele
 from sqlalchemy.orm import Session
 
 from coopzone.accounts.service import Principal
-from coopzone.config import get_settings
 from coopzone.db import SHANGHAI
 from coopzone.errors import InvalidInput, RowError
 from coopzone.gov_services.models import GRADES, Case, Evaluation, FollowUp, Item, Window
@@ -103,13 +102,16 @@ def _mine(principal: Principal) -> ColumnElement[bool]:
 
 def work_list(session: Session, principal: Principal, view: str = "mine",
               params: ListParams | None = None, today: date | None = None,
-              soon_days: int | None = None, f: CaseSearch | None = None) -> Page[CaseRow]:
+              soon_days: int | None = None, f: CaseSearch | None = None,
+              platform: clock.Clock | None = None) -> Page[CaseRow]:
     """A clerk's list of the cases of their own windows and departments (see the module
-    docstring for the views), narrowed by the filters ``f`` where given."""
+    docstring for the views), narrowed by the filters ``f`` where given; ``today`` and
+    ``soon_days`` default to the ``platform`` clock's."""
     if view not in VIEWS:
         raise InvalidInput(f"未知的列表“{view}”", [RowError(None, "view", "、".join(VIEWS))])
-    today = today or clock.platform_today()
-    soon = get_settings().due_soon_days if soon_days is None else soon_days
+    on = clock.process_clock(platform)
+    today = today or on.today()
+    soon = on.settings.due_soon_days if soon_days is None else soon_days
     query = select(Case).where(_mine(principal))
     if view == "mine":
         query = query.where(Case.state.in_(OPEN_STATES))
@@ -126,19 +128,21 @@ def work_list(session: Session, principal: Principal, view: str = "mine",
 
 
 def overdue_list(session: Session, principal: Principal, params: ListParams | None = None,
-                 today: date | None = None) -> Page[CaseRow]:
+                 today: date | None = None, platform: clock.Clock | None = None
+                 ) -> Page[CaseRow]:
     """Every running case past its deadline that the principal may read (supervision)."""
-    today = today or clock.platform_today()
+    today = today or clock.process_clock(platform).today()
     query = _scoped(principal).where(Case.state.in_(clock.RUNNING_STATES),
                                      Case.deadline < today)
     return _page(session, query, params or ListParams(), WORK_SORTING, today)
 
 
 def incoming(session: Session, principal: Principal, params: ListParams | None = None,
-             today: date | None = None, f: CaseSearch | None = None) -> Page[CaseRow]:
+             today: date | None = None, f: CaseSearch | None = None,
+             platform: clock.Clock | None = None) -> Page[CaseRow]:
     """A department's incoming cases: sent by a window, or applied online, not yet accepted
     (narrowed by the filters ``f`` where given)."""
-    today = today or clock.platform_today()
+    today = today or clock.process_clock(platform).today()
     orgs = org_ids(principal)
     query = select(Case).where(Case.department_id.in_(orgs), or_(
         Case.state == "sent", and_(Case.state == "applied", Case.window_id.is_(None))))
@@ -221,9 +225,9 @@ def served_conditions(f: CaseSearch) -> list[ColumnElement[bool]]:
 
 
 def search_cases(session: Session, principal: Principal, f: CaseSearch | None = None,
-                 params: ListParams | None = None, today: date | None = None
-                 ) -> Page[CaseRow]:
-    today = today or clock.platform_today()
+                 params: ListParams | None = None, today: date | None = None,
+                 platform: clock.Clock | None = None) -> Page[CaseRow]:
+    today = today or clock.process_clock(platform).today()
     return _page(session, search_query(principal, f or CaseSearch()), params or ListParams(),
                  CASE_SORTING, today)
 
