@@ -316,3 +316,21 @@ def test_postage_pauses_only_where_the_item_says_so(session: Session, world: Wor
                           date(2025, 9, 26), "材料寄往户籍地核查", calendar=world.calendar)
     assert (case.deadline, case.paused_days) == (date(2025, 10, 16), 2)
     assert case.events[-1].action == "postage_pause"
+
+
+def test_a_correction_on_an_item_without_a_time_limit_keeps_saying_no_time_limit(
+        session: Session, world: World) -> None:
+    """A 补正 pauses a clock; an item with no limit has none to pause, so its case says
+    "no time limit" throughout (not "unknown while paused"), and its pause is still kept."""
+    w = world
+    w.item.promised_days = w.item.statutory_days = None
+    session.flush()
+    case = w.accepted(session)
+    assert (case.deadline, case.deadline_reason) == (None, "no time limit")
+    w.move(session, w.hn_dept_clerk, case, "request_correction", date(2025, 9, 26), "缺材料")
+    assert (case.state, case.deadline, case.deadline_reason) == (
+        "correction", None, "no time limit")
+    w.move(session, w.jx_window_clerk, case, "complete_correction", date(2025, 9, 29),
+           materials=["户口簿原件"])
+    assert (case.state, case.deadline_reason, case.paused_days) == (
+        "accepted", "no time limit", 3)

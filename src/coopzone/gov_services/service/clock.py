@@ -100,10 +100,10 @@ def refresh_deadline(case: Case, pauses: list[CasePause], calendar: Calendar) ->
     ranges = closed_pauses(pauses)
     case.paused_days = _paused_working_days(calendar, start, ranges)
     limit = case.item.time_limit
-    if any(p.last_day is None for p in pauses):
-        case.deadline, case.deadline_reason = None, REASON_PAUSED
-    elif limit is None:
+    if limit is None:  # no limit: a 补正 pauses nothing that could fall due
         case.deadline, case.deadline_reason = None, REASON_NO_LIMIT
+    elif any(p.last_day is None for p in pauses):
+        case.deadline, case.deadline_reason = None, REASON_PAUSED
     else:
         due = calendar.add(case.accepted_at, limit, ranges)
         case.deadline, case.deadline_reason = due.due, due.reason
