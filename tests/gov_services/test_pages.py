@@ -348,6 +348,22 @@ def test_statistics_by_item_and_month_and_evaluations_by_window(
     assert ["分组", "事项"] in filters
 
 
+def test_statistics_show_no_on_time_count_for_items_without_a_time_limit(
+        client: TestClient, session: Session, world: World) -> None:
+    w = world
+    w.item.promised_days = w.item.statutory_days = None
+    case = w.accepted(session)
+    w.move(session, w.hn_dept_clerk, case, "approve", date(2025, 10, 10))
+    session.commit()
+    log_in(client, "pxoffice")
+    page = client.get("/services/statistics").text
+    row = page.split(f'data-key="{w.item.id}"', 1)[1].split("</tr>", 1)[0]
+    assert row.count("<td>—</td>") == 1 and '<td class="rate">—</td>' in row
+    assert "只计有办理时限事项" in page
+    rows, _ = sheets(client.get("/services/statistics.xlsx?by=item").content)
+    assert rows[1][1] == w.item.name and rows[1][3] == 1 and rows[1][4] in (None, "")
+
+
 def test_catalogue_lists_and_the_item_form_for_the_office_only(
         client: TestClient, session: Session, world: World) -> None:
     w = world
