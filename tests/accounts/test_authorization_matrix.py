@@ -638,6 +638,18 @@ GOV_CASES: dict[tuple[str, str], Case] = {
         "handle_place_codes": ["430281"]}}, allowed="gov-office", ok=201, prepare=api_gov_world),
     ("PATCH", "/api/v1/services/agreements/{kstb_id}"): Case(
         lambda w: {"json": {"note": "互认"}}, allowed="gov-office", prepare=gov_kstb),
+    # The catalogue's edit forms: the supervising office of the stored record's place.
+    ("POST", "/services/items/{item_id}/edit"): Case(lambda w: {"data": {
+        "name": "户口迁移（测试）", "department_kind": "public_security", "modes": ["proxy"],
+        "statutory_days": "20", "promised_days": "10", "note": "更新"}},
+        allowed="gov-office", other="gov-window", ok=303, prepare=api_gov_world),
+    ("POST", "/services/windows/{window_id}/edit"): Case(lambda w: {"data": {
+        "name": "湘东区跨省通办窗口", "place_code": "360313",
+        "organisation_id": str(w.ids["window_org"]), "opening_hours": "全天"}},
+        allowed="gov-office", other="gov-window", ok=303, prepare=api_gov_world),
+    ("POST", "/services/agreements/{kstb_id}/edit"): Case(lambda w: {"data": {
+        "collect_place_codes": "360313", "handle_place_codes": "430281", "note": "互认"}},
+        allowed="gov-office", other="gov-window", ok=303, prepare=gov_kstb),
     ("POST", "/services/import"): Case(
         lambda w: {**files("台账.csv", LEDGER_CSV),
                    "data": {"kind": "ledger", "window_id": str(w.ids["window"])}},

@@ -213,10 +213,13 @@ SAMPLES: dict[str, Sampler] = {
 # A new route's parameter, by its name, when SAMPLES does not list the route.
 PARAMETER_SAMPLES: dict[str, Sampler] = {
     "agreement_id": _ids(Agreement),
+    "item_id": _ids(gov_models.Item, 2),
+    "kstb_id": _ids(gov_models.KstbAgreement, 2),
     "meeting_id": _ids(Meeting),
     "project_id": _ids(Project),
     "statement_id": lambda s: _statement_refs(s)[:-1],
     "task_id": _ids(Task, 5),
+    "window_id": _ids(gov_models.Window, 2),
 }
 
 # Routes not rendered, and why.
@@ -260,6 +263,11 @@ EXTRA_PATHS = (
     "/services/work.xlsx?tab=overdue",
     "/services/statistics.xlsx?by=mode",
     "/services?tab=nowhere",
+    "/services/agreements?signed_to=2025-09-30",
+    "/services/agreements?signed_from=2023-01-01&place=360300&side=collect&q=协议",
+    "/services/agreements?signed_to=2025-13-01",
+    "/services/agreements.xlsx?signed_to=2024-12-31&place=360300&side=handle",
+    "/services/items/999999/edit",
 )
 
 # Exports: by path ending, and the API's downloads.
@@ -304,9 +312,12 @@ def paths_for(route: str, session: Session) -> list[str]:
 
 
 class _Visible(HTMLParser):
-    """The text a reader sees: text outside script/style, and the attributes shown."""
+    """The text a reader sees: text outside script/style, and the attributes shown. A text
+    area's content, like a text input's value, is what the user typed or the record holds
+    (an edit form shows the stored text to change it), not the page's words."""
 
     SHOWN = ("title", "placeholder", "aria-label", "alt", "data-label")
+    HIDDEN = ("script", "style", "template", "textarea")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -314,7 +325,7 @@ class _Visible(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if tag in self.HIDDEN:
             self._hidden += 1
         values = dict(attrs)
         for name in self.SHOWN:
@@ -324,7 +335,7 @@ class _Visible(HTMLParser):
             self.parts.append(str(values["value"]))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._hidden:
+        if tag in self.HIDDEN and self._hidden:
             self._hidden -= 1
 
     def handle_data(self, data: str) -> None:

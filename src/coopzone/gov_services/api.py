@@ -426,10 +426,18 @@ def update_window(session: SessionDep, principal: CurrentUser, window_id: Id,
 
 
 @router.get("/agreements", response_model=list[KstbAgreementRead])
-def list_agreements(session: SessionDep) -> list[KstbAgreementRead]:
+def list_agreements(session: SessionDep, signed_from: Day | None = None,
+                    signed_to: Day | None = None, place_code: PlaceCode | None = None,
+                    side: Annotated[str | None, Query(pattern="^(collect|handle)$")] = None,
+                    item_id: Id | None = None, q: Key | None = None
+                    ) -> list[KstbAgreementRead]:
     """跨省通办 agreements: the cooperation agreements read as which places' windows collect
-    for which places' departments, for which items (none listed: every item)."""
-    return [kstb_read(session, k) for k in service.list_kstb_agreements(session)]
+    for which places' departments, for which items (none listed: every item). Filters (as
+    on the page): signed from/to (inclusive), a place within ``place_code`` (on ``side``
+    when given), covering ``item_id`` (listing it, or listing none), ``q`` in the title."""
+    f = service.KstbFilter(signed_from, signed_to, place_code, side, item_id,
+                           (q or "").strip() or None)
+    return [kstb_read(session, k) for k in service.list_kstb_agreements(session, f)]
 
 
 @router.post("/agreements", response_model=KstbAgreementRead, status_code=201)

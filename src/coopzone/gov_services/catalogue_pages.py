@@ -1,9 +1,14 @@
 """The 跨省通办 catalogue as read lists: items (事项) with their modes, time limits and
-sources, windows (窗口) with their places and items, 跨省通办 agreements with their sides; and
-the form of a new item for the supervising offices (``gov_item.manage``)."""
+sources, windows (窗口) with their places and items, 跨省通办 agreements with their sides
+(filtered by signing day, place, item and title; exported with the same filters); and the
+supervising offices' forms to create and to edit each (``gov_item.manage`` for items,
+``gov_place.manage`` over the stored record's places for windows and agreements). An edit
+form is refused (403) before anything is read from it when the stored record is not the
+caller's; a refused save shows the form again with its Chinese reasons and writes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -20,18 +25,38 @@ from coopzone.cooperation.form_pages import lines, parse, refusal
 from coopzone.cooperation.models import Agreement
 from coopzone.errors import CoopzoneError, Forbidden
 from coopzone.gov_services import service
-from coopzone.gov_services.models import DEPARTMENT_KINDS, MODES, KstbAgreement
+from coopzone.gov_services.models import (
+    CERTAINTIES,
+    DEPARTMENT_KINDS,
+    MODES,
+    Item,
+    KstbAgreement,
+    KstbAgreementPlace,
+)
 from coopzone.gov_services.presentation_web import (
+    CERTAINTY_NAMES,
     DEPARTMENT_KIND_NAMES,
     MODE_NAMES,
     choice_param,
+    date_param,
+    int_param,
     item_names,
     organisation_names,
     page_context,
     place_names,
+    place_param,
+    refuse_param,
 )
-from coopzone.gov_services.schemas import ItemCreate, KstbAgreementCreate, WindowCreate
-from coopzone.kit.validation import Key
+from coopzone.gov_services.schemas import (
+    ItemCreate,
+    ItemUpdate,
+    KstbAgreementCreate,
+    KstbAgreementUpdate,
+    WindowCreate,
+    WindowUpdate,
+)
+from coopzone.kit.exporting import ExportColumn, attachment_headers, export_list
+from coopzone.kit.validation import Id, Key
 from coopzone.web.i18n import translations
 from coopzone.web.pages import CsrfChecked
 from coopzone.web.templating import N_, locale_of, render
@@ -45,7 +70,8 @@ ITEM_LABELS = {"code": N_("Code"), "name": N_("Service item"), "department": N_(
                "postage_pauses": N_("Postage does not count"),
                "materials": N_("Required materials (one a line)"), "fees": N_("Fees"),
                "legal_basis": N_("Legal basis"), "source_url": N_("Source address"),
-               "source_title": N_("Source"), "certainty": N_("Certainty"), "note": N_("Note")}
+               "source_title": N_("Source"), "certainty": N_("Certainty"), "note": N_("Note"),
+               "active": N_("In use")}
 
 
 def may_manage_items(principal: Principal | None) -> bool:
@@ -70,18 +96,30 @@ def items(request: Request, session: SessionDep, principal: OptionalUser,
         may_manage=may_manage_items(principal)))
 
 
-def _item_form(request: Request, session: Session, principal: Principal,
-               values: dict[str, Any], refused: CoopzoneError | None = None) -> Response:
+def _require_items(principal: Principal) -> Principal:
     if not may_manage_items(principal):
         raise Forbidden("只有政务服务管理部门可以维护政务服务事项",
                         detail=f"{principal.label} may not manage items")
+    return principal
+
+
+def _item_form(request: Request, session: Session, principal: Principal,
+               values: dict[str, Any], refused: CoopzoneError | None = None,
+               item: Item | None = None) -> Response:
+    _require_items(principal)
     t = translations(locale_of(request)).gettext
     return render(request, "gov_services/item_form.html", page_context(
-        request, principal, values=values, labels=ITEM_LABELS,
+        request, principal, values=values, labels=ITEM_LABELS, item=item,
+        action=f"/services/items/{item.id}/edit" if item else "/services/items/new",
         kind_options=[(k, DEPARTMENT_KIND_NAMES[k]) for k in DEPARTMENT_KINDS],
         mode_options=[(m, t(MODE_NAMES[m])) for m in MODES],
+        certainty_options=[(c, CERTAINTY_NAMES[c]) for c in CERTAINTIES],
         **refusal(refused, locale=locale_of(request))),
         status_code=refused.status_code if refused else 200)
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip() in ("1", "on", "true")
 
 
 @router.get("/services/items/new", response_class=HTMLResponse)
@@ -89,39 +127,95 @@ def new_item(request: Request, session: SessionDep, principal: CurrentUser) -> R
     return _item_form(request, session, principal, {"modes": [], "certainty": "[U]"})
 
 
+ItemText = Annotated[str, Form()]
+
+
+def _item_values(code: str, name: str, department: str, department_kind: str,
+                 modes: list[str] | None, statutory_days: str, promised_days: str,
+                 postage_pauses: str, materials: str, fees: str, legal_basis: str,
+                 source_title: str, source_url: str, note: str) -> dict[str, Any]:
+    return {"code": code, "name": name, "department": department,
+            "department_kind": department_kind, "modes": modes or [],
+            "statutory_days": statutory_days, "promised_days": promised_days,
+            "postage_pauses": postage_pauses, "materials": materials, "fees": fees,
+            "legal_basis": legal_basis, "source_title": source_title,
+            "source_url": source_url, "note": note}
+
+
+def _parse_item(request: Request, values: dict[str, Any]) -> ItemCreate:
+    return parse(request, ItemCreate, {
+        **values, "materials": lines(values["materials"]),
+        "postage_pauses": _flag(values["postage_pauses"])})
+
+
 @router.post("/services/items/new", response_class=HTMLResponse, dependencies=[CsrfChecked])
 def create_item(request: Request, session: SessionDep, principal: CurrentUser,
-                code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
-                department: Annotated[str, Form()] = "",
-                department_kind: Annotated[str, Form()] = "",
+                code: ItemText = "", name: ItemText = "", department: ItemText = "",
+                department_kind: ItemText = "",
                 modes: Annotated[list[str] | None, Form()] = None,
-                statutory_days: Annotated[str, Form()] = "",
-                promised_days: Annotated[str, Form()] = "",
-                postage_pauses: Annotated[str, Form()] = "",
-                materials: Annotated[str, Form()] = "", fees: Annotated[str, Form()] = "",
-                legal_basis: Annotated[str, Form()] = "",
-                source_title: Annotated[str, Form()] = "",
-                source_url: Annotated[str, Form()] = "",
-                note: Annotated[str, Form()] = "") -> Response:
-    values: dict[str, Any] = {
-        "code": code, "name": name, "department": department,
-        "department_kind": department_kind, "modes": modes or [],
-        "statutory_days": statutory_days, "promised_days": promised_days,
-        "postage_pauses": postage_pauses, "materials": materials, "fees": fees,
-        "legal_basis": legal_basis, "source_title": source_title, "source_url": source_url,
-        "note": note}
+                statutory_days: ItemText = "", promised_days: ItemText = "",
+                postage_pauses: ItemText = "", materials: ItemText = "", fees: ItemText = "",
+                legal_basis: ItemText = "", source_title: ItemText = "",
+                source_url: ItemText = "", note: ItemText = "") -> Response:
+    values = _item_values(code, name, department, department_kind, modes, statutory_days,
+                          promised_days, postage_pauses, materials, fees, legal_basis,
+                          source_title, source_url, note)
     try:
-        if not may_manage_items(principal):
-            raise Forbidden("只有政务服务管理部门可以维护政务服务事项",
-                            detail=f"{principal.label} may not manage items")
-        data = parse(request, ItemCreate, {
-            **values, "materials": lines(materials),
-            "postage_pauses": postage_pauses.strip() in ("1", "on")})
-        service.create_item(session, principal, data)
+        _require_items(principal)
+        service.create_item(session, principal, _parse_item(request, values))
     except CoopzoneError as exc:
         session.rollback()
         return _item_form(request, session, principal, values, exc)
     return RedirectResponse(f"/services/items?q={code.strip()}", status_code=303)
+
+
+def _item_as_values(item: Item) -> dict[str, Any]:
+    return {"code": item.code, "name": item.name, "department": item.department,
+            "department_kind": item.department_kind, "modes": list(item.mode_list),
+            "statutory_days": "" if item.statutory_days is None else str(item.statutory_days),
+            "promised_days": "" if item.promised_days is None else str(item.promised_days),
+            "postage_pauses": "1" if item.postage_pauses else "",
+            "materials": "\n".join(item.materials), "fees": item.fees,
+            "legal_basis": item.legal_basis, "source_title": item.source_title,
+            "source_url": item.source_url, "certainty": item.certainty, "note": item.note,
+            "active": "1" if item.active else ""}
+
+
+@router.get("/services/items/{item_id}/edit", response_class=HTMLResponse)
+def edit_item(request: Request, session: SessionDep, principal: CurrentUser,
+              item_id: Id) -> Response:
+    """The item's form filled in with what is stored (supervising offices only)."""
+    _require_items(principal)
+    item = service.get_item(session, item_id)
+    return _item_form(request, session, principal, _item_as_values(item), item=item)
+
+
+@router.post("/services/items/{item_id}/edit", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def save_item(request: Request, session: SessionDep, principal: CurrentUser, item_id: Id,
+              name: ItemText = "", department: ItemText = "", department_kind: ItemText = "",
+              modes: Annotated[list[str] | None, Form()] = None,
+              statutory_days: ItemText = "", promised_days: ItemText = "",
+              postage_pauses: ItemText = "", materials: ItemText = "", fees: ItemText = "",
+              legal_basis: ItemText = "", source_title: ItemText = "",
+              source_url: ItemText = "", certainty: ItemText = "", note: ItemText = "",
+              active: ItemText = "") -> Response:
+    """Save the whole form: a field left blank is cleared (a time limit: none)."""
+    _require_items(principal)
+    item = service.get_item(session, item_id)
+    values = {**_item_values(item.code, name, department, department_kind, modes,
+                             statutory_days, promised_days, postage_pauses, materials, fees,
+                             legal_basis, source_title, source_url, note),
+              "certainty": certainty, "active": active}
+    try:
+        data = _parse_item(request, values)
+        service.update_item(session, principal, item.id, ItemUpdate(
+            **data.model_dump(exclude={"code"}), active=_flag(active)))
+    except CoopzoneError as exc:
+        session.rollback()
+        return _item_form(request, session, principal, values, exc,
+                          item=service.get_item(session, item_id))
+    return RedirectResponse(f"/services/items?q={item.code}#item-{item.id}", status_code=303)
 
 
 @router.get("/services/windows", response_class=HTMLResponse)
@@ -130,24 +224,113 @@ def windows(request: Request, session: SessionDep, principal: OptionalUser) -> R
     rows = service.list_windows(session)
     return render(request, "gov_services/windows.html", page_context(
         request, principal, rows=rows, may_manage=may_manage_places(principal),
+        editable={w.id for w in rows if service.may_manage_window(principal, w)},
         orgs=organisation_names(session, [w.organisation_id for w in rows]),
         places=place_names(session, [w.place_code for w in rows]),
         item_names=item_names(session)))
 
 
+KSTB_SIDE_NAMES = {"collect": N_("Collecting places"), "handle": N_("Handling places")}
+
+
+def kstb_filter(request: Request) -> service.KstbFilter:
+    """The agreements list's filters from the query string (page, export alike), each
+    refused with a Chinese reason when it is not what it should be."""
+    q = request.query_params
+    text = (q.get("q") or "").strip()
+    if len(text) > 120 or "\x00" in text:
+        raise refuse_param("q", "过长或含有不可用的字符")
+    f = service.KstbFilter(
+        signed_from=date_param("signed_from", q.get("signed_from")),
+        signed_to=date_param("signed_to", q.get("signed_to")),
+        place_code=place_param("place", q.get("place")),
+        side=choice_param("side", q.get("side"), KSTB_SIDE_NAMES),
+        item_id=int_param("item", q.get("item")), q=text or None)
+    if f.signed_from and f.signed_to and f.signed_to < f.signed_from:
+        raise refuse_param("signed_to", "结束日期不能早于开始日期")
+    return f
+
+
+def kstb_filter_rows(session: Session, f: service.KstbFilter,
+                     gettext: Callable[[str], str]) -> list[tuple[str, str]]:
+    """The filters in words, for the exported file's second sheet."""
+    places = place_names(session, [f.place_code] if f.place_code else [])
+    values = [
+        (N_("Signed from"), f.signed_from.isoformat() if f.signed_from else None),
+        (N_("Signed by"), f.signed_to.isoformat() if f.signed_to else None),
+        (N_("Place"), places.get(f.place_code or "", f.place_code)),
+        (N_("Side"), gettext(KSTB_SIDE_NAMES[f.side]) if f.side else None),
+        (N_("Service item"),
+         item_names(session).get(f.item_id, str(f.item_id)) if f.item_id else None),
+        (N_("Keyword"), f.q)]
+    return [(gettext(label), value) for label, value in values if value]
+
+
+def _agreement_rows(session: Session, f: service.KstbFilter
+                    ) -> tuple[list[KstbAgreement], dict[int, Agreement]]:
+    rows = service.list_kstb_agreements(session, f)
+    agreements = {a.id: a for a in session.scalars(select(Agreement).where(
+        Agreement.id.in_([r.agreement_id for r in rows])))}
+    return rows, agreements
+
+
 @router.get("/services/agreements", response_class=HTMLResponse)
 def agreements(request: Request, session: SessionDep, principal: OptionalUser) -> Response:
     """The 跨省通办 agreements (cooperation agreements read as such): which places collect
-    for which places' departments, for which items; counted from these records."""
-    rows = service.list_kstb_agreements(session)
-    titles = {i: t for i, t in session.execute(select(Agreement.id, Agreement.title).where(
-        Agreement.id.in_([r.agreement_id for r in rows])))}
+    for which places' departments, for which items; counted from these records. Filters:
+    ``signed_from``, ``signed_to``, ``place`` (with ``side``), ``item``, ``q``."""
+    f = kstb_filter(request)
+    rows, agreements = _agreement_rows(session, f)
     codes = [p.place_code for r in rows for p in r.places]
+    # The places the agreements name, with the cities and provinces above them (a filter
+    # on 萍乡市 keeps every agreement of its counties).
+    named = set(session.scalars(select(KstbAgreementPlace.place_code)))
+    wanted = {c for code in named for c in (code, code[:4] + "00", code[:2] + "0000")}
+    names = place_names(session, [*codes, *wanted, *([f.place_code] if f.place_code else [])])
+    place_codes = sorted(c for c in wanted | {f.place_code or ""} if c in names)
     return render(request, "gov_services/agreements.html", page_context(
-        request, principal, rows=rows, titles=titles, places=place_names(session, codes),
+        request, principal, rows=rows, agreements=agreements, places=names, f=f,
         item_names=item_names(session), total=service.kstb_agreement_count(session),
         may_manage=may_manage_places(principal),
+        editable={r.id for r in rows if service.may_manage_kstb(principal, r)},
+        place_options=[(c, names.get(c, c)) for c in place_codes],
+        item_options=sorted(item_names(session).items(), key=lambda kv: kv[1]),
+        side_names=KSTB_SIDE_NAMES, query=str(request.url.query),
         labels={"collect": N_("Collecting places"), "handle": N_("Handling places")}))
+
+
+@router.get("/services/agreements.xlsx")
+def agreements_xlsx(request: Request, session: SessionDep) -> Response:
+    """The agreements as the page lists them (same filters), the filters on sheet two."""
+    f = kstb_filter(request)
+    rows, agreements = _agreement_rows(session, f)
+    locale = locale_of(request)
+    t = translations(locale).gettext
+    names = place_names(session, [p.place_code for r in rows for p in r.places])
+    items = item_names(session)
+
+    def side(r: KstbAgreement, which: str) -> str:
+        return "、".join(names.get(p.place_code, p.place_code) for p in r.places
+                        if p.side == which)
+
+    columns: list[ExportColumn[KstbAgreement]] = [
+        ExportColumn("协议名称", "Agreement",
+                     lambda r: agreements[r.agreement_id].title
+                     if r.agreement_id in agreements else ""),
+        ExportColumn("签署日期", "Signed on",
+                     lambda r: agreements[r.agreement_id].signed_on.isoformat()
+                     if r.agreement_id in agreements else ""),
+        ExportColumn("收件地", "Collecting places", lambda r: side(r, "collect")),
+        ExportColumn("办理地", "Handling places", lambda r: side(r, "handle")),
+        ExportColumn("事项", "Items", lambda r: "、".join(
+            items.get(i.item_id, "") for i in r.items) if r.items else t(N_("Every item"))),
+        ExportColumn("备注", "Note", lambda r: r.note),
+    ]
+    out = export_list(t(N_("Cross-province service agreements")), columns, rows,
+                      name="services-agreements", filters=kstb_filter_rows(session, f, t),
+                      locale=locale)
+    return Response(out.content, media_type=out.media_type,
+                    headers=attachment_headers(out.filename))
 
 
 # ---- windows and 跨省通办 agreements: the supervising offices' forms ----------------------------
@@ -176,11 +359,13 @@ def _require_places(principal: Principal | None) -> Principal:
 
 
 def _window_form(request: Request, session: Session, principal: Principal,
-                 values: dict[str, Any], refused: CoopzoneError | None = None) -> Response:
+                 values: dict[str, Any], refused: CoopzoneError | None = None,
+                 window_id: int | None = None) -> Response:
     orgs = session.scalars(select(Organisation).where(
         Organisation.kind == SERVICE_WINDOW).order_by(Organisation.place_code))
     return render(request, "gov_services/window_form.html", page_context(
-        request, principal, values=values, labels=WINDOW_LABELS,
+        request, principal, values=values, labels=WINDOW_LABELS, editing=window_id,
+        action=f"/services/windows/{window_id}/edit" if window_id else "/services/windows/new",
         org_options=[(o.id, o.name) for o in orgs],
         item_options_str=[(str(i.id), i.name) for i in service.list_items(session)],
         **refusal(refused, locale=locale_of(request))),
@@ -214,12 +399,19 @@ def create_window(request: Request, session: SessionDep, principal: CurrentUser,
 
 
 def _kstb_form(request: Request, session: Session, principal: Principal,
-               values: dict[str, Any], refused: CoopzoneError | None = None) -> Response:
-    known = set(session.scalars(select(KstbAgreement.agreement_id)))
-    choices = [(a.id, a.title) for a in session.scalars(select(Agreement).order_by(
-        Agreement.signed_on.desc(), Agreement.id)) if a.id not in known]
+               values: dict[str, Any], refused: CoopzoneError | None = None,
+               row: KstbAgreement | None = None) -> Response:
+    if row is None:
+        known = set(session.scalars(select(KstbAgreement.agreement_id)))
+        choices = [(a.id, a.title) for a in session.scalars(select(Agreement).order_by(
+            Agreement.signed_on.desc(), Agreement.id)) if a.id not in known]
+    else:  # the cooperation agreement a 跨省通办 agreement reads stays the same
+        choices = [(a.id, a.title) for a in session.scalars(select(Agreement).where(
+            Agreement.id == row.agreement_id))]
     return render(request, "gov_services/agreement_form.html", page_context(
         request, principal, values=values, labels=KSTB_LABELS, agreement_options=choices,
+        editing=row.id if row else None,
+        action=f"/services/agreements/{row.id}/edit" if row else "/services/agreements/new",
         item_options_str=[(str(i.id), i.name) for i in service.list_items(session)],
         **refusal(refused, locale=locale_of(request))),
         status_code=refused.status_code if refused else 200)
@@ -254,3 +446,98 @@ def create_kstb_agreement(request: Request, session: SessionDep, principal: Curr
         session.rollback()
         return _kstb_form(request, session, who, values, exc)
     return RedirectResponse("/services/agreements", status_code=303)
+
+
+# ---- edits of windows and 跨省通办 agreements ----------------------------------------------------
+
+
+def _window_as_values(w: Any) -> dict[str, Any]:
+    return {"name": w.name, "place_code": w.place_code,
+            "organisation_id": str(w.organisation_id), "opening_hours": w.opening_hours,
+            "address": w.address, "item_ids": [str(i.item_id) for i in w.items]}
+
+
+@router.get("/services/windows/{window_id}/edit", response_class=HTMLResponse)
+def edit_window(request: Request, session: SessionDep, principal: CurrentUser,
+                window_id: Id) -> Response:
+    """The window's form filled in with what is stored: the supervising office of the
+    window's place only."""
+    window = service.get_window(session, window_id)
+    service.require_window_manage(principal, window)
+    return _window_form(request, session, principal, _window_as_values(window),
+                        window_id=window.id)
+
+
+@router.post("/services/windows/{window_id}/edit", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def save_window(request: Request, session: SessionDep, principal: CurrentUser, window_id: Id,
+                name: Annotated[str, Form()] = "", place_code: Annotated[str, Form()] = "",
+                organisation_id: Annotated[str, Form()] = "",
+                opening_hours: Annotated[str, Form()] = "",
+                address: Annotated[str, Form()] = "",
+                item_ids: Annotated[list[str] | None, Form()] = None) -> Response:
+    """Save the whole form (no item chosen: the window takes every item)."""
+    window = service.get_window(session, window_id)
+    service.require_window_manage(principal, window)
+    values: dict[str, Any] = {"name": name, "place_code": place_code,
+                              "organisation_id": organisation_id,
+                              "opening_hours": opening_hours, "address": address,
+                              "item_ids": item_ids or []}
+    try:
+        data = parse(request, WindowCreate, values)
+        service.update_window(session, principal, window.id, WindowUpdate(**data.model_dump()))
+    except CoopzoneError as exc:
+        session.rollback()
+        return _window_form(request, session, principal, values, exc, window_id=window_id)
+    return RedirectResponse(f"/services/windows#window-{window_id}", status_code=303)
+
+
+def _kstb_as_values(row: KstbAgreement) -> dict[str, Any]:
+    return {"agreement_id": str(row.agreement_id),
+            "collect_place_codes": "\n".join(p.place_code for p in row.places
+                                              if p.side == "collect"),
+            "handle_place_codes": "\n".join(p.place_code for p in row.places
+                                             if p.side == "handle"),
+            "item_ids": [str(i.item_id) for i in row.items], "note": row.note}
+
+
+def _require_kstb(principal: Principal, row: KstbAgreement) -> None:
+    if not service.may_manage_kstb(principal, row):
+        raise Forbidden("只有政务服务管理部门可以修改跨省通办协议",
+                        detail=f"{principal.label} may not edit kstb agreement {row.id}")
+
+
+@router.get("/services/agreements/{kstb_id}/edit", response_class=HTMLResponse)
+def edit_kstb_agreement(request: Request, session: SessionDep, principal: CurrentUser,
+                        kstb_id: Id) -> Response:
+    """The agreement's places, items and note as stored: the supervising offices of one of
+    its places only."""
+    row = service.get_kstb_agreement(session, kstb_id)
+    _require_kstb(principal, row)
+    return _kstb_form(request, session, principal, _kstb_as_values(row), row=row)
+
+
+@router.post("/services/agreements/{kstb_id}/edit", response_class=HTMLResponse,
+             dependencies=[CsrfChecked])
+def save_kstb_agreement(request: Request, session: SessionDep, principal: CurrentUser,
+                        kstb_id: Id, collect_place_codes: Annotated[str, Form()] = "",
+                        handle_place_codes: Annotated[str, Form()] = "",
+                        item_ids: Annotated[list[str] | None, Form()] = None,
+                        note: Annotated[str, Form()] = "") -> Response:
+    row = service.get_kstb_agreement(session, kstb_id)
+    _require_kstb(principal, row)
+    values: dict[str, Any] = {"agreement_id": str(row.agreement_id),
+                              "collect_place_codes": collect_place_codes,
+                              "handle_place_codes": handle_place_codes,
+                              "item_ids": item_ids or [], "note": note}
+    try:
+        data = parse(request, KstbAgreementCreate, {
+            **values, "collect_place_codes": lines(collect_place_codes),
+            "handle_place_codes": lines(handle_place_codes)})
+        service.update_kstb_agreement(session, principal, row.id, KstbAgreementUpdate(
+            **data.model_dump(exclude={"agreement_id"})))
+    except CoopzoneError as exc:
+        session.rollback()
+        return _kstb_form(request, session, principal, values, exc,
+                          row=service.get_kstb_agreement(session, kstb_id))
+    return RedirectResponse(f"/services/agreements#kstb-{kstb_id}", status_code=303)

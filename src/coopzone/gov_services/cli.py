@@ -1,6 +1,7 @@
 """``coopzone services …`` commands beside ``services deadline`` (cli/calendar.py): the shipped
-items, imports of an office's item list and a window's 台账, and the case lists. One command,
-one transaction; an expected failure prints its reasons (row, column, reason) and exits 2.
+items, imports of an office's item list and a window's 台账, the case lists, and the 差评
+follow-ups due soon or overdue (with reminders). One command, one transaction; an expected
+failure prints its reasons (row, column, reason) and exits 2.
 
 Commands that act for someone take ``--user`` (the user whose rights apply: a window's clerk
 imports its ledger); without it a command acts as the platform (item imports, lists of every
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from coopzone.accounts import service as accounts
 from coopzone.accounts.service import Principal
 from coopzone.cli.calendar import services_app
-from coopzone.cli.context import command_session, console, settings
+from coopzone.cli.context import command_session, console, fail, settings
 from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.gov_services import importers, service
 from coopzone.gov_services.models import MODE_LABELS, Window
@@ -198,3 +199,49 @@ def cases_list(
                       "yes" if r["overdue"] else "")
     console.print(table)
     console.print(f"{result.total} cases (page {result.page})")
+
+
+@services_app.command("followups")
+def followups(
+    due_within: Annotated[int, typer.Option(
+        "--due-within", min=0, max=250,
+        help="Working days: list open follow-ups due within this many working days of the "
+             "platform's today (COOPZONE_AS_OF), and every overdue one.")] = 3,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    notify: Annotated[bool, typer.Option(
+        "--notify", help="Remind each follow-up's organisation (notifications), once per "
+                         "follow-up per day however often this runs.")] = False,
+) -> None:
+    """Open 差评 follow-ups (整改 and 回访) due soon or overdue on the working-day clock;
+    run daily with --notify to remind their owners."""
+    if fmt not in ("table", "json"):
+        fail(InvalidInput(f"--format 只能是 table 或 json：{fmt}",
+                          [RowError(None, "--format", "table | json")]))
+    today = settings().today()
+    made: int | None = None
+    with command_session(write=notify) as session:
+        if notify:
+            rows, made = service.notify_due_followups(session, due_within, today)
+        else:
+            rows = service.due_followups(session, due_within, today)
+        out: list[dict[str, Any]] = [{
+            "id": r.followup.id, "case_id": r.case_id, "case_number": r.case_number,
+            "item": r.item_name, "owner_org_id": r.owner_org_id, "owner": r.owner,
+            "due_on": r.followup.due_on.isoformat() if r.followup.due_on else None,
+            "working_days_left": r.left, "overdue": r.overdue} for r in rows]
+    if fmt == "json":
+        body: dict[str, Any] = {"as_of": today.isoformat(), "due_within": due_within,
+                                "followups": out}
+        if made is not None:
+            body["notifications"] = made
+        print(json.dumps(body, ensure_ascii=False))
+        return
+    table = Table("id", "case", "item", "owner", "due on", "working days left", "overdue")
+    for r in out:
+        table.add_row(str(r["id"]), r["case_number"], r["item"], r["owner"], r["due_on"],
+                      "—" if r["working_days_left"] is None else str(r["working_days_left"]),
+                      "yes" if r["overdue"] else "")
+    console.print(table)
+    console.print(f"{len(out)} follow-ups due within {due_within} working days or overdue "
+                  f"(as of {today.isoformat()})"
+                  + (f"; {made} notifications" if made is not None else ""))

@@ -107,7 +107,9 @@ PARAM_NAMES = {"tab": "列表", "page": "页码", "per_page": "每页条数", "a
                "item": "事项", "tracking_number": "快递单号", "state": "状态",
                "mode": "办理方式", "applied_from": "申请日期起", "applied_to": "申请日期止",
                "handling_place": "办理地", "collect_place": "收件地", "by": "分组",
-               "month_from": "起始月份", "month_to": "截止月份", "kind": "部门类别"}
+               "month_from": "起始月份", "month_to": "截止月份", "kind": "部门类别",
+               "signed_from": "签署日期起", "signed_to": "签署日期止", "place": "地区",
+               "side": "协议一方", "q": "关键词"}
 
 
 def refuse_param(column: str, reason: str) -> InvalidInput:

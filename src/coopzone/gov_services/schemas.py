@@ -62,6 +62,8 @@ class ItemUpdate(BaseModel):
     materials: list[Str] | None = None
     fees: LongText | None = None
     legal_basis: LongText | None = None
+    source_url: Str | None = Field(default=None, max_length=300)
+    source_title: Str | None = Field(default=None, max_length=300)
     certainty: str | None = Field(default=None, pattern=r"^\[(V|S|U)\]$")
     note: LongText | None = None
     active: bool | None = None
@@ -99,7 +101,12 @@ class WindowCreate(BaseModel):
 
 
 class WindowUpdate(BaseModel):
+    """Only the fields given are changed (a window with cases keeps its place and
+    organisation)."""
+
     name: Str | None = Field(default=None, min_length=2, max_length=120)
+    place_code: PlaceCode | None = None
+    organisation_id: Id | None = None
     opening_hours: Str | None = Field(default=None, max_length=200)
     address: Str | None = Field(default=None, max_length=200)
     item_ids: list[Id] | None = None

@@ -22,9 +22,10 @@ KIND_NAMES = {
     "extension_granted": N_("Your extension request was granted"),
     "extension_refused": N_("Your extension request was refused"),
     "task_due_soon": N_("A task of your organisation is due soon"),
+    "followup_due": N_("A bad evaluation's follow-up is due soon or overdue: please answer"),
 }
 # Where each kind of record is shown (pages build links; the rows carry none).
-ENTITY_PATHS = {"task": "/cooperation/tasks/{id}"}
+ENTITY_PATHS = {"task": "/cooperation/tasks/{id}", "gov_case": "/services/cases/{id}"}
 
 
 def link(n: Notification) -> str:

@@ -20,7 +20,7 @@ from coopzone.errors import Forbidden, NotFound
 from coopzone.notifications.models import Notification
 
 KINDS = ("task_assigned", "task_returned", "extension_requested", "extension_granted",
-         "extension_refused", "task_due_soon")
+         "extension_refused", "task_due_soon", "followup_due")
 
 
 @dataclass(frozen=True)

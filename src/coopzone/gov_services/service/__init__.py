@@ -10,7 +10,10 @@ Catalogue (:mod:`.catalogue`)
     ``create_window / update_window(session, principal, [window_id,] WindowCreate|…)``,
     ``get_window``, ``list_windows``;
     ``create_kstb_agreement / update_kstb_agreement(session, principal, …)``,
-    ``get_kstb_agreement``, ``list_kstb_agreements``, ``kstb_agreement_count(session)``.
+    ``get_kstb_agreement``, ``list_kstb_agreements(session, KstbFilter)`` (signing days,
+    place and side, item, title), ``kstb_agreement_count(session)``;
+    ``may_manage_window`` / ``may_manage_kstb(principal, record)`` (the edit links),
+    ``require_window_manage``.
 
 Cases (:mod:`.cases`)
     ``create_case(session, principal, CaseCreate) -> Case`` (申请);
@@ -53,7 +56,9 @@ ledger``)
 Evaluations (:mod:`.evaluations`)
     ``evaluate_case(session, principal, case_id, EvaluationCreate) -> Evaluated``
     (a 差评 opens a FollowUp due after ``gov_followup_working_days``),
-    ``answer_followup(session, principal, followup_id, FollowUpAnswer)``, ``open_followups``.
+    ``answer_followup(session, principal, followup_id, FollowUpAnswer)``, ``open_followups``;
+    ``due_followups(session, within, today)`` (due within N working days, or overdue) and
+    ``notify_due_followups`` (reminders, once per follow-up per day).
 
 Dashboard figures (:mod:`.figures`, registered with the cooperation indicators on import)
     ``kstb_agreements``, ``hunan_served_in_person``, ``services_on_time`` (session, as_of)
@@ -77,6 +82,7 @@ from coopzone.gov_services.service.cases import (
     step,
 )
 from coopzone.gov_services.service.catalogue import (
+    KstbFilter,
     SeedResult,
     create_item,
     create_kstb_agreement,
@@ -89,6 +95,9 @@ from coopzone.gov_services.service.catalogue import (
     list_items,
     list_kstb_agreements,
     list_windows,
+    may_manage_kstb,
+    may_manage_window,
+    require_window_manage,
     seed_items,
     update_item,
     update_kstb_agreement,
@@ -96,9 +105,12 @@ from coopzone.gov_services.service.catalogue import (
 )
 from coopzone.gov_services.service.clock import CaseClock, case_clock, is_overdue
 from coopzone.gov_services.service.evaluations import (
+    DueFollowUp,
     Evaluated,
     answer_followup,
+    due_followups,
     evaluate_case,
+    notify_due_followups,
     open_followups,
 )
 from coopzone.gov_services.service.privacy import CaseView, case_view
@@ -117,13 +129,14 @@ from coopzone.gov_services.service.queries import (
 )
 
 __all__ = [
-    "ACTION_LABELS", "CASE_FLOW", "STATE_LABELS", "CaseClock", "CaseRow", "CaseSearch",
-    "CaseView", "Evaluated", "EvaluationStat", "SeedResult", "StatRow", "answer_followup",
-    "available_actions", "case_clock", "case_statistics", "case_view", "create_case",
-    "create_item", "create_kstb_agreement", "create_window", "evaluate_case",
-    "evaluation_statistics", "find_kstb_agreement", "get_case", "get_item",
+    "ACTION_LABELS", "CASE_FLOW", "STATE_LABELS", "CaseClock", "CaseRow", "CaseSearch", "CaseView",
+    "DueFollowUp", "Evaluated", "EvaluationStat", "KstbFilter", "SeedResult", "StatRow",
+    "answer_followup", "available_actions", "case_clock", "case_statistics", "case_view",
+    "create_case", "create_item", "create_kstb_agreement", "create_window", "due_followups",
+    "evaluate_case", "evaluation_statistics", "find_kstb_agreement", "get_case", "get_item",
     "get_kstb_agreement", "get_window", "incoming", "is_overdue", "kstb_agreement_count",
-    "list_items", "list_kstb_agreements", "list_windows", "move_case", "open_followups",
-    "overdue_list", "postage_pause", "residents_served", "search_cases", "seed_items", "step",
+    "list_items", "list_kstb_agreements", "list_windows", "may_manage_kstb", "may_manage_window",
+    "move_case", "notify_due_followups", "open_followups", "overdue_list", "postage_pause",
+    "require_window_manage", "residents_served", "search_cases", "seed_items", "step",
     "update_item", "update_kstb_agreement", "update_window", "work_list",
 ]

@@ -15,11 +15,14 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from importlib.resources import files
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from coopzone.accounts import roles as policy
 from coopzone.accounts.models import Organisation
 from coopzone.accounts.roles import SERVICE_WINDOW
 from coopzone.accounts.service import Principal
@@ -28,6 +31,7 @@ from coopzone.errors import Conflict, InvalidInput, NotFound, RowError, found
 from coopzone.gov_services.models import (
     DEPARTMENT_KINDS,
     MODES,
+    Case,
     Item,
     KstbAgreement,
     KstbAgreementItem,
@@ -89,11 +93,24 @@ def create_item(session: Session, principal: Principal, data: ItemCreate) -> Ite
     return item
 
 
+def _not_null(changes: dict[str, Any], nullable: Sequence[str], what: str) -> None:
+    """A PATCH may clear only the fields that may be empty: a null elsewhere is refused
+    (never a database error), with every such field named."""
+    errors = [RowError(None, key, "不能为空") for key, value in changes.items()
+              if value is None and key not in nullable]
+    if errors:
+        raise InvalidInput(f"{what}信息有误：必填项不能为空", errors)
+
+
 def update_item(session: Session, principal: Principal, item_id: int, data: ItemUpdate
                 ) -> Item:
+    """Correct an item (any supervising office, as for a new one). Only the fields given
+    change; the code stays (an office's item list is matched by it). Every change is in the
+    audit log (the flush hook: before and after)."""
     require_manage(principal, "gov_item.manage", [], "维护政务服务事项")
     item = get_item(session, item_id)
     changes = data.model_dump(exclude_unset=True)
+    _not_null(changes, ("statutory_days", "promised_days"), "事项")
     modes = list(dict.fromkeys(changes.pop("modes", None) or item.mode_list))
     _check_item(modes, changes.get("statutory_days", item.statutory_days),
                 changes.get("promised_days", item.promised_days))
@@ -103,7 +120,8 @@ def update_item(session: Session, principal: Principal, item_id: int, data: Item
         raise Conflict(f"事项“{name}”已存在", detail="item name exists")
     for key, value in changes.items():
         setattr(item, key, value)
-    item.modes = ",".join(modes)
+    if item.modes != ",".join(modes):
+        item.modes = ",".join(modes)
     session.flush()
     return item
 
@@ -205,20 +223,55 @@ def create_window(session: Session, principal: Principal, data: WindowCreate) ->
     return window
 
 
+def require_window_manage(principal: Principal, window: Window) -> None:
+    """The supervising office whose jurisdiction covers the window's (stored) place."""
+    require_manage(principal, "gov_place.manage", [window.place_code], "设置跨省通办窗口")
+
+
+def may_manage_window(principal: Principal | None, window: Window) -> bool:
+    return principal is not None and policy.may(principal, "gov_place.manage",
+                                                [window.place_code])
+
+
 def update_window(session: Session, principal: Principal, window_id: int, data: WindowUpdate
                   ) -> Window:
+    """Correct a window. Rights are checked on the stored window first (its place), then on
+    the new place if it moves; a window that has cases keeps its place and organisation (its
+    cases' collecting place and clerks follow from them). Everything is checked before
+    anything changes; the audit log keeps before and after."""
     window = get_window(session, window_id)
-    require_manage(principal, "gov_place.manage", [window.place_code], "设置跨省通办窗口")
+    require_window_manage(principal, window)
     changes = data.model_dump(exclude_unset=True)
-    if "item_ids" in changes:
-        ids = _items_exist(session, changes.pop("item_ids") or [])
-        window.items = [WindowItem(window_id=window.id, item_id=i) for i in ids]
+    _not_null(changes, ("item_ids",), "窗口")
+    place_code = changes.get("place_code", window.place_code)
+    org_id = changes.get("organisation_id", window.organisation_id)
+    moved = place_code != window.place_code or org_id != window.organisation_id
+    if moved:
+        get_place(session, place_code)
+        require_manage(principal, "gov_place.manage", [place_code], "设置跨省通办窗口")
+        org = session.get(Organisation, org_id)
+        if org is None:
+            raise NotFound(f"没有编号为 {org_id} 的机构", detail="unknown organisation")
+        if org.kind != SERVICE_WINDOW:
+            raise InvalidInput("窗口信息有误", [RowError(
+                None, "organisation_id", f"“{org.name}”不是政务服务窗口单位")])
+        if not covers(org.place_code, place_code):
+            raise InvalidInput("窗口信息有误", [RowError(
+                None, "place_code", f"窗口应在“{org.name}”的辖区内")])
+        if session.scalar(select(Case.id).where(Case.window_id == window.id).limit(1)):
+            raise Conflict("此窗口已有办件，不能改变所在地或所属单位",
+                           detail=f"window {window.id} has cases")
     name = changes.get("name")
     if name and name != window.name and session.scalar(
             select(Window.id).where(Window.name == name)) is not None:
         raise Conflict(f"窗口“{name}”已存在", detail="window name exists")
+    if "item_ids" in changes:
+        ids = _items_exist(session, changes.pop("item_ids") or [])
+        if ids != [i.item_id for i in window.items]:
+            window.items = [WindowItem(window_id=window.id, item_id=i) for i in ids]
     for key, value in changes.items():
-        setattr(window, key, value)
+        if getattr(window, key) != value:
+            setattr(window, key, value)
     session.flush()
     return window
 
@@ -232,10 +285,80 @@ def get_kstb_agreement(session: Session, kstb_id: int) -> KstbAgreement:
     return found(row, "跨省通办协议", "kstb agreement", kstb_id)
 
 
-def list_kstb_agreements(session: Session) -> list[KstbAgreement]:
-    return list(session.scalars(select(KstbAgreement).options(
+@dataclass(frozen=True)
+class KstbFilter:
+    """The filters of the 跨省通办 agreements list (page, export, API alike).
+
+    ``signed_from``/``signed_to`` bound the cooperation agreement's signing day (both
+    inclusive; the dashboard's figure links with ``signed_to``); ``place_code`` keeps the
+    agreements with a place within it (GB/T 2260 prefix rule), on ``side`` (collect |
+    handle) when given; ``item_id`` the agreements that cover the item (list it, or list
+    none: every item); ``q`` a fragment of the agreement's title."""
+
+    signed_from: date | None = None
+    signed_to: date | None = None
+    place_code: str | None = None
+    side: str | None = None
+    item_id: int | None = None
+    q: str | None = None
+
+    def check(self) -> None:
+        if self.signed_from and self.signed_to and self.signed_to < self.signed_from:
+            raise InvalidInput("签署日期止不能早于签署日期起",
+                               [RowError(None, "signed_to", "结束日期不能早于开始日期")])
+        if self.side is not None and self.side not in KSTB_SIDES:
+            raise InvalidInput("协议一方应为收件地或办理地",
+                               [RowError(None, "side", "collect | handle")])
+
+
+KSTB_SIDES = ("collect", "handle")
+
+
+def _prefix(code: str) -> str:
+    """The GB/T 2260 prefix of the places within ``code`` (places.covers in SQL)."""
+    return code[:2] if code.endswith("0000") else code[:4] if code.endswith("00") else code
+
+
+def list_kstb_agreements(session: Session, f: KstbFilter | None = None
+                         ) -> list[KstbAgreement]:
+    query = select(KstbAgreement).options(
         selectinload(KstbAgreement.places), selectinload(KstbAgreement.items))
-        .order_by(KstbAgreement.id)))
+    if f is not None:
+        f.check()
+        query = query.where(*_kstb_conditions(f))
+    return list(session.scalars(query.order_by(KstbAgreement.id)))
+
+
+def _kstb_conditions(f: KstbFilter) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    signed = select(Agreement.id).where(Agreement.id == KstbAgreement.agreement_id)
+    if f.signed_from or f.signed_to or f.q:
+        if f.signed_from:
+            signed = signed.where(Agreement.signed_on >= f.signed_from)
+        if f.signed_to:
+            signed = signed.where(Agreement.signed_on <= f.signed_to)
+        if f.q:
+            signed = signed.where(Agreement.title.contains(f.q, autoescape=True))
+        out.append(signed.exists())
+    if f.place_code:
+        place = select(KstbAgreementPlace.kstb_id).where(
+            KstbAgreementPlace.kstb_id == KstbAgreement.id,
+            KstbAgreementPlace.place_code.like(f"{_prefix(f.place_code)}%"))
+        if f.side:
+            place = place.where(KstbAgreementPlace.side == f.side)
+        out.append(place.exists())
+    if f.item_id is not None:
+        listed = select(KstbAgreementItem.kstb_id).where(
+            KstbAgreementItem.kstb_id == KstbAgreement.id)
+        out.append(or_(~listed.exists(), listed.where(
+            KstbAgreementItem.item_id == f.item_id).exists()))
+    return out
+
+
+def may_manage_kstb(principal: Principal | None, row: KstbAgreement) -> bool:
+    """A supervising office of one of the agreement's (stored) places."""
+    return principal is not None and policy.may(
+        principal, "gov_place.manage", [p.place_code for p in row.places])
 
 
 def kstb_agreement_count(session: Session) -> int:
@@ -280,10 +403,15 @@ def create_kstb_agreement(session: Session, principal: Principal, data: KstbAgre
 
 def update_kstb_agreement(session: Session, principal: Principal, kstb_id: int,
                           data: KstbAgreementUpdate) -> KstbAgreement:
+    """Correct a 跨省通办 agreement's places, items or note. Rights are checked on the
+    stored places first, then on the new ones; everything is checked before anything
+    changes; the audit log keeps before and after (places and items as their rows)."""
     row = get_kstb_agreement(session, kstb_id)
     old = [p.place_code for p in row.places]
     require_manage(principal, "gov_place.manage", old, "修改跨省通办协议")
     changes = data.model_dump(exclude_unset=True)
+    _not_null(changes, ("item_ids",), "跨省通办协议")
+    places: list[KstbAgreementPlace] | None = None
     if "collect_place_codes" in changes or "handle_place_codes" in changes:
         collect = changes.get("collect_place_codes") or [
             p.place_code for p in row.places if p.side == "collect"]
@@ -291,15 +419,18 @@ def update_kstb_agreement(session: Session, principal: Principal, kstb_id: int,
             p.place_code for p in row.places if p.side == "handle"]
         require_manage(principal, "gov_place.manage", [*collect, *handle], "修改跨省通办协议")
         places = _places(session, collect, handle)
+    items = (_items_exist(session, changes["item_ids"] or [])
+             if "item_ids" in changes else None)
+    if places is not None and sorted((p.side, p.place_code) for p in places) != sorted(
+            (p.side, p.place_code) for p in row.places):
         row.places.clear()
         session.flush()
         for p in places:
             p.kstb_id = row.id
         row.places.extend(places)
-    if "item_ids" in changes:
-        ids = _items_exist(session, changes["item_ids"] or [])
-        row.items = [KstbAgreementItem(kstb_id=row.id, item_id=i) for i in ids]
-    if "note" in changes and changes["note"] is not None:
+    if items is not None and items != [i.item_id for i in row.items]:
+        row.items = [KstbAgreementItem(kstb_id=row.id, item_id=i) for i in items]
+    if "note" in changes and changes["note"] != row.note:
         row.note = changes["note"]
     session.flush()
     return row

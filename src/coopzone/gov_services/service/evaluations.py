@@ -9,6 +9,10 @@
   as the clock counts; where the calendar ends, the due date is NULL with the reason.
 * :func:`answer_followup` — that organisation's editors answer with the rectification (整改)
   and the return call (回访); answered late is recorded as such (``on_time`` False).
+* :func:`due_followups` — the open follow-ups due within N working days of the platform's
+  today, or overdue (``coopzone services followups``); :func:`notify_due_followups` reminds
+  the owner organisation's users of each through the notifications module, once per
+  follow-up per day however often it runs.
 """
 
 from __future__ import annotations
@@ -19,15 +23,25 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coopzone.accounts.models import Organisation
 from coopzone.accounts.service import WRITE_ROLES, Principal
-from coopzone.engines.working_days import Calendar
-from coopzone.errors import Conflict, Forbidden, found
-from coopzone.gov_services.models import BAD_GRADES, Case, CaseEvent, Evaluation, FollowUp
+from coopzone.engines.working_days import Calendar, Deadline
+from coopzone.errors import Conflict, Forbidden, InvalidInput, RowError, found
+from coopzone.gov_services.models import (
+    BAD_GRADES,
+    Case,
+    CaseEvent,
+    Evaluation,
+    FollowUp,
+    Item,
+)
 from coopzone.gov_services.schemas import EvaluationCreate, FollowUpAnswer
 from coopzone.gov_services.service import clock
 from coopzone.gov_services.service.cases import CASE_FLOW, get_case
 from coopzone.gov_services.service.permissions import org_ids
 from coopzone.kit.workflow import Moved
+from coopzone.notifications import service as notifications
+from coopzone.notifications.service import Event
 
 
 @dataclass(frozen=True)
@@ -110,3 +124,76 @@ def open_followups(session: Session, principal: Principal, overdue_on: date | No
     if overdue_on is not None:
         query = query.where(FollowUp.due_on < overdue_on)
     return list(session.scalars(query.order_by(FollowUp.due_on, FollowUp.id)))
+
+
+# ---- reminders --------------------------------------------------------------------------------
+
+FOLLOWUP_DUE_KIND = "followup_due"
+
+
+@dataclass(frozen=True)
+class DueFollowUp:
+    """An open follow-up that is due soon or overdue, with its case and owner: ``left`` is
+    the working days left before its due day ends (0 on the day itself; negative: overdue by
+    that many; None where the calendar does not cover the count)."""
+
+    followup: FollowUp
+    case_id: int
+    case_number: str
+    item_name: str
+    owner_org_id: int
+    owner: str
+    left: int | None
+    overdue: bool
+
+
+def due_followups(session: Session, within: int, today: date | None = None,
+                  calendar: Calendar | None = None, platform: clock.Clock | None = None
+                  ) -> list[DueFollowUp]:
+    """The open follow-ups whose due day is at most ``within`` working days after ``today``
+    (the platform's), or already past, most urgent first. A follow-up with no due date (its
+    count reached a year without a calendar) is not due on any known day and is left out."""
+    if within < 0:
+        raise InvalidInput("提前天数不能为负数", [RowError(None, "due_within", "应为非负整数")])
+    on = clock.process_clock(platform)
+    today = today or on.today()
+    calendar = calendar or on.calendar
+    query = (select(FollowUp, Evaluation.case_id, Case.number, Item.name, Organisation.name)
+             .join(Evaluation, Evaluation.id == FollowUp.evaluation_id)
+             .join(Case, Case.id == Evaluation.case_id).join(Item, Item.id == Case.item_id)
+             .join(Organisation, Organisation.id == FollowUp.owner_org_id)
+             .where(FollowUp.state == "open", FollowUp.due_on.is_not(None)))
+    # The N-th working day after today: a due day on or before it is due within N working
+    # days (due days are working days). Past the calendar, every later day is a candidate.
+    limit = calendar.add(today, within).due
+    if limit is not None:
+        query = query.where(FollowUp.due_on <= limit)
+    out = []
+    for followup, case_id, number, item_name, owner in session.execute(
+            query.order_by(FollowUp.due_on, FollowUp.id)):
+        due = followup.due_on
+        assert due is not None  # the query's condition
+        left = calendar.left(Deadline(due, 0), today).days
+        overdue = due < today
+        if not overdue and (left is None or left > within):
+            continue
+        out.append(DueFollowUp(followup, case_id, number, item_name, followup.owner_org_id,
+                               owner, left, overdue))
+    return out
+
+
+def notify_due_followups(session: Session, within: int, today: date | None = None,
+                         calendar: Calendar | None = None, platform: clock.Clock | None = None
+                         ) -> tuple[list[DueFollowUp], int]:
+    """Remind the users of each due follow-up's owner organisation (a notification about
+    its case): once per follow-up and day, so a daily job that runs twice sends nothing
+    more. Returns the follow-ups and the notifications made."""
+    today = today or clock.process_clock(platform).today()
+    rows = due_followups(session, within, today, calendar, platform)
+    made = 0
+    for row in rows:
+        made += notifications.notify_organisations(session, [row.owner_org_id], Event(
+            FOLLOWUP_DUE_KIND, "gov_case", row.case_id, f"{row.case_number} {row.item_name}",
+            f"followup:{row.followup.id}:remind:{today.isoformat()}",
+            row.followup.due_on.isoformat() if row.followup.due_on else ""))
+    return rows, made
