@@ -436,3 +436,26 @@ def test_windows_and_agreements_are_set_up_by_the_supervising_office_only(
     assert done.status_code == 303 and count(session, KstbAgreement) == 1
     page = client.get("/services/agreements").text
     assert "湘东—醴陵跨省通办合作协议" in page and 'data-count="1"' in page
+
+
+def test_items_and_windows_lists_export_what_the_page_lists(
+        client: TestClient, session: Session, world: World) -> None:
+    w = world
+    page = client.get("/services/items?mode=proxy").text
+    assert 'href="/services/items.xlsx?mode=proxy"' in page
+    rows, filters = sheets(client.get("/services/items.xlsx?mode=proxy").content)
+    assert rows[0][:3] == ["序号", "事项编码", "事项名称"]
+    assert [r[2] for r in rows[1:]] == [w.item.name]
+    assert "异地代收代办" in rows[1][5] and rows[1][7] == 10
+    assert ["办理方式", "异地代收代办"] in filters
+    none = sheets(client.get("/services/items.xlsx?q=没有这个事项").content)[0]
+    assert none[1:] == []
+    assert client.get("/services/items.xlsx?mode=colour").status_code == 422
+    english = sheets(client.get("/services/items.xlsx?lang=en").content)[0]
+    assert english[0][:3] == ["No.", "Code", "Service item"]
+    assert 'href="/services/windows.xlsx"' in client.get("/services/windows").text
+    windows = sheets(client.get("/services/windows.xlsx").content)[0]
+    assert windows[0][1] == "窗口"
+    names = {r[1]: r for r in windows[1:]}
+    assert set(names) == {w.jx_window.name, w.hn_window.name}
+    assert names[w.jx_window.name][3] == "360313"

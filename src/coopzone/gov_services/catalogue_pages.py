@@ -78,11 +78,9 @@ def may_manage_items(principal: Principal | None) -> bool:
     return principal is not None and policy.may(principal, "gov_item.manage", [])
 
 
-@router.get("/services/items", response_class=HTMLResponse)
-def items(request: Request, session: SessionDep, principal: OptionalUser,
-          kind: Key | None = None, mode: Key | None = None, q: Key | None = None
-          ) -> Response:
-    """The 跨省通办 items with their guide: modes, time limits, materials, source."""
+def _item_rows(session: Session, kind: str | None, mode: str | None, q: str | None
+               ) -> tuple[list[Item], str | None, str | None, str]:
+    """The items the list shows for its filters (page and export alike)."""
     chosen_kind = choice_param("kind", kind, DEPARTMENT_KINDS)
     chosen_mode = choice_param("mode", mode, MODES)
     text = (q or "").strip()
@@ -90,10 +88,59 @@ def items(request: Request, session: SessionDep, principal: OptionalUser,
             if (chosen_kind is None or i.department_kind == chosen_kind)
             and (chosen_mode is None or chosen_mode in i.mode_list)
             and (not text or text in i.name or text in i.code)]
+    return rows, chosen_kind, chosen_mode, text
+
+
+@router.get("/services/items", response_class=HTMLResponse)
+def items(request: Request, session: SessionDep, principal: OptionalUser,
+          kind: Key | None = None, mode: Key | None = None, q: Key | None = None
+          ) -> Response:
+    """The 跨省通办 items with their guide: modes, time limits, materials, source."""
+    rows, chosen_kind, chosen_mode, text = _item_rows(session, kind, mode, q)
     return render(request, "gov_services/items.html", page_context(
         request, principal, rows=rows, kind=chosen_kind or "", mode=chosen_mode or "",
-        q=text, kinds=DEPARTMENT_KINDS, modes=MODES,
+        q=text, kinds=DEPARTMENT_KINDS, modes=MODES, query=str(request.url.query),
         may_manage=may_manage_items(principal)))
+
+
+@router.get("/services/items.xlsx")
+def items_xlsx(request: Request, session: SessionDep, kind: Key | None = None,
+               mode: Key | None = None, q: Key | None = None) -> Response:
+    """The items as the page lists them (same filters), the filters on sheet two."""
+    rows, chosen_kind, chosen_mode, text = _item_rows(session, kind, mode, q)
+    locale = locale_of(request)
+    t = translations(locale).gettext
+    columns: list[ExportColumn[Item]] = [
+        ExportColumn("事项编码", "Code", lambda i: i.code),
+        ExportColumn("事项名称", "Service item", lambda i: i.name),
+        ExportColumn("主管部门", "Ministry", lambda i: i.department),
+        ExportColumn("部门类别", "Department kind",
+                     lambda i: t(DEPARTMENT_KIND_NAMES[i.department_kind])),
+        ExportColumn("办理方式", "Handling modes",
+                     lambda i: "、".join(t(MODE_NAMES[m]) for m in i.mode_list)),
+        ExportColumn("法定时限（工作日）", "Statutory time limit (working days)",
+                     lambda i: i.statutory_days),
+        ExportColumn("承诺时限（工作日）", "Promised time limit (working days)",
+                     lambda i: i.promised_days),
+        ExportColumn("邮寄时间不计入时限", "Postage does not count",
+                     lambda i: t(N_("Yes")) if i.postage_pauses else t(N_("No"))),
+        ExportColumn("申请材料", "Required materials", lambda i: "、".join(i.materials)),
+        ExportColumn("收费", "Fees", lambda i: i.fees),
+        ExportColumn("设定依据", "Legal basis", lambda i: i.legal_basis),
+        ExportColumn("来源", "Source", lambda i: i.source_title),
+        ExportColumn("来源网址", "Source address", lambda i: i.source_url),
+        ExportColumn("核实程度", "Certainty",
+                     lambda i: t(CERTAINTY_NAMES.get(i.certainty, N_("Unverified")))),
+        ExportColumn("在用", "In use", lambda i: t(N_("Yes")) if i.active else t(N_("No"))),
+    ]
+    filters = [(t(label), value) for label, value in (
+        (N_("Department kind"), t(DEPARTMENT_KIND_NAMES[chosen_kind]) if chosen_kind else None),
+        (N_("Handling mode"), t(MODE_NAMES[chosen_mode]) if chosen_mode else None),
+        (N_("Keyword"), text or None)) if value]
+    out = export_list(t(N_("Cross-province service items")), columns, rows,
+                      name="services-items", filters=filters, locale=locale)
+    return Response(out.content, media_type=out.media_type,
+                    headers=attachment_headers(out.filename))
 
 
 def _require_items(principal: Principal) -> Principal:
@@ -228,6 +275,31 @@ def windows(request: Request, session: SessionDep, principal: OptionalUser) -> R
         orgs=organisation_names(session, [w.organisation_id for w in rows]),
         places=place_names(session, [w.place_code for w in rows]),
         item_names=item_names(session)))
+
+
+@router.get("/services/windows.xlsx")
+def windows_xlsx(request: Request, session: SessionDep) -> Response:
+    """The windows as the page lists them."""
+    rows = service.list_windows(session)
+    locale = locale_of(request)
+    t = translations(locale).gettext
+    orgs = organisation_names(session, [w.organisation_id for w in rows])
+    places = place_names(session, [w.place_code for w in rows])
+    items = item_names(session)
+    columns: list[ExportColumn[Any]] = [
+        ExportColumn("窗口", "Window", lambda w: w.name),
+        ExportColumn("所在地", "Place", lambda w: places.get(w.place_code, "")),
+        ExportColumn("区划代码", "Place code", lambda w: w.place_code),
+        ExportColumn("所属单位", "Organisation", lambda w: orgs.get(w.organisation_id, "")),
+        ExportColumn("办公时间", "Opening hours", lambda w: w.opening_hours),
+        ExportColumn("地址", "Address", lambda w: w.address),
+        ExportColumn("可收件事项", "Items taken", lambda w: "、".join(
+            items.get(i.item_id, "") for i in w.items) if w.items else t(N_("Every item"))),
+    ]
+    out = export_list(t(N_("Cross-province service windows")), columns, rows,
+                      name="services-windows", filters=[], locale=locale)
+    return Response(out.content, media_type=out.media_type,
+                    headers=attachment_headers(out.filename))
 
 
 KSTB_SIDE_NAMES = {"collect": N_("Collecting places"), "handle": N_("Handling places")}
