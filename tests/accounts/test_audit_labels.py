@@ -11,6 +11,7 @@ from coopzone.accounts.audit_labels import (
     FIELDS,
     TABLES,
     action_label,
+    actor_label,
     field_label,
     table_label,
 )
@@ -48,5 +49,7 @@ def test_labels_are_chinese_and_english() -> None:
     assert table_label("kit_staged_import", "en") == "staged import file"
     assert field_label("password_hash") == "密码" and action_label("delete") == "删除"
     assert action_label("delete", "en") == "deleted"
+    assert actor_label("system") == "系统" and actor_label("cli:admin") == "命令行：admin"
+    assert actor_label("system", "en") == "system" and actor_label("xiangdong") == "xiangdong"
     # A name nobody labelled yet is shown as it is, not dropped.
     assert table_label("new_table") == "new_table" and field_label("x_y") == "x_y"

@@ -513,7 +513,8 @@ def audit_checker(zone: Zone) -> Checker:
 
 def test_the_audit_log_names_tables_fields_and_actions_in_chinese(zone: Zone) -> None:
     """Real audit rows (a token made and revoked, an import previewed: a stored file and its
-    staging) read as 接口令牌 · 新增 · 名称=…, never accounts_api_token or insert."""
+    staging; a write by the platform itself) read as 系统 · 接口令牌 · 新增 · 名称=…, never
+    system, accounts_api_token or insert."""
     client = _client(zone, "admin")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/account").text)
     assert csrf
@@ -532,8 +533,14 @@ def test_the_audit_log_names_tables_fields_and_actions_in_chinese(zone: Zone) ->
     assert form
     assert client.post("/cooperation/agreements/import", data={"csrf_token": form.group(1)},
                        files={"file": ("审计.xlsx", book, XLSX)}).status_code == 200
+    with zone.factory() as session:  # a write with no user behind it (a job, the loader)
+        from coopzone.kit.models import Document
+
+        session.add(Document(filename="系统.pdf", sha256="f" * 64, size=1))
+        session.commit()
     response = client.get("/admin/audit?per_page=20")
     assert response.status_code == 200
+    assert "<td>系统</td>" in response.text and "<td>admin</td>" in response.text
     rows = re.findall(r'data-action="(\w+)">([^<]+)</td><td data-entity="(\w+)">([^<]+)</td>',
                       response.text)
     shown = {(action, entity): (action_zh, entity_zh)

@@ -348,6 +348,17 @@ def action_label(action: str, locale: str | None = None) -> str:
     return _pick(ACTIONS.get(action), action, locale)
 
 
+def actor_label(actor: str, locale: str | None = None) -> str:
+    """Who wrote: a user's name as it is; the platform itself (``system``: the demo loader,
+    migrations, jobs) and a command line (``cli:<user>``) in words."""
+    if actor == "system":
+        return "system" if english(locale) else "系统"
+    if actor.startswith("cli:"):
+        name = actor.removeprefix("cli:")
+        return f"command line: {name}" if english(locale) else f"命令行：{name}"
+    return actor
+
+
 def table_choices(locale: str | None = None) -> list[tuple[str, str]]:
     """``(table, label)`` for the audit page's filter, by label."""
     return sorted(((t, table_label(t, locale)) for t in TABLES), key=lambda c: c[1])

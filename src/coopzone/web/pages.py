@@ -215,4 +215,5 @@ def audit_page(request: Request, session: SessionDep, principal: CurrentUser,
         "q": q or "", "tables": audit_labels.table_choices(locale),
         "table_label": lambda t: audit_labels.table_label(t, locale),
         "field_label": lambda f: audit_labels.field_label(f, locale),
-        "action_label": lambda a: audit_labels.action_label(a, locale)})
+        "action_label": lambda a: audit_labels.action_label(a, locale),
+        "actor_label": lambda a: audit_labels.actor_label(a, locale)})
