@@ -37,9 +37,12 @@ from coopzone.cooperation.schemas import (
     SiteIn,
     TaskCreate,
 )
+from coopzone.cooperation.service.permissions import AGREEMENTS_IMPORT
 from coopzone.db import Base
 from coopzone.ecology import ledger
 from coopzone.ecology.models import StatementChange
+from coopzone.ecology.monitoring import READINGS_IMPORT
+from coopzone.kit.importing import stage
 from coopzone.notifications.models import Notification
 from tests.ecology.ledger_support import (
     Finance,
@@ -663,15 +666,18 @@ CASES.update(GOV_CASES)
 
 
 def stored_book(session: Session, w: World) -> None:
-    """The workbook as a preview leaves it: stored by its hash for the confirmation."""
-    doc = coop.store_document(session, w.ids["files_dir"], "agreements.xlsx", AGREEMENT_BOOK)
+    """The workbook as 湘东区's preview leaves it: staged by its hash for the confirmation."""
+    doc = stage(session, w.ids["files_dir"], "agreements.xlsx", AGREEMENT_BOOK, "xiangdong",
+                target=AGREEMENTS_IMPORT, user_id=w.users["xiangdong"].id)
     session.commit()
     w.ids["book"] = doc.sha256
 
 
 def staged_water(session: Session, w: World) -> None:
-    """A readings file as a preview leaves it: staged by its hash for the confirmation."""
-    doc = coop.store_document(session, w.ids["files_dir"], "long.csv", LONG_CSV)
+    """A readings file as 湘东区's preview leaves it: staged by its hash for the
+    confirmation (醴陵, another ecology bureau, may confirm it: its sections refuse it)."""
+    doc = stage(session, w.ids["files_dir"], "long.csv", LONG_CSV, "xiangdong",
+                target=READINGS_IMPORT, user_id=w.users["xiangdong"].id)
     session.commit()
     w.ids["water"] = doc.sha256
 

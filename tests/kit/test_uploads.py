@@ -148,13 +148,13 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
 def test_check_spreadsheet_refuses_non_zip_truncated_and_empty_files() -> None:
     good = xlsx([HEADER])
     check_spreadsheet(good, Limits())
-    for content, reason in ((b"not,a,workbook\n", "文件已损坏、不完整或不是 zip 格式"),
-                            (good[: len(good) // 2], "文件已损坏、不完整或不是 zip 格式"),
-                            (zip_bytes({}), "压缩包是空的")):
+    for content, reason in ((b"not,a,workbook\n", "内容是其他格式的文件（可能只是改了扩展名）"),
+                            (good[: len(good) // 2], "文件不完整或已损坏（可能没有上传完整）"),
+                            (zip_bytes({}), "工作簿里没有任何内容")):
         with pytest.raises(InvalidInput) as refused:
             check_spreadsheet(content, Limits(), "合作协议.xlsx")
-        assert refused.value.message == (
-            f"合作协议.xlsx 不是 Excel 工作簿（.xlsx）或已损坏：{reason}")
+        assert refused.value.message == f"合作协议.xlsx 不是 Excel 工作簿（.xlsx）：{reason}"
+        assert [e.reason for e in refused.value.errors] == [reason]
     check_spreadsheet(b"a,b\n", Limits(), suffix=".csv")  # not a zip format: not checked here
 
 
@@ -163,10 +163,10 @@ def test_check_spreadsheet_refuses_a_zip_bomb_from_its_directory_alone() -> None
     assert len(bomb) < 100_000
     with pytest.raises(InvalidInput) as refused:
         check_spreadsheet(bomb, Limits(max_unzipped_bytes=10 * 1024 * 1024))
-    assert refused.value.message == "文件 解压后超过 10 MB 的上限，未导入"
+    assert refused.value.message == "文件解压后超过 10 MB 的上限，未导入"
     with pytest.raises(InvalidInput) as refused:  # under the size limit, but 1000:1
         check_spreadsheet(bomb, Limits(max_unzipped_bytes=100 * 1024 * 1024))
-    assert refused.value.message == "文件 的压缩比异常（超过 100 倍），疑似压缩炸弹，未导入"
+    assert refused.value.message == "文件的压缩比异常（超过 100 倍），疑似压缩炸弹，未导入"
     check_spreadsheet(bomb, Limits(max_unzipped_bytes=100 * 1024 * 1024, max_zip_ratio=10_000))
 
 

@@ -24,6 +24,7 @@ from coopzone.cooperation.schemas import (
     ObligationCreate,
     ObligationReportCreate,
 )
+from coopzone.cooperation.service.permissions import AGREEMENTS_IMPORT
 from coopzone.errors import Conflict, CoopzoneError, InvalidInput, TooLarge
 from coopzone.kit import uploads
 from coopzone.kit.importing import stage, staged, template_name
@@ -202,7 +203,7 @@ def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
     service.require_may_import(principal)  # a viewer's upload stores nothing
     locale = locale_of(request)
     try:
-        with uploads.receive(file, settings, "agreements.xlsx") as received:
+        with uploads.receive(file, settings, "agreements.xlsx", locale=locale) as received:
             content = received.read_bytes()
         rows = read_agreements(content, received.display, uploads.Limits.of(settings), locale)
         sha256 = hashlib.sha256(content).hexdigest()
@@ -212,7 +213,8 @@ def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
                       _import_context(session, principal, refused=exc),
                       status_code=exc.status_code)
     preview = service.preview_agreements(session, rows, sha256)
-    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
+                target=AGREEMENTS_IMPORT, user_id=principal.user_id)
     return render(request, "cooperation/import.html", _import_context(
         session, principal, preview=preview, summary=preview.summary(locale),
         sha256=doc.sha256, filename=doc.filename, labels=AGREEMENT_LABELS))
@@ -225,7 +227,8 @@ def import_confirm(request: Request, session: SessionDep, settings: SettingsDep,
     """Step two (confirm): apply the staged workbook, all or nothing."""
     service.require_may_import(principal)
     locale = locale_of(request)
-    doc, content = staged(session, settings.data_dir / "files", sha256)
+    doc, content = staged(session, settings.data_dir / "files", sha256,
+                          target=AGREEMENTS_IMPORT, principal=principal)
     try:
         result = service.import_agreements(session, principal, read_agreements(
             content, doc.filename, uploads.Limits.of(settings), locale),

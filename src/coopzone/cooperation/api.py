@@ -51,6 +51,7 @@ from coopzone.cooperation.schemas import (
     TaskRead,
     TaskReplyRead,
 )
+from coopzone.cooperation.service.permissions import AGREEMENTS_IMPORT
 from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
@@ -232,7 +233,8 @@ def import_agreements(request: Request, session: SessionDep, settings: SettingsD
     else:
         service.check_import(session, principal, rows, sha256=sha256)
         result = service.preview_agreements(session, rows, sha256)
-    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label)
+    doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
+                target=AGREEMENTS_IMPORT, user_id=principal.user_id)
     return ImportPreviewRead(
         sha256=doc.sha256, filename=doc.filename, applied=confirm and not result.duplicate_file,
         duplicate_file=result.duplicate_file, summary=result.summary(locale),

@@ -18,7 +18,7 @@ from coopzone.cooperation.presentation_web import page_context
 from coopzone.errors import CoopzoneError, InvalidInput, RowError
 from coopzone.kit import uploads
 from coopzone.web.i18n import translations
-from coopzone.web.reasons import reason_text
+from coopzone.web.reasons import reason_text, request_reason
 from coopzone.web.templating import N_, locale_of, render
 
 M = TypeVar("M", bound=BaseModel)
@@ -63,8 +63,9 @@ def parse(request: Request, schema: type[M], raw: dict[str, Any]) -> M:
         for e in exc.errors():
             loc = list(e["loc"])
             reason_id = REASONS.get(e["type"])
+            # Our own validators say "中文 (English)": the reader's half, never both.
             reason = (gettext(reason_id) % dict(e.get("ctx") or {}) if reason_id
-                      else e["msg"].removeprefix("Value error, "))
+                      else request_reason(dict(e), locale_of(request)))
             row = loc[1] + 1 if len(loc) > 1 and isinstance(loc[1], int) else None
             if row is not None:
                 reason = gettext("line %(n)s: %(reason)s") % {"n": row, "reason": reason}

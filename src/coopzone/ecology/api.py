@@ -10,6 +10,7 @@ from coopzone.accounts.service import require_any_write
 from coopzone.api.deps import CurrentUser, SessionDep, SettingsDep
 from coopzone.api.listing import ListParamsDep, paged, set_page_headers
 from coopzone.ecology import lists, monitoring, readings, service, water_files
+from coopzone.ecology.monitoring import READINGS_IMPORT
 from coopzone.ecology.schemas import Push, PushedReading, SectionCreate, SectionRead
 from coopzone.errors import NeedsConfirmation
 from coopzone.kit import uploads
@@ -170,7 +171,8 @@ def preview_import(request: Request, session: SessionDep, settings: SettingsDep,
         if not result.duplicate_file:
             token = stage(session, settings.data_dir / "files", received.name,
                           received.read_bytes(), principal.label,
-                          suffix=stage_suffix(received.name)).sha256
+                          suffix=stage_suffix(received.name), target=READINGS_IMPORT,
+                          user_id=principal.user_id).sha256
     return ImportPreviewRead(
         token=token, filename=received.display, added=result.added, updated=result.updated,
         unchanged=result.unchanged, duplicate=result.duplicate_file,
@@ -185,7 +187,8 @@ def confirm_import(request: Request, session: SessionDep, settings: SettingsDep,
     """Import the file a preview kept, changes included, all or nothing; the same rights and
     checks as an upload (made again now, on the stored data)."""
     require_any_write(principal, "监测数据")
-    doc, content = staged(session, settings.data_dir / "files", body.token)
+    doc, content = staged(session, settings.data_dir / "files", body.token,
+                          target=READINGS_IMPORT, principal=principal)
     with staged_file(settings, doc.filename, content) as received:
         result = readings.import_file(
             session, principal, received.path, source=body.source, year=body.year,

@@ -206,6 +206,7 @@ def import_cmd(
     from coopzone.accounts.audit import set_actor
     from coopzone.accounts.service import get_user_by_name, principal_for
     from coopzone.cli.context import command_session, console, settings
+    from coopzone.ecology.monitoring import READINGS_IMPORT
     from coopzone.ecology.readings import import_file, item_label
     from coopzone.kit.importing import stage, stage_suffix
 
@@ -229,7 +230,9 @@ def import_cmd(
                 if not result.duplicate_file:
                     waiting.append(stage(session, cfg.data_dir / "files", path.name,
                                          path.read_bytes(), principal.label,
-                                         suffix=stage_suffix(path.name)).sha256)
+                                         suffix=stage_suffix(path.name),
+                                         target=READINGS_IMPORT,
+                                         user_id=principal.user_id).sha256)
         else:
             for path, _preview in previews:
                 result = import_file(session, principal, path, source=source, year=year,
@@ -258,6 +261,7 @@ def confirm_cmd(
     from coopzone.accounts.audit import set_actor
     from coopzone.accounts.service import get_user_by_name, principal_for, require_any_write
     from coopzone.cli.context import command_session, console, settings
+    from coopzone.ecology.monitoring import READINGS_IMPORT
     from coopzone.ecology.readings import import_file
     from coopzone.kit.importing import staged, staged_file
 
@@ -267,7 +271,8 @@ def confirm_cmd(
         set_actor(session, principal.user_id, f"cli:{principal.username}")
         require_any_write(principal, "监测数据")
         for token in tokens:
-            doc, content = staged(session, cfg.data_dir / "files", token.strip())
+            doc, content = staged(session, cfg.data_dir / "files", token.strip(),
+                                  target=READINGS_IMPORT, principal=principal)
             with staged_file(cfg, doc.filename, content) as received:
                 result = import_file(session, principal, received.path, source=source,
                                      year=year, confirm=True, filename=doc.filename,

@@ -51,6 +51,7 @@ from coopzone.ecology.models import (
 )
 from coopzone.engines.eco_compensation import Agreement
 from coopzone.errors import Conflict, Forbidden, InvalidInput, NotFound, RowError
+from coopzone.kit.importing import import_target
 from coopzone.places.service import covers
 
 NATIONAL = "national_station"
@@ -105,6 +106,11 @@ def may_write_some(principal: Principal | None) -> bool:
         return False
     return principal.is_platform_admin or any(
         _writes(r) and r.kind in MONITORING_KINDS for r in principal.roles)
+
+
+# A readings file staged by a preview is confirmed or downloaded by its stager or by one who
+# may write readings somewhere (which sections is checked again on confirmation).
+READINGS_IMPORT = import_target("ecology.readings", may_write_some)
 
 
 def check_writers(principal: Principal, sections: Iterable[Section]) -> bool:

@@ -219,7 +219,8 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                                "filename": uploads.display_name(file.filename, "upload.csv"),
                                "source": source, "year": year}
     try:
-        with uploads.receive(file, settings, "upload.csv") as received:
+        with uploads.receive(file, settings, "upload.csv",
+                             locale=locale_of(request)) as received:
             try:
                 context["result"] = readings.import_file(
                     session, principal, received.path, source=source,
@@ -232,7 +233,9 @@ def import_upload(request: Request, session: SessionDep, principal: CurrentUser,
                 # the confirmation below), so the clerk confirms without uploading again.
                 context["token"] = stage(session, settings.data_dir / "files", received.name,
                                          received.read_bytes(), principal.label,
-                                         suffix=stage_suffix(received.name)).sha256
+                                         suffix=stage_suffix(received.name),
+                                         target=monitoring.READINGS_IMPORT,
+                                         user_id=principal.user_id).sha256
                 raise
     except NeedsConfirmation as exc:
         # Each change by the item's name as the pages show it (总磷), its reason already in
@@ -290,7 +293,8 @@ def import_confirm(request: Request, session: SessionDep, principal: CurrentUser
     context: dict[str, Any] = {"result": None, "changes": [], "errors": [],
                                "source": source, "year": year}
     try:
-        doc, content = staged(session, settings.data_dir / "files", token)
+        doc, content = staged(session, settings.data_dir / "files", token,
+                              target=monitoring.READINGS_IMPORT, principal=principal)
         context["filename"] = doc.filename
         with staged_file(settings, doc.filename, content) as received:
             context["result"] = readings.import_file(

@@ -99,8 +99,10 @@ def read_file(path: Path, year: int | None = None, limits: Limits = UNLIMITED,
     try:
         return read_water_file(path, year=year, limits=limits, locale=locale, window=window)
     except FileRejected as exc:
+        name, count = label or path.name, len(exc.errors)
         raise InvalidInput(
-            f"文件 {label or path.name} 有 {len(exc.errors)} 处错误，整个文件未导入",
+            say(locale, f"文件 {name} 有 {count} 处错误，整个文件未导入",
+                f"The file {name} has {count} problem(s): nothing was imported"),
             [RowError(row, column, reason) for row, column, reason in exc.errors],
             detail=f"file {path.name}: {len(exc.errors)} problem(s), nothing imported",
         ) from None

@@ -55,6 +55,7 @@ from coopzone.kit.importing import (
     read_table,
     template_workbook,
 )
+from coopzone.kit.language import say
 from coopzone.kit.uploads import UNLIMITED, Limits, check_rows
 
 __all__ = ["OUTPUT_SCHEMA", "WIDE_COLUMNS", "FileRejected", "read_water_file", "read_water_files",
@@ -138,16 +139,17 @@ class FileRejected(Exception):
 # --------------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, locale: str | None = None) -> str:
     try:
         return decode_text(data)
     except InvalidInput:
-        raise FileRejected("?", [(1, "", "cannot decode: not UTF-8 or GBK text")]) from None
+        raise FileRejected("?", [(1, "", say(locale, "文件编码不是 UTF-8 或 GBK/GB18030",
+                                             "cannot decode: not UTF-8 or GBK text"))]) from None
 
 
-def _load_csv(path: Path, limits: Limits) -> pl.DataFrame:
-    text = _decode(path.read_bytes())
-    check_rows(max(text.count("\n") - 1, 0), limits)
+def _load_csv(path: Path, limits: Limits, locale: str | None = None) -> pl.DataFrame:
+    text = _decode(path.read_bytes(), locale)
+    check_rows(max(text.count("\n") - 1, 0), limits, locale=locale)
     return pl.read_csv(
         io.BytesIO(text.encode("utf-8")), infer_schema=False, truncate_ragged_lines=False,
         raise_if_empty=False,
@@ -166,10 +168,11 @@ def _cell_text(cell: object) -> str | None:
     return str(cell)
 
 
-def _load_excel(path: Path, limits: Limits) -> pl.DataFrame:
+def _load_excel(path: Path, limits: Limits, locale: str | None = None) -> pl.DataFrame:
     # The kit reads the workbook (zip directory and row limits checked before calamine
     # inflates anything); a damaged or zip-bomb workbook raises InvalidInput.
-    table = read_table(path.read_bytes(), path.name, limits=limits, formats=EXCEL_FORMATS)
+    table = read_table(path.read_bytes(), path.name, limits=limits, formats=EXCEL_FORMATS,
+                       locale=locale)
     if not table.header and not table.rows:
         return pl.DataFrame()
     header = [str(h).strip() for h in table.header]
@@ -177,10 +180,10 @@ def _load_excel(path: Path, limits: Limits) -> pl.DataFrame:
     return pl.DataFrame(body, schema=dict.fromkeys(header, pl.String), orient="row")
 
 
-def _load(path: Path, limits: Limits) -> pl.DataFrame:
+def _load(path: Path, limits: Limits, locale: str | None = None) -> pl.DataFrame:
     if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}:
-        return _load_excel(path, limits)
-    return _load_csv(path, limits)
+        return _load_excel(path, limits, locale)
+    return _load_csv(path, limits, locale)
 
 
 # --------------------------------------------------------------------------------------
@@ -415,12 +418,13 @@ def read_water_file(path: str | Path, *, year: int | None = None, locale: str | 
     """
     path = Path(path)
     try:
-        raw = _load(path, limits)
+        raw = _load(path, limits, locale)
         long, section, time, item_col, _ = _to_long(raw, locale)
     except FileRejected as exc:
         raise FileRejected(str(path), exc.errors) from None
     except (pl.exceptions.ComputeError, OSError, ValueError) as exc:
-        raise FileRejected(str(path), [(1, "", f"cannot read file: {exc}")]) from None
+        raise FileRejected(str(path), [(1, "", say(locale, "文件内容无法读取",
+                                                   f"cannot read file: {exc}"))]) from None
     df = _parse(long, year, locale)
     errors = (_collect_errors(df, section, time, item_col, locale, window)
               .unique().sort("_row", "column", "reason"))

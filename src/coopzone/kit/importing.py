@@ -23,7 +23,10 @@ assembled from these parts:
   the caller's rights, writes nothing but the upload itself (stored by its hash, which is
   the token of the confirmation, see :func:`stage`); **confirm** re-reads the staged bytes
   (:func:`staged`) and applies all or nothing: the edge owns the transaction and a refusal
-  rolls everything back.
+  rolls everything back. A staged file belongs to its import: the preview records who
+  staged it for which target (:class:`~coopzone.kit.models.StagedImport`), and only that
+  user or one who may import into the same target (:func:`import_target` says who) confirms
+  or downloads it; anyone else is told it does not exist (404).
 
 No database writes here except :func:`stage`'s stored upload; no web framework.
 """
@@ -45,9 +48,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coopzone.errors import InvalidInput, RowError
+from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.kit.documents import (
     ALLOWED_SUFFIXES,
     document_content,
@@ -55,12 +59,14 @@ from coopzone.kit.documents import (
     store_document,
 )
 from coopzone.kit.exporting import set_cell
-from coopzone.kit.models import Document
+from coopzone.kit.language import english, say
+from coopzone.kit.models import Document, StagedImport
 from coopzone.kit.uploads import (
     Limits,
     Received,
     check_rows,
     check_spreadsheet,
+    file_label,
     not_readable,
     receive,
 )
@@ -81,7 +87,9 @@ __all__ = [
     "compare",
     "decode_text",
     "english",
+    "import_target",
     "match_columns",
+    "may_read_staged",
     "norm_header",
     "read_rows",
     "read_table",
@@ -103,22 +111,12 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 # ---- the user's language ------------------------------------------------------------------------
 
 
-def english(locale: str | None) -> bool:
-    """Whether ``locale`` asks for English (``en``, ``en_US``, ``en-GB``); else Chinese."""
-    return (locale or "").strip().lower().replace("-", "_").split("_")[0] == "en"
-
-
 def request_locale(lang: str | None, accept_language: str = "") -> str:
     """The language of an API answer: ``?lang=`` first, else the first choice of
     ``Accept-Language``; ``en`` or ``zh_CN`` (the default)."""
     if lang is None:
         lang = accept_language.split(",")[0].split(";")[0]
     return "en" if english(lang) else "zh_CN"
-
-
-def say(locale: str | None, zh: str, en: str) -> str:
-    """``en`` for an English locale, else ``zh``."""
-    return en if english(locale) else zh
 
 
 # ---- cells from bytes -------------------------------------------------------------------------
@@ -141,7 +139,7 @@ class Table:
                 yield number, cells
 
 
-def decode_text(data: bytes, label: str = "文件") -> str:
+def decode_text(data: bytes, label: str | None = None, locale: str | None = None) -> str:
     """CSV bytes as bureaus send them: UTF-8 (with or without BOM), else GB18030 (a superset
     of GBK and GB2312); anything else is refused with a reason."""
     for encoding in ("utf-8-sig", "gb18030"):
@@ -149,63 +147,74 @@ def decode_text(data: bytes, label: str = "文件") -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise InvalidInput(f"{label} 不是 UTF-8 或 GBK 编码的文本，无法读取",
-                       [RowError(1, None, "文件编码不是 UTF-8 或 GBK/GB18030")],
+    name = file_label(label, locale)
+    raise InvalidInput(say(locale, f"{name}不是 UTF-8 或 GBK 编码的文本，无法读取",
+                           f"{name} is not UTF-8 or GBK text and cannot be read"),
+                       [RowError(1, None, say(locale, "文件编码不是 UTF-8 或 GBK/GB18030",
+                                              "the text is not UTF-8 or GBK/GB18030"))],
                        detail="cannot decode: not UTF-8 or GBK text")
 
 
-def _csv_table(content: bytes, limits: Limits, label: str) -> Table:
-    text = decode_text(content, label)
-    check_rows(max(text.count("\n") - 1, 0), limits, label)
+def _csv_table(content: bytes, limits: Limits, label: str | None,
+               locale: str | None = None) -> Table:
+    text = decode_text(content, label, locale)
+    check_rows(max(text.count("\n") - 1, 0), limits, label, locale)
     dialect: type[csv.Dialect] = csv.excel
     if "\t" in text.partition("\n")[0] and "," not in text.partition("\n")[0]:
         dialect = csv.excel_tab
     try:
         lines = list(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as exc:
-        raise InvalidInput(f"{label} 不是可读取的 CSV 文件",
-                           [RowError(None, None, f"CSV 格式错误：{exc}")],
+        name = file_label(label, locale)
+        raise InvalidInput(say(locale, f"{name}不是可读取的 CSV 文件",
+                               f"{name} is not a readable CSV file"),
+                           [RowError(None, None, say(
+                               locale, "CSV 格式有误（如引号不成对、字段过长）",
+                               f"CSV format error: {exc}"))],
                            detail=f"csv error: {exc}") from None
     if not lines:
-        return Table((), [], label)
+        return Table((), [], label or "")
     header = tuple(h.strip() for h in lines[0])
     rows = [tuple(c if c != "" else None for c in line) for line in lines[1:]]
-    return Table(header, rows, label)
+    return Table(header, rows, label or "")
 
 
-def _excel_table(content: bytes, limits: Limits, label: str, suffix: str) -> Table:
+def _excel_table(content: bytes, limits: Limits, label: str | None, suffix: str,
+                 locale: str | None = None) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook
 
     # A non-zip, truncated or zip-bomb workbook is refused before anything is inflated.
-    check_spreadsheet(content, limits, label, suffix=suffix)
+    check_spreadsheet(content, limits, label, suffix=suffix, locale=locale)
     try:
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
-        check_rows(max(sheet.height - 1, 0), limits, label)
+        check_rows(max(sheet.height - 1, 0), limits, label, locale)
         cells = sheet.to_python()
     except (CalamineError, zipfile.BadZipFile, EOFError, zlib.error, OSError,
             ValueError, IndexError) as exc:
-        raise not_readable(label, exc) from exc
+        raise not_readable(label, exc, locale) from exc
     if not cells:
-        return Table((), [], label)
+        return Table((), [], label or "")
     header = tuple(cell_text(h) for h in cells[0])
-    return Table(header, [tuple(None if c == "" else c for c in r) for r in cells[1:]], label)
+    return Table(header, [tuple(None if c == "" else c for c in r) for r in cells[1:]],
+                 label or "")
 
 
 def read_table(content: bytes, filename: str, *, limits: Limits | None = None,
-               label: str | None = None, formats: Sequence[str] = TABLE_FORMATS) -> Table:
+               label: str | None = None, formats: Sequence[str] = TABLE_FORMATS,
+               locale: str | None = None) -> Table:
     """The first sheet (or the CSV) of an upload as cells.
 
     The file name's suffix picks the reader; a name with no known suffix is read as the first
     of ``formats`` (so an import that takes workbooks only refuses a CSV as "not an Excel
-    workbook"). ``label`` names the file in refusals (default ``文件``)."""
+    workbook"). ``label`` names the file in refusals (default ``文件`` / ``The file``); the
+    refusals are in the language of ``locale``."""
     limits = limits or Limits()
-    label = label or "文件"
     suffix = Path(filename or "").suffix.lower()
     if suffix not in formats:
         suffix = formats[0]
     if suffix in EXCEL_FORMATS:
-        return _excel_table(content, limits, label, suffix)
-    return _csv_table(content, limits, label)
+        return _excel_table(content, limits, label, suffix, locale)
+    return _csv_table(content, limits, label, locale)
 
 
 def cell_text(value: Any) -> str:
@@ -311,7 +320,10 @@ class Problems:
         """Raise InvalidInput with every error (nothing imported), if there is any."""
         if self.errors:
             rows = len({e.row for e in self.errors})
-            raise InvalidInput(message or f"文件有 {rows} 行有误，未导入任何记录",
+            raise InvalidInput(message or say(self.locale,
+                                              f"文件有 {rows} 行有误，未导入任何记录",
+                                              f"{rows} row(s) of the file are wrong: nothing "
+                                              "was imported"),
                                list(self.errors),
                                detail=f"{len(self.errors)} problem(s) in {rows} row(s)")
 
@@ -320,6 +332,8 @@ class Problems:
 
 
 Row = dict[str, Any]
+# The nouns :func:`read_rows` names a file by, in English.
+NOUNS_EN = {"文件": "file", "工作簿": "workbook"}
 Build = Callable[[int, Row, "Problems"], Any]
 
 
@@ -336,14 +350,18 @@ def read_rows(content: bytes, filename: str, columns: Sequence[Column], *,
     for checks across columns (add to ``problems`` to refuse it) and its result (``None`` to
     drop the row) is kept; without ``build`` the values themselves are kept. A value of a
     ``unique`` column repeated in a later row is refused there. ``noun`` names the file in
-    the messages (文件, 工作簿)."""
-    table = read_table(content, filename, limits=limits, label=label, formats=formats)
+    the messages (文件, 工作簿; in English: file, workbook)."""
+    table = read_table(content, filename, limits=limits, label=label, formats=formats,
+                       locale=locale)
+    noun_en = NOUNS_EN.get(noun, "file")
     if not table.header and not table.rows:
-        raise InvalidInput(f"{noun}是空的", [RowError(None, None, say(
-            locale, "第一个工作表是空的", "the first sheet is empty"))])
+        raise InvalidInput(say(locale, f"{noun}是空的", f"The {noun_en} is empty"),
+                           [RowError(None, None, say(
+                               locale, "第一个工作表是空的", "the first sheet is empty"))])
     found, missing = match_columns(table.header, columns, locale)
     if missing:
-        raise InvalidInput(f"{noun}缺少必需的列", missing)
+        raise InvalidInput(say(locale, f"{noun}缺少必需的列",
+                               f"The {noun_en} lacks required columns"), missing)
     problems = Problems(locale)
     kept: list[Any] = []
     seen: dict[tuple[str, Any], int] = {}
@@ -372,10 +390,12 @@ def read_rows(content: bytes, filename: str, columns: Sequence[Column], *,
                 problems.add(number, column.zh, f"与第 {first} 行的{column.zh}相同",
                              f"same {key} as row {first}")
         kept.append(result)
-    problems.refuse(f"{noun}有 {len({e.row for e in problems.errors})} 行有误，未导入任何记录")
+    wrong = len({e.row for e in problems.errors})
+    problems.refuse(say(locale, f"{noun}有 {wrong} 行有误，未导入任何记录",
+                        f"{wrong} row(s) of the {noun_en} are wrong: nothing was imported"))
     if not kept:
-        raise InvalidInput(f"{noun}没有数据行", [RowError(None, None, say(
-            locale, "没有数据行", "no data rows"))])
+        raise InvalidInput(say(locale, f"{noun}没有数据行", f"The {noun_en} has no data rows"),
+                           [RowError(None, None, say(locale, "没有数据行", "no data rows"))])
     return kept
 
 
@@ -441,23 +461,78 @@ class Outcome:
 # ---- preview -> confirm ------------------------------------------------------------------------
 
 
+# Who may import into each target, by name: ``target -> may(principal)``. Each domain
+# declares its imports where their rules live (:func:`import_target`); a target nobody
+# declared is confirmed and downloaded by its stager alone.
+IMPORT_TARGETS: dict[str, Callable[[Any], bool]] = {}
+
+
+def import_target(name: str, may: Callable[[Any], bool]) -> str:
+    """Declare an import target (``ecology.readings``) and who may import into it (the
+    check made before a file is received); returns the name, for ``stage`` and ``staged``."""
+    IMPORT_TARGETS[name] = may
+    return name
+
+
+def may_import_into(target: str, principal: Any) -> bool:
+    may = IMPORT_TARGETS.get(target)
+    return may is not None and bool(may(principal))
+
+
 def stage(session: Session, files_dir: Path, filename: str, content: bytes,
           uploaded_by: str = "", limits: Limits | None = None,
-          suffix: str = ".xlsx") -> Document:
+          suffix: str = ".xlsx", *, target: str | None = None,
+          user_id: int | None = None) -> Document:
     """Keep a previewed upload for its confirmation: the only write a preview makes. The
     stored document's ``sha256`` is the confirmation's token; the same content is kept once.
-    A name without a suffix the document store takes (``清单``, ``x.xlsm``) gets the
-    import's ``suffix``: the reader already accepted the content as that format."""
+    With ``target`` the staging is recorded (who, for which import), so that only that user
+    or one who may import into ``target`` confirms or downloads it. A name without a suffix
+    the document store takes (``清单``, ``x.xlsm``) gets the import's ``suffix``: the reader
+    already accepted the content as that format."""
     if Path(filename).suffix.lower() not in ALLOWED_SUFFIXES:
         filename += suffix
-    return store_document(session, files_dir, filename, content, uploaded_by, limits)
+    doc = store_document(session, files_dir, filename, content, uploaded_by, limits)
+    if target is not None and session.scalar(select(StagedImport.id).where(
+            StagedImport.document_id == doc.id, StagedImport.target == target,
+            StagedImport.user_id.is_(None) if user_id is None
+            else StagedImport.user_id == user_id)) is None:
+        session.add(StagedImport(document_id=doc.id, target=target, user_id=user_id))
+        session.flush()
+    return doc
 
 
-def staged(session: Session, files_dir: Path, token: str) -> tuple[Document, bytes]:
+def _not_found(token: str) -> NotFound:
+    # The answer for a file that does not exist: a hash someone else staged reveals nothing.
+    return NotFound("没有这个文件", detail=f"unknown document {token}")
+
+
+def staged(session: Session, files_dir: Path, token: str, *, target: str | None = None,
+           principal: Any = None) -> tuple[Document, bytes]:
     """The upload a preview staged under ``token`` and its bytes (checked against the hash),
-    or NotFound."""
+    or NotFound. With ``target``: only when it was staged for that import by ``principal``
+    (its ``user_id``) or ``principal`` may import into ``target`` (NotFound else)."""
     doc = get_document(session, token)
+    if target is not None:
+        stagings = session.execute(select(StagedImport.target, StagedImport.user_id).where(
+            StagedImport.document_id == doc.id, StagedImport.target == target)).all()
+        user_id = getattr(principal, "user_id", None)
+        mine = any(user_id is not None and u == user_id for _t, u in stagings)
+        if not stagings or not (mine or may_import_into(target, principal)):
+            raise _not_found(token)
     return doc, document_content(files_dir, doc)
+
+
+def may_read_staged(session: Session, doc: Document, principal: Any) -> bool | None:
+    """Whether ``principal`` may download ``doc`` as a staged import file: it staged it, or
+    may import into a target it was staged for. None when ``doc`` was never staged for a
+    declared import (the caller decides by the document's other uses)."""
+    stagings = session.execute(select(StagedImport.target, StagedImport.user_id).where(
+        StagedImport.document_id == doc.id)).all()
+    if not stagings:
+        return None
+    user_id = getattr(principal, "user_id", None)
+    return any((user_id is not None and u == user_id) or may_import_into(t, principal)
+               for t, u in stagings)
 
 
 class _InMemory:

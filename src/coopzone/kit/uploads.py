@@ -14,7 +14,9 @@
   the members' uncompressed sizes, compression ratio) before any parser sees the file;
   :func:`check_rows` bounds the rows read from a sheet or CSV.
 
-Every refusal is a :class:`~coopzone.errors.CoopzoneError` with a Chinese message.
+Every refusal is a :class:`~coopzone.errors.CoopzoneError` whose message and row reasons are
+in the user's language (Chinese, or English with ``locale="en"``); its ``detail`` is the
+technical cause, for the logs.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import IO, Protocol
 
 from coopzone.config import Settings
 from coopzone.errors import InvalidInput, RowError, TooLarge
+from coopzone.kit.language import english, say
 
 try:  # POSIX: a live upload is locked so that a sweep never removes it
     import fcntl
@@ -170,7 +173,7 @@ def _suffix(name: str) -> str:
 
 @contextmanager
 def receive(upload: UploadLike, settings: Settings, default: str = "upload",
-            limits: Limits | None = None) -> Iterator[Received]:
+            limits: Limits | None = None, locale: str | None = None) -> Iterator[Received]:
     """Stream ``upload`` into a temporary file under the data directory, refusing it (413,
     nothing kept) past ``limits.max_bytes``; the file is removed when the block ends."""
     limits = limits or Limits.of(settings)
@@ -181,8 +184,10 @@ def receive(upload: UploadLike, settings: Settings, default: str = "upload",
         while chunk := upload.file.read(CHUNK):
             size += len(chunk)
             if size > limits.max_bytes:
-                raise TooLarge(
-                    f"上传的文件超过 {size_text(limits.max_bytes)} 的上限，未保存",
+                raise TooLarge(say(
+                    locale, f"上传的文件超过 {size_text(limits.max_bytes)} 的上限，未保存",
+                    f"The upload is larger than the {size_text(limits.max_bytes, locale)} "
+                    "limit: nothing was saved"),
                     detail=f"upload larger than {limits.max_bytes} bytes")
             digest.update(chunk)
             out.write(chunk)
@@ -191,11 +196,11 @@ def receive(upload: UploadLike, settings: Settings, default: str = "upload",
                        digest.hexdigest())
 
 
-def size_text(n: int) -> str:
-    """A byte count as people read it: 20 MB, 64 KB, 1000 字节."""
+def size_text(n: int, locale: str | None = None) -> str:
+    """A byte count as people read it: 20 MB, 64 KB, 1000 字节 (1000 bytes)."""
     if n >= 1024 * 1024:
         return f"{n / (1024 * 1024):g} MB"
-    return f"{n / 1024:g} KB" if n >= 1024 else f"{n} 字节"
+    return f"{n / 1024:g} KB" if n >= 1024 else say(locale, f"{n} 字节", f"{n} bytes")
 
 
 def sweep(data_dir: Path, *more: Path) -> int:
@@ -227,51 +232,99 @@ def atomic_write(target: Path, content: bytes) -> None:
 # ---- spreadsheets --------------------------------------------------------------------------------
 
 
-def _not_xlsx(label: str, reason: str, detail: str) -> InvalidInput:
-    return InvalidInput(f"{label} 不是 Excel 工作簿（.xlsx）或已损坏：{reason}",
-                        [RowError(None, None, detail)], detail=detail)
+def file_label(label: str | None, locale: str | None) -> str:
+    """How a refusal begins by naming the file: the caller's label (often the file's name),
+    else 文件 / The file. Chinese sets a label apart by a space: "a.xlsx 不是…", "文件不是…"."""
+    if english(locale):
+        return label or "The file"
+    return f"{label} " if label else "文件"
 
 
-def check_spreadsheet(source: Path | bytes, limits: Limits, label: str = "文件",
-                      suffix: str = ".xlsx") -> None:
+def _not_xlsx(label: str | None, locale: str | None, zh: str, en: str,
+              detail: str) -> InvalidInput:
+    reason = say(locale, zh, en)
+    message = say(locale, f"{file_label(label, locale)}不是 Excel 工作簿（.xlsx）：{zh}",
+                  f"{file_label(label, locale)} is not an Excel workbook (.xlsx): {en}")
+    return InvalidInput(message, [RowError(None, None, reason)], detail=detail)
+
+
+# How an .xlsx begins: a workbook is a zip archive, whose first member header starts so.
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _starts_like_zip(source: Path | bytes) -> bool:
+    if isinstance(source, bytes):
+        return source.startswith(ZIP_MAGIC)
+    try:
+        with source.open("rb") as handle:
+            return handle.read(4) == ZIP_MAGIC
+    except OSError:
+        return False
+
+
+def check_spreadsheet(source: Path | bytes, limits: Limits, label: str | None = None,
+                      suffix: str = ".xlsx", locale: str | None = None) -> None:
     """Refuse (422) a zip-based spreadsheet that is not a zip, is truncated, or would
-    decompress past the limits, reading only the zip's directory (no member is inflated)."""
+    decompress past the limits, reading only the zip's directory (no member is inflated).
+    The reasons are the user's words (a file cut short, another file renamed .xlsx), never
+    the container's ("zip")."""
     if suffix.lower() not in ZIP_FORMATS:
         return
     try:
         with zipfile.ZipFile(BytesIO(source) if isinstance(source, bytes) else source) as book:
             members = book.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        raise _not_xlsx(label, "文件已损坏、不完整或不是 zip 格式",
-                        f"not a readable zip archive ({type(exc).__name__})") from None
+        cause = f"not a readable zip archive ({type(exc).__name__})"
+        if _starts_like_zip(source):  # it began as a workbook: cut short or damaged
+            raise _not_xlsx(label, locale, "文件不完整或已损坏（可能没有上传完整）",
+                            "the file is incomplete or damaged (perhaps cut short)",
+                            cause) from None
+        raise _not_xlsx(label, locale, "内容是其他格式的文件（可能只是改了扩展名）",
+                        "its content is not an Excel workbook (perhaps another file "
+                        "renamed to .xlsx)", cause) from None
     if not members:
-        raise _not_xlsx(label, "压缩包是空的", "empty zip archive")
+        raise _not_xlsx(label, locale, "工作簿里没有任何内容", "the workbook holds nothing",
+                        "empty zip archive")
     unzipped = sum(m.file_size for m in members)
     packed = sum(m.compress_size for m in members)
+    name = file_label(label, locale)
     if unzipped > limits.max_unzipped_bytes:
+        most = size_text(limits.max_unzipped_bytes, locale)
         raise InvalidInput(
-            f"{label} 解压后超过 {size_text(limits.max_unzipped_bytes)} 的上限，未导入",
-            [RowError(None, None, f"uncompressed size {unzipped} bytes over the limit "
-                                  f"{limits.max_unzipped_bytes}")],
-            detail="uncompressed size over the limit")
+            say(locale, f"{name}解压后超过 {most} 的上限，未导入",
+                f"{name} is larger than {most} once unpacked: nothing was imported"),
+            [RowError(None, None, say(locale, f"解压后 {unzipped} 字节，超过上限",
+                                      f"{unzipped} bytes unpacked, over the limit"))],
+            detail=f"uncompressed size {unzipped} bytes over the limit "
+                   f"{limits.max_unzipped_bytes}")
     if unzipped > 1024 * 1024 and unzipped > limits.max_zip_ratio * max(packed, 1):
+        ratio = unzipped // max(packed, 1)
         raise InvalidInput(
-            f"{label} 的压缩比异常（超过 {limits.max_zip_ratio} 倍），疑似压缩炸弹，未导入",
-            [RowError(None, None, f"compression ratio {unzipped // max(packed, 1)} over the "
-                                  f"limit {limits.max_zip_ratio}")],
-            detail="compression ratio over the limit")
+            say(locale, f"{name}的压缩比异常（超过 {limits.max_zip_ratio} 倍），"
+                        "疑似压缩炸弹，未导入",
+                f"{name} unpacks to more than {limits.max_zip_ratio} times its size, as a "
+                "decompression bomb does: nothing was imported"),
+            [RowError(None, None, say(locale, f"压缩比 {ratio} 倍，超过上限",
+                                      f"compression ratio {ratio}, over the limit"))],
+            detail=f"compression ratio {ratio} over the limit {limits.max_zip_ratio}")
 
 
-def not_readable(label: str, exc: BaseException) -> InvalidInput:
+def not_readable(label: str | None, exc: BaseException,
+                 locale: str | None = None) -> InvalidInput:
     """The refusal for a spreadsheet whose contents fail to read (a damaged member)."""
-    return _not_xlsx(label, "内容无法读取（文件可能被截断）",
+    return _not_xlsx(label, locale, "内容无法读取（文件可能不完整）",
+                     "its content cannot be read (the file may be incomplete)",
                      f"cannot read the workbook ({type(exc).__name__})")
 
 
-def check_rows(rows: int, limits: Limits, label: str = "文件") -> None:
+def check_rows(rows: int, limits: Limits, label: str | None = None,
+               locale: str | None = None) -> None:
     """Refuse (422) a sheet or CSV with more data rows than the limit."""
     if rows > limits.max_rows:
+        name = file_label(label, locale)
         raise InvalidInput(
-            f"{label} 超过 {limits.max_rows} 行的上限，未导入",
-            [RowError(None, None, f"more than {limits.max_rows} data rows")],
+            say(locale, f"{name}超过 {limits.max_rows} 行的上限，未导入",
+                f"{name} has more than {limits.max_rows} rows: nothing was imported"),
+            [RowError(None, None, say(locale, f"数据行超过 {limits.max_rows} 行",
+                                      f"more than {limits.max_rows} data rows"))],
             detail="row count over the limit")

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from coopzone.accounts import audit_labels
 from coopzone.accounts import sessions as login_sessions
 from coopzone.accounts.audit import set_actor
 from coopzone.accounts.lists import AuditFilter, page_audit
@@ -208,5 +209,11 @@ def audit_page(request: Request, session: SessionDep, principal: CurrentUser,
     """Every write, newest first: who, when, what, before and after (platform admins)."""
     require_platform_admin(principal)
     result = page_audit(session, AuditFilter(entity or None, q or None), params)
-    return render(request, "audit.html", {"rows": result.items, "lv": ListView(request, result),
-                                          "entity": entity or "", "q": q or ""})
+    locale = locale_of(request)
+    return render(request, "audit.html", {
+        "rows": result.items, "lv": ListView(request, result), "entity": entity or "",
+        "q": q or "", "tables": audit_labels.table_choices(locale),
+        "table_label": lambda t: audit_labels.table_label(t, locale),
+        "field_label": lambda f: audit_labels.field_label(f, locale),
+        "action_label": lambda a: audit_labels.action_label(a, locale),
+        "actor_label": lambda a: audit_labels.actor_label(a, locale)})

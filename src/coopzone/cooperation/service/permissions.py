@@ -14,6 +14,7 @@ from coopzone.cooperation.models import (
     Agreement,
 )
 from coopzone.errors import Forbidden
+from coopzone.kit.importing import import_target
 
 COOPERATION_OFFICE = roles.COOPERATION_OFFICE
 
@@ -50,6 +51,11 @@ def require_write_role(principal: Principal, what: str) -> None:
     if not has_write_role(principal):
         raise Forbidden(f"只有有编辑权限的单位可以{what}",
                         detail=f"{principal.username} has no write role")
+
+
+# An agreements workbook staged by a preview is confirmed or downloaded by its stager or by
+# one who may import agreements (which rows are theirs is checked again on confirmation).
+AGREEMENTS_IMPORT = import_target("cooperation.agreements", has_write_role)
 
 
 def require_may_create_agreement(principal: Principal) -> None:

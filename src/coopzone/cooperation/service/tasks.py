@@ -61,6 +61,7 @@ from coopzone.errors import (
     RowError,
     found,
 )
+from coopzone.kit.importing import may_read_staged
 from coopzone.kit.workflow import Moved, Rule, Transition, Workflow
 from coopzone.notifications import service as notifications
 from coopzone.notifications.service import Event
@@ -522,17 +523,24 @@ def readable_document(session: Session, principal: Principal, sha256: str) -> Do
     A file attached to tasks (by the office or as a reply's evidence) is read like those tasks
     (:func:`readable_by`): by a reader of at least one of them. The same bytes kept for a
     public record (an agreement's text, a report's evidence, an indicator's proof) stay
-    readable, as that record's page links them."""
+    readable, as that record's page links them. A file no record keeps is an upload an
+    import preview staged for its confirmation: read only by the user who staged it or one
+    who may import into the same target (:func:`coopzone.kit.importing.may_read_staged`),
+    and, staged by an import that records no target, by its uploader alone."""
     doc = get_document(session, sha256)
-    scope = readable_by(principal)
-    if scope is None:
-        return doc
     on_tasks = select(TaskAttachment.task_id).where(TaskAttachment.document_id == doc.id)
-    if session.scalar(select(exists(on_tasks))) is not True:
-        return doc
-    if session.scalar(select(exists(select(Task.id).where(Task.id.in_(on_tasks), scope)))):
-        return doc
+    if session.scalar(select(exists(on_tasks))):
+        scope = readable_by(principal)
+        if scope is None or session.scalar(select(exists(
+                select(Task.id).where(Task.id.in_(on_tasks), scope)))):
+            return doc
+        if _public_document(session, doc.id):
+            return doc
+        raise NotFound("没有这个文件", detail=f"unknown document {sha256}")
     if _public_document(session, doc.id):
+        return doc
+    staged = may_read_staged(session, doc, principal)
+    if staged or (staged is None and doc.uploaded_by == principal.label):
         return doc
     raise NotFound("没有这个文件", detail=f"unknown document {sha256}")
 
