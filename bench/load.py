@@ -201,6 +201,20 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float = 60)
     raise SystemExit("server did not answer within 60 s")
 
 
+def wait_idle(sid: int, timeout: float = 120, step: float = 0.5) -> None:
+    """Wait until the server's processes are idle (every worker warmed its caches): uvicorn
+    answers as soon as one worker is up, and the others' warm-up would be counted as the
+    first requests' CPU time otherwise."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    last = session_cpu_seconds(sid)
+    while time.monotonic() < deadline and quiet < 2:
+        time.sleep(step)
+        spent = session_cpu_seconds(sid)
+        quiet = quiet + 1 if spent - last < 0.05 else 0
+        last = spent
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -398,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_ready(base, process)
             fx = fixture(base, tokens)
+            wait_idle(process.pid)
             client_before = time.process_time()
             server_before = session_cpu_seconds(process.pid)
             stats, elapsed = asyncio.run(run_clients(base, fx, args.clients, args.seconds))
