@@ -96,9 +96,12 @@ dependencies where they only parse, no template stat() in production:
   p99 13.2 s, 18.4 ms, 0 errors.
 * PostgreSQL 8 clients: before (old bench, load 5.3) 41.2 req/s, p50 151 ms, p99 664 ms,
   20.4 ms, 0 errors; before (this bench, load 6.4) 54.6 req/s, p50 109 ms, p99 552 ms,
-  17.0 ms, 0 errors → after (load 7.7) 36.0 req/s, p50 169 ms, p99 899 ms, 19.2 ms, 0 errors.
+  17.0 ms, 0 errors → after (load 7.7) 36.0 req/s, p50 169 ms, p99 899 ms, 19.2 ms, 0 errors;
+  again (load 5.1) 50.7 req/s, p50 123 ms, p99 558 ms, 18.9 ms, 0 errors: no gain measurable
+  here.
 * PostgreSQL 64 clients: before (old bench, load 9.5) 14.5 req/s, p99 12.8 s, 27.5 ms,
-  0 errors; before (this bench, load 6.6) 40.2 req/s, p99 5.1 s, 17.7 ms, 0 errors → after (load 7.5) 32.7 req/s, p99 8.2 s, 15.1 ms, 0 errors.
+  0 errors; before (this bench, load 6.6) 40.2 req/s, p99 5.1 s, 17.7 ms, 0 errors → after
+  (load 7.5) 32.7 req/s, p99 8.2 s, 15.1 ms, 0 errors.
 
 At these load averages the runs differ by more than the change (the same code measured
 twice differs by 15–30 %); sequentially in one process on a copy of the demo database (600

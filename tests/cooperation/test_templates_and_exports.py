@@ -100,7 +100,8 @@ def test_the_agreement_export_follows_the_pages_sort(
         files_client: TestClient, session: Session, coop: Coop) -> None:
     service.import_agreements(session, coop.office, read_agreements(xlsx([HEADER, *GOOD_ROWS])))
     session.commit()
-    newest_first = ["萍乡市—浏阳市红色文旅融合发展合作协议", "湘东区—醴陵市共建省际合作产业园区协议",
+    newest_first = ["萍乡市—浏阳市红色文旅融合发展合作协议",
+                    "湘东区—醴陵市共建省际合作产业园区协议",
                     "萍乡市—醴陵市毗邻地区交通基础设施互联互通合作协议"]
 
     def titles(url: str) -> list[object]:
