@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session
 
 from coopzone.cooperation import service
 from coopzone.cooperation.models import Agreement
-from coopzone.cooperation.schemas import AgreementCreate, MeetingCreate, PartyIn
+from coopzone.cooperation.schemas import (
+    AgreementCreate,
+    AgreementStatusChange,
+    MeetingCreate,
+    PartyIn,
+)
 from coopzone.kit.listing import ListParams, Sorting, contains, count, paginate
 from tests.accounts.test_access import login
 from tests.helpers import PASSWORD, Coop, People, new_task, token_for
@@ -207,3 +212,58 @@ def test_every_documented_sort_key_sorts(client: TestClient, session: Session, c
             for order in ("asc", "desc"):
                 answer = client.get(path, headers=admin, params={"sort": key, "order": order})
                 assert answer.status_code == 200, (path, key, order)
+
+
+def test_the_agreements_pages_rows_are_the_lists_and_follow_every_change(
+        session: Session, coop: Coop) -> None:
+    ids = _agreements(session, coop, [("甲协议", date(2024, 5, 1)), ("乙协议", date(2023, 1, 1)),
+                                      ("丙协议", date(2024, 5, 1))])
+    two = service.create_agreement(session, coop.office, AgreementCreate(
+        title="两方协议", parties=[PartyIn(name="醴陵市人民政府"), PartyIn(name="萍乡市人民政府")],
+        field="transport", signed_on=date(2022, 3, 3)))
+    session.commit()
+
+    def shown(f: service.AgreementFilter, params: ListParams) -> tuple[object, ...]:
+        page = service.agreement_list_rows(session, f, params)
+        return (page.total, page.page, page.sort, page.order,
+                [(r.id, r.title, list(r.party_names), r.field, r.signed_on, r.status)
+                 for r in page.items])
+
+    def listed(f: service.AgreementFilter, params: ListParams) -> tuple[object, ...]:
+        page = service.page_agreements(session, f, params)
+        return (page.total, page.page, page.sort, page.order,
+                [(a.id, a.title, [ap.party.name for ap in a.parties], a.field, a.signed_on,
+                  a.status) for a in page.items])
+
+    everything = service.AgreementFilter()
+    for f, params in ((everything, ListParams()), (everything, ListParams(2, 2)),
+                      (everything, ListParams(1, 3, "title", "asc")),
+                      (service.AgreementFilter(field="transport"), ListParams()),
+                      (service.AgreementFilter(q="甲"), ListParams(1, 10, "id", "desc"))):
+        assert shown(f, params) == listed(f, params)
+    first = service.agreement_list_rows(session, everything, ListParams())
+    assert [r.id for r in first.items] == [ids[2], ids[0], ids[1], two.id]
+    assert first.items[-1].party_names == ("醴陵市人民政府", "萍乡市人民政府")  # in their order
+    session.commit()  # a new transaction: served from the cache while nothing changed
+    assert service.agreement_list_rows(session, everything, ListParams()) is first
+    # A party renamed, an agreement moved on: the next page shows both.
+    party = two.parties[0].party
+    party.name = "醴陵市政府"
+    session.commit()
+    assert service.agreement_list_rows(session, everything, ListParams()).items[-1] \
+        .party_names == ("醴陵市政府", "萍乡市人民政府")
+
+    def status_of(agreement_id: int) -> str:
+        page = service.agreement_list_rows(session, everything, ListParams())
+        return next(r.status for r in page.items if r.id == agreement_id)
+
+    service.change_agreement_status(session, coop.office, ids[0], AgreementStatusChange(
+        status="in_force", effective_on=date(2024, 6, 1)))
+    # Not committed yet: this session's own write is shown, and nothing is cached for it.
+    assert status_of(ids[0]) == "in_force"
+    session.rollback()
+    assert status_of(ids[0]) == "signed"
+    service.change_agreement_status(session, coop.office, ids[0], AgreementStatusChange(
+        status="in_force", effective_on=date(2024, 6, 1)))
+    session.commit()
+    assert status_of(ids[0]) == "in_force"

@@ -96,6 +96,51 @@ def test_the_agreement_export_carries_the_pages_filters(
     assert [line[1] for line in lines[1:]] == ["湘东区—醴陵市共建省际合作产业园区协议"]
 
 
+def test_the_agreement_export_follows_the_pages_sort(
+        files_client: TestClient, session: Session, coop: Coop) -> None:
+    service.import_agreements(session, coop.office, read_agreements(xlsx([HEADER, *GOOD_ROWS])))
+    session.commit()
+    newest_first = ["萍乡市—浏阳市红色文旅融合发展合作协议",
+                    "湘东区—醴陵市共建省际合作产业园区协议",
+                    "萍乡市—醴陵市毗邻地区交通基础设施互联互通合作协议"]
+
+    def titles(url: str) -> list[object]:
+        response = files_client.get(url)
+        assert response.status_code == 200, response.text
+        if url.split("?")[0].endswith(".csv"):
+            lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+            return [line[1] for line in lines[1:]]
+        return [r[1] for r in sheet_rows(response.content)[1:]]
+
+    # No sort: the page's default order, newest signing first.
+    assert titles("/cooperation/agreements.xlsx") == newest_first
+    assert titles("/api/v1/cooperation/agreements.xlsx") == newest_first
+    # The page sorted by signing date, oldest first: its exports list that order.
+    page = files_client.get("/cooperation/agreements?sort=signed_on&order=asc&per_page=2")
+    assert [f">{t}</a>" in page.text for t in newest_first] == [False, True, True]
+    assert 'href="/cooperation/agreements.xlsx?sort=signed_on&amp;order=asc"' in page.text
+    assert 'href="/cooperation/agreements.csv?sort=signed_on&amp;order=asc"' in page.text
+    for url in ("/cooperation/agreements.xlsx?sort=signed_on&order=asc",
+                "/cooperation/agreements.csv?sort=signed_on&order=asc",
+                "/api/v1/cooperation/agreements.xlsx?sort=signed_on&order=asc"):
+        assert titles(url) == newest_first[::-1], url  # every page of it, not just the first
+    by_title = sorted(newest_first)
+    assert titles("/cooperation/agreements.xlsx?sort=title") == by_title
+    assert titles("/cooperation/agreements.csv?sort=title&order=desc") == by_title[::-1]
+    # The filters and the sort together; the link keeps both.
+    filtered = files_client.get("/cooperation/agreements?status=in_force&sort=title")
+    assert 'href="/cooperation/agreements.xlsx?status=in_force&amp;sort=title"' in filtered.text
+    assert titles("/cooperation/agreements.xlsx?status=in_force&sort=title") == sorted(
+        newest_first[1:])
+    # A sort the list does not offer is refused, as on the page, with no file.
+    for url in ("/cooperation/agreements.xlsx?sort=summary",
+                "/api/v1/cooperation/agreements.xlsx?sort=summary",
+                "/cooperation/agreements.csv?order=sideways"):
+        refused = files_client.get(url)
+        assert refused.status_code == 422, url
+        assert "content-disposition" not in refused.headers
+
+
 def test_the_project_export_uses_the_pages_county_and_chinese_labels(
         files_client: TestClient, session: Session, coop: Coop) -> None:
     from tests.cooperation.test_forms import xiangdong_project

@@ -38,6 +38,7 @@ from coopzone.kit import uploads
 from coopzone.notifications.api import router as notifications_router
 from coopzone.notifications.pages import router as notifications_pages
 from coopzone.places.api import router as places_router
+from coopzone.web import templating
 from coopzone.web.pages import router as pages_router
 
 API_PREFIX = "/api/v1"
@@ -87,6 +88,10 @@ def create_app(settings: Settings | None = None,
     # Whatever a process that died mid-upload left behind goes now.
     uploads.sweep(settings.data_dir, settings.data_dir / "files")
     app.state.settings = settings
+    if settings.env == "production":
+        # Templates do not change under a running production server: no stat() of every
+        # template (and of each one it extends or includes) on every render.
+        templating.templates.env.auto_reload = False
     if session_factory is None:
         session_factory = make_session_factory(make_engine(
             settings.effective_database_url, sqlite_busy_timeout=settings.sqlite_busy_timeout,

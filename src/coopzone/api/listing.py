@@ -11,7 +11,7 @@ says where it is in headers, documented in the OpenAPI schema of each list endpo
 
 # No ``from __future__ import annotations`` here: FastAPI reads the annotations of the
 # dependency made inside list_params, whose bounds are its arguments.
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
@@ -42,11 +42,11 @@ def paged(sort_keys: tuple[str, ...] | list[str]) -> dict[str, Any]:
 
 
 def list_params(default_per_page: int = DEFAULT_PER_PAGE,
-                max_per_page: int = MAX_PER_PAGE) -> Callable[..., ListParams]:
+                max_per_page: int = MAX_PER_PAGE) -> Callable[..., Awaitable[ListParams]]:
     """A dependency reading page, per_page, sort and order; bounds checked by
     :meth:`ListParams.parse` (a Chinese 422 naming the parameter)."""
 
-    def dependency(
+    async def dependency(  # async: it only parses (no hand-over to the thread pool)
         page: Annotated[int | None, Query(description=f"page, 1..{MAX_PAGE}",
                                           json_schema_extra={"minimum": 1,
                                                              "maximum": MAX_PAGE})] = None,

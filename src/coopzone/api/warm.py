@@ -11,11 +11,14 @@ in production).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message
@@ -77,3 +80,20 @@ async def warm(app: ASGIApp, targets: Iterable[str]) -> dict[str, int]:
     log.info("warmed %d pages in %.2f s%s", len(statuses), time.perf_counter() - started,
              f"; not 200: {failed}" if failed else "")
     return statuses
+
+
+def freeze_after_start(app: FastAPI) -> None:
+    """Wrap the app's lifespan: after its start-up (the warm-up included), collect once and
+    freeze what the process holds, so that no full collection walks it all again (see
+    :mod:`coopzone.api.main`). Only the production entry point does this: a test process
+    that starts many apps keeps collecting them."""
+    started = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: Any) -> AsyncIterator[Any]:
+        async with started(application) as state:
+            gc.collect()
+            gc.freeze()
+            yield state
+
+    app.router.lifespan_context = lifespan

@@ -56,6 +56,7 @@ from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.kit import uploads
 from coopzone.kit.exporting import attachment_headers
 from coopzone.kit.importing import english, request_locale, stage, template_name
+from coopzone.kit.listing import Page
 from coopzone.kit.validation import Day, Id, Key, LongText, Str, Year
 from coopzone.web.links import record_link
 
@@ -95,13 +96,14 @@ def project_read(p: Project) -> ProjectRead:
     )
 
 
-def agreement_filter(county: Key | None = None, status: Key | None = None,
+async def agreement_filter(county: Key | None = None, status: Key | None = None,
                      field: Key | None = None, party: Key | None = None,
                      year: Year | None = None, signed_to: Day | None = None,
                      q: Key | None = None,
                      in_force_at: Day | None = None,
                      zone_county: bool = False) -> service.AgreementFilter:
-    """The agreement list's query parameters (empty strings from forms count as unset)."""
+    """The agreement list's query parameters (empty strings from forms count as unset).
+    ``async``: it only parses, so FastAPI runs it without a hand-over to the thread pool."""
     return service.AgreementFilter(county or None, status or None, field or None,
                                    party or None, year, signed_to, q or None, in_force_at,
                                    zone_county)
@@ -127,17 +129,24 @@ def list_agreements(request: Request, response: Response, session: SessionDep,
                     f: AgreementFilterDep, params: ListParamsDep) -> list[AgreementRead]:
     """Agreements, newest signing first; ``q`` searches the title, summary and place of
     signing."""
-    result = service.page_agreements(session, f, params)
+    def compute() -> Page[AgreementRead]:
+        page = service.page_agreements(session, f, params)
+        return Page([agreement_read(a) for a in page.items], page.total, page.page,
+                    page.per_page, page.sort, page.order)
+
+    result = service.cached_agreement_page(session, "api records", f, params, compute)
     set_page_headers(response, request, result)
-    return [agreement_read(a) for a in result.items]
+    return list(result.items)
 
 
 @router.get("/agreements.xlsx", response_class=Response)
 def export_agreements(request: Request, session: SessionDep,
-                      f: AgreementFilterDep) -> Response:
+                      f: AgreementFilterDep, params: ListParamsDep) -> Response:
     """The agreements as an Excel workbook with the import headers (it imports again); the
-    filters applied are listed on its second sheet (筛选条件)."""
-    rows = service.agreement_rows(service.list_agreements(session, f))
+    filters applied are listed on its second sheet (筛选条件). Every row the filters select,
+    in the list's order: ``sort`` and ``order`` as for ``GET /agreements`` (``page`` and
+    ``per_page`` are ignored)."""
+    rows = service.agreement_rows(service.agreements_in_order(session, f, params))
     locale = request_locale(request.query_params.get("lang"),
                             request.headers.get("accept-language", ""))
     return _xlsx("agreements.xlsx", workbook("合作协议", service.AGREEMENT_HEADERS, rows,

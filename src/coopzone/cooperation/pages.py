@@ -129,18 +129,20 @@ def index(request: Request, session: SessionDep, principal: OptionalUser) -> Res
 def agreements(request: Request, session: SessionDep, principal: OptionalUser,
                f: AgreementFilterDep, params: PageListParamsDep, view: Key | None = None
                ) -> Response:
-    result = service.page_agreements(session, f, params)
+    result = service.agreement_list_rows(session, f, params)
     counties = service.unit_names(session)
     by_county = sorted(service.agreements_by_county(session, f).items(),
                        key=lambda t: (-t[1], t[0])) if view == "county" else []
     return render(request, "cooperation/agreements.html", page_context(
         session, principal, rows=result.items, lv=ListView(request, result), f=f,
-        counties=counties, by_county=by_county, view=view, query=f.query_string()))
+        counties=counties, by_county=by_county, view=view, query=f.query_string(),
+        # The exports list what the page lists, in the page's order (every page of it).
+        export_query=f.query_string(sort=params.sort, order=params.order)))
 
 
 def _agreements_export(request: Request, session: Session, f: service.AgreementFilter,
-                       fmt: str) -> Response:
-    rows = service.agreement_rows(service.list_agreements(session, f))
+                       params: ListParams, fmt: str) -> Response:
+    rows = service.agreement_rows(service.agreements_in_order(session, f, params))
     if fmt == "csv":
         return Response(csv_bytes(service.AGREEMENT_HEADERS, rows), media_type=CSV_MEDIA_TYPE,
                         headers=attachment_headers("agreements.csv"))
@@ -150,16 +152,19 @@ def _agreements_export(request: Request, session: Session, f: service.AgreementF
 
 
 @router.get("/cooperation/agreements.xlsx")
-def agreements_xlsx(request: Request, session: SessionDep, f: AgreementFilterDep) -> Response:
-    """The agreements the page shows (same filters), as the import workbook; the filters are
-    on its second sheet."""
-    return _agreements_export(request, session, f, "xlsx")
+def agreements_xlsx(request: Request, session: SessionDep, f: AgreementFilterDep,
+                    params: PageListParamsDep) -> Response:
+    """The agreements the page shows (same filters, same order, every page), as the import
+    workbook; the filters are on its second sheet."""
+    return _agreements_export(request, session, f, params, "xlsx")
 
 
 @router.get("/cooperation/agreements.csv")
-def agreements_csv(request: Request, session: SessionDep, f: AgreementFilterDep) -> Response:
-    """The agreements the page shows (same filters), as CSV with the import headers."""
-    return _agreements_export(request, session, f, "csv")
+def agreements_csv(request: Request, session: SessionDep, f: AgreementFilterDep,
+                   params: PageListParamsDep) -> Response:
+    """The agreements the page shows (same filters, same order, every page), as CSV with the
+    import headers."""
+    return _agreements_export(request, session, f, params, "csv")
 
 
 @router.get("/cooperation/agreements/{agreement_id}", response_class=HTMLResponse)

@@ -157,7 +157,7 @@ def contains(q: str | None, columns: Sequence[Any]) -> ColumnElement[bool] | Non
     return or_(*(column.ilike(pattern, escape="\\") for column in columns))
 
 
-def count(session: Session, query: Select[Any]) -> int:
+def count(session: Session, query: Select[*tuple[Any, ...]]) -> int:
     """The rows ``query`` would return, in one COUNT query (its order and options ignored)."""
     inner = query.order_by(None).subquery()
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)

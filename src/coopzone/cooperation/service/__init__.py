@@ -288,6 +288,18 @@ from coopzone.cooperation.service.lists import (
     TASK_SORTING as TASK_SORTING,
 )
 from coopzone.cooperation.service.lists import (
+    AgreementListRow as AgreementListRow,
+)
+from coopzone.cooperation.service.lists import (
+    agreement_list_rows as agreement_list_rows,
+)
+from coopzone.cooperation.service.lists import (
+    agreements_in_order as agreements_in_order,
+)
+from coopzone.cooperation.service.lists import (
+    cached_agreement_page as cached_agreement_page,
+)
+from coopzone.cooperation.service.lists import (
     page_agreements as page_agreements,
 )
 from coopzone.cooperation.service.lists import (
