@@ -179,20 +179,23 @@ def _fresh_month_rows(dim: str) -> Any:
         "window": func.coalesce(cast(_C.window_id, String), ""),
         "item": cast(_C.item_id, String)}[dim]
     collect = func.coalesce(_C.collect_place_code, "")
+    keys = [key] if dim != "base" else []  # PostgreSQL groups by no constant
     return (select(literal(dim).label("dim"), literal("m").label("grain"),
                    _C.applied_month.label("period"), key.label("group_key"),
                    collect.label("collect_place_code"), _C.handling_place_code,
                    *[m.label(n) for m, n in zip(_measures(), MEASURES, strict=True)])
-            .group_by(_C.applied_month, key, collect, _C.handling_place_code))
+            .group_by(_C.applied_month, *keys, collect, _C.handling_place_code))
 
 
 def _rollup(grain: str) -> Any:
     period = func.substr(_T.c.period, 1, 4) if grain == "y" else literal("*")
-    others = [_T.c.dim, _T.c.group_key, _T.c.collect_place_code, _T.c.handling_place_code]
+    periods = [period] if grain == "y" else []  # PostgreSQL groups by no constant
     return (select(_T.c.dim, literal(grain).label("grain"), period.label("period"),
                    _T.c.group_key, _T.c.collect_place_code, _T.c.handling_place_code,
                    *[func.sum(_T.c[m]).label(m) for m in MEASURES])
-            .where(_T.c.grain == "m").group_by(_T.c.dim, period, *others[1:]))
+            .where(_T.c.grain == "m").group_by(_T.c.dim, *periods, _T.c.group_key,
+                                               _T.c.collect_place_code,
+                                               _T.c.handling_place_code))
 
 
 def rebuild(session: Session) -> int:

@@ -47,19 +47,21 @@ def upgrade() -> None:
     )
     columns = ', '.join(KEY + MEASURES)
     for dim, key in GROUP_KEYS.items():  # months from the cases
+        by = "" if dim == 'base' else f"{key}, "  # PostgreSQL groups by no constant
         op.execute(
             f"INSERT INTO gov_services_case_summary ({columns}) "
             f"SELECT '{dim}', 'm', applied_month, {key}, COALESCE(collect_place_code, ''), "
             f"handling_place_code, {SUMS} FROM gov_services_case "
-            f"GROUP BY applied_month, {key}, COALESCE(collect_place_code, ''), "
+            f"GROUP BY applied_month, {by}COALESCE(collect_place_code, ''), "
             "handling_place_code")
     sums = ', '.join(f'SUM({m})' for m in MEASURES)
     for grain, period in (('y', 'SUBSTR(period, 1, 4)'), ('a', "'*'")):  # years, all time
+        by = f"{period}, " if grain == 'y' else ""
         op.execute(
             f"INSERT INTO gov_services_case_summary ({columns}) "
             f"SELECT dim, '{grain}', {period}, group_key, collect_place_code, "
             f"handling_place_code, {sums} FROM gov_services_case_summary WHERE grain = 'm' "
-            f"GROUP BY dim, {period}, group_key, collect_place_code, handling_place_code")
+            f"GROUP BY dim, {by}group_key, collect_place_code, handling_place_code")
 
 
 def downgrade() -> None:
