@@ -27,7 +27,7 @@ from coopzone.cli.context import command_session, console, fail, settings
 from coopzone.errors import InvalidInput, NotFound, RowError
 from coopzone.gov_services import importers, service
 from coopzone.gov_services.models import MODE_LABELS, Window
-from coopzone.gov_services.service import ledger
+from coopzone.gov_services.service import ledger, summary
 from coopzone.gov_services.service.queries import VIEWS
 from coopzone.kit.importing import Outcome
 from coopzone.kit.listing import ListParams
@@ -37,9 +37,12 @@ items_app = typer.Typer(help="跨省通办 items (事项): the shipped list and 
                         no_args_is_help=True)
 ledger_app = typer.Typer(help="A window's ledger (台账) of past cases.", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases (办件), applicant masked.", no_args_is_help=True)
+stats_app = typer.Typer(help="The case statistics' summary (rebuilt from the cases).",
+                        no_args_is_help=True)
 services_app.add_typer(items_app, name="items")
 services_app.add_typer(ledger_app, name="ledger")
 services_app.add_typer(cases_app, name="cases")
+services_app.add_typer(stats_app, name="statistics")
 
 # Run by whoever can reach the server's database: the platform (no clerk, see roles.py).
 CLI = Principal(0, "cli", "cli", True)
@@ -245,3 +248,25 @@ def followups(
     console.print(f"{len(out)} follow-ups due within {due_within} working days or overdue "
                   f"(as of {today.isoformat()})"
                   + (f"; {made} notifications" if made is not None else ""))
+
+
+@stats_app.command("check")
+def statistics_check() -> None:
+    """Compare the statistics' summary with the sums of the stored cases; exit 1 when rows
+    differ (then run ``statistics rebuild``)."""
+    with command_session(write=False) as session:
+        differing = summary.drift(session)
+    if differing:
+        console.print(f"{differing} summary rows differ from the cases: run "
+                      "`coopzone services statistics rebuild`")
+        raise typer.Exit(1)
+    console.print("the summary equals the cases")
+
+
+@stats_app.command("rebuild")
+def statistics_rebuild() -> None:
+    """Rebuild the statistics' summary from the stored cases (one transaction)."""
+    with command_session() as session:
+        differing = summary.drift(session)
+        rows = summary.rebuild(session)
+    console.print(f"summary rebuilt: {rows} rows ({differing} differed)")

@@ -92,7 +92,7 @@ from coopzone.gov_services.schemas import (
     KstbAgreementCreate,
     WindowCreate,
 )
-from coopzone.gov_services.service import clock
+from coopzone.gov_services.service import clock, summary
 from coopzone.gov_services.service.cases import CASE_FLOW, OUTCOME_OF
 from coopzone.places.service import covers
 
@@ -443,6 +443,7 @@ def write_replayed(session: Session, cases: Sequence[Replayed]) -> list[int]:
                    if r.evaluation is not None]
     if evaluations:
         session.execute(insert(Evaluation), evaluations)
+    summary.add_cases(session, ids)  # a bulk INSERT: the statistics' summary counts them here
     return ids
 
 

@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -251,6 +252,35 @@ class Case(Base):
         lazy="raise", cascade="all, delete-orphan", order_by="CaseEvent.id")
     pauses: Mapped[list[CasePause]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="CasePause.id")
+
+
+# The statistics' summary (service/summary.py): what a row is summed over.
+SUMMARY_DIMS = ("base", "mode", "window", "item")
+SUMMARY_GRAINS = ("m", "y", "a")  # month YYYY-MM, year YYYY, all time *
+
+
+class CaseSummary(Base):
+    """Sums of the counted fields of the cases of one (``dim``, ``group_key``), ``grain`` and
+    ``period``, collecting and handling place (the places scoping reads: see
+    :func:`permissions.read_filter`); kept in the transaction of every write to a case by
+    :mod:`coopzone.gov_services.service.summary`, which documents the grains and dims.
+    ``collect_place_code`` is '' for a case without a collecting window."""
+
+    __tablename__ = "gov_services_case_summary"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012  the key is the row's order
+
+    dim: Mapped[str] = mapped_column(String(8), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    collect_place_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    handling_place_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    decided: Mapped[int] = mapped_column(Integer, default=0)  # decided_on set
+    timed: Mapped[int] = mapped_column(Integer, default=0)  # on_time set
+    on_time: Mapped[int] = mapped_column(Integer, default=0)  # on_time true
+    days_sum: Mapped[int] = mapped_column(BigInteger, default=0)  # of working_days_used
+    days_count: Mapped[int] = mapped_column(Integer, default=0)  # working_days_used set
 
 
 class CaseEvent(HistoryColumns, Base):

@@ -38,7 +38,9 @@ Reading (:mod:`.privacy`, :mod:`.queries`)
     ``work_list(session, principal, view, params)`` (mine, due_soon, overdue, correction),
     ``incoming``, ``overdue_list``, ``search_cases(session, principal, CaseSearch, params)``
     → ``Page[CaseRow]`` (masked); ``case_statistics(session, principal, by, month_from,
-    month_to) -> list[StatRow]``; ``evaluation_statistics``; ``residents_served``.
+    month_to) -> list[StatRow]`` (from the summary of :mod:`.summary`, kept by session events;
+    ``recompute_statistics``: the same from the cases); ``evaluation_statistics``;
+    ``residents_served``.
 
 Imports (:mod:`.ledger`; imported as a module: ``from coopzone.gov_services.service import
 ledger``)
@@ -123,6 +125,7 @@ from coopzone.gov_services.service.queries import (
     evaluation_statistics,
     incoming,
     overdue_list,
+    recompute_statistics,
     residents_served,
     search_cases,
     work_list,
@@ -137,6 +140,6 @@ __all__ = [
     "get_kstb_agreement", "get_window", "incoming", "is_overdue", "kstb_agreement_count",
     "list_items", "list_kstb_agreements", "list_windows", "may_manage_kstb", "may_manage_window",
     "move_case", "notify_due_followups", "open_followups", "overdue_list", "postage_pause",
-    "require_window_manage", "residents_served", "search_cases", "seed_items", "step",
-    "update_item", "update_kstb_agreement", "update_window", "work_list",
+    "recompute_statistics", "require_window_manage", "residents_served", "search_cases",
+    "seed_items", "step", "update_item", "update_kstb_agreement", "update_window", "work_list",
 ]

@@ -19,6 +19,8 @@ clerk (``admin=False`` on those rules).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, or_
 
 from coopzone.accounts import roles as policy
@@ -93,10 +95,12 @@ def may_see_personal_data(principal: Principal, case: Case) -> bool:
     return policy.may(principal, "gov_case.personal_data", case_places(case))
 
 
-def read_filter(principal: Principal) -> ColumnElement[bool] | None:
-    """The SQL condition on cases that ``principal`` may read (None: all)."""
-    collect = policy.place_filter(principal, "gov_case.read_collect", Case.collect_place_code)
-    handle = policy.place_filter(principal, "gov_case.read_handle", Case.handling_place_code)
+def read_filter(principal: Principal, collect_column: Any = Case.collect_place_code,
+                handle_column: Any = Case.handling_place_code) -> ColumnElement[bool] | None:
+    """The SQL condition on cases that ``principal`` may read (None: all); on other columns
+    holding a case's places where given (the statistics' summary)."""
+    collect = policy.place_filter(principal, "gov_case.read_collect", collect_column)
+    handle = policy.place_filter(principal, "gov_case.read_handle", handle_column)
     if collect is None or handle is None:
         return None
     return or_(collect, handle)

@@ -9,7 +9,8 @@ dataclasses with the applicant masked.
 * :func:`search_cases` — by applicant (a name fragment, or an ID number/USCC whole), item,
   tracking number, state, mode, application dates; scoped to what the principal may read.
 * :func:`case_statistics` — by item, mode, collecting or handling place, window or month:
-  cases, decided, on time, on-time rate, average working days (of decided cases).
+  cases, decided, on time, on-time rate, average working days (of decided cases); read from
+  the summary of :mod:`.summary` (:func:`recompute_statistics`: the same from the cases).
 * :func:`evaluation_statistics` — 好差评 by window (or owner organisation).
 * :func:`residents_served` — distinct applicants of a province (from their ID's first two
   digits or address code) over cases collected in another province.
@@ -29,10 +30,19 @@ from sqlalchemy.orm import Session
 from coopzone.accounts.service import Principal
 from coopzone.db import SHANGHAI
 from coopzone.errors import InvalidInput, RowError
-from coopzone.gov_services.models import GRADES, Case, Evaluation, FollowUp, Item, Window
-from coopzone.gov_services.service import clock
+from coopzone.gov_services.models import (
+    GRADES,
+    MODE_LABELS,
+    Case,
+    Evaluation,
+    FollowUp,
+    Item,
+    Window,
+)
+from coopzone.gov_services.service import clock, summary
 from coopzone.gov_services.service.permissions import org_ids, read_filter
 from coopzone.gov_services.service.privacy import mask_applicant_name, mask_id_number
+from coopzone.gov_services.service.summary import GROUPS, StatRow, ratio
 from coopzone.kit.identity import IdentifierError, mask_phone, validate_resident_id
 from coopzone.kit.listing import ListParams, Page, Sorting, contains, paginate
 from coopzone.places.models import Place
@@ -234,36 +244,28 @@ def search_cases(session: Session, principal: Principal, f: CaseSearch | None = 
 
 # ---- statistics -------------------------------------------------------------------------------
 
-GROUPS = ("item", "mode", "collect_place", "handling_place", "window", "month")
-
-
-@dataclass(frozen=True)
-class StatRow:
-    """One group: ``key`` (an id, code or ``YYYY-MM``) and its label."""
-
-    key: str
-    label: str
-    cases: int
-    decided: int
-    on_time: int
-    on_time_rate: Decimal | None  # on time / decided with a known deadline, 0.0001 places
-    avg_working_days: Decimal | None  # over decided cases, 0.01 places
-
-
-def _ratio(a: int, b: int) -> Decimal | None:
-    if not b:
-        return None
-    return (Decimal(a) / Decimal(b)).quantize(Decimal("0.0001"), ROUND_HALF_UP)
+def _check_group(by: str) -> None:
+    if by not in GROUPS:
+        raise InvalidInput(f"不能按“{by}”统计", [RowError(None, "by", "、".join(GROUPS))])
 
 
 def case_statistics(session: Session, principal: Principal, by: str = "item",
                     month_from: str | None = None, month_to: str | None = None
                     ) -> list[StatRow]:
     """Counts by ``by`` (one of GROUPS) over the cases the principal may read, months of
-    application between ``month_from`` and ``month_to`` (``YYYY-MM``, inclusive): one
-    GROUP BY query."""
-    if by not in GROUPS:
-        raise InvalidInput(f"不能按“{by}”统计", [RowError(None, "by", "、".join(GROUPS))])
+    application between ``month_from`` and ``month_to`` (``YYYY-MM``, inclusive), in key
+    order (ids as numbers; the group without a window or collecting place last). Read from
+    the summary (:mod:`.summary`), equal to :func:`recompute_statistics`."""
+    _check_group(by)
+    return summary.statistics(session, principal, by, month_from, month_to)
+
+
+def recompute_statistics(session: Session, principal: Principal, by: str = "item",
+                         month_from: str | None = None, month_to: str | None = None
+                         ) -> list[StatRow]:
+    """:func:`case_statistics` counted from the cases themselves (one GROUP BY over every
+    case in the range: slow at a million cases): what the summary must equal."""
+    _check_group(by)
     key: Any
     label: Any
     joins: list[tuple[Any, Any]] = []
@@ -297,16 +299,15 @@ def case_statistics(session: Session, principal: Principal, by: str = "item",
         query = query.where(Case.applied_month >= month_from)
     if month_to:
         query = query.where(Case.applied_month <= month_to)
-    query = query.group_by(key, label).order_by(key)
+    query = query.group_by(key, label)
     out = []
     for k, lab, n, n_decided, n_timed, n_on_time, avg in session.execute(query):
         average = None if avg is None else Decimal(str(avg)).quantize(Decimal("0.01"),
                                                                       ROUND_HALF_UP)
-        mode_label = {"online": "全程网办", "proxy": "异地代收代办", "joint": "多地联办"}
-        text = mode_label.get(str(lab), str(lab)) if by == "mode" else str(lab or "")
+        text = MODE_LABELS.get(str(lab), str(lab)) if by == "mode" else str(lab or "")
         out.append(StatRow("" if k is None else str(k), text, int(n), int(n_decided),
-                           int(n_on_time), _ratio(int(n_on_time), int(n_timed)), average))
-    return out
+                           int(n_on_time), ratio(int(n_on_time), int(n_timed)), average))
+    return sorted(out, key=lambda r: summary.sort_key(by, r.key))
 
 
 @dataclass(frozen=True)
