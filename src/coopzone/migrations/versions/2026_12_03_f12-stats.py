@@ -3,7 +3,7 @@ stored cases (bench/services.py: the statistics at 1,000,000 cases over five yea
 instead of every case)
 
 Revision ID: 3f12c0a5e7d1
-Revises: 9db88c1ed09f
+Revises: 3f7a2c9e1d84
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '3f12c0a5e7d1'
-down_revision: str | None = '9db88c1ed09f'
+down_revision: str | None = '3f7a2c9e1d84'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
