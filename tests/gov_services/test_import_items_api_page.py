@@ -12,12 +12,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coopzone.accounts.models import Organisation
 from coopzone.errors import Forbidden, InvalidInput
 from coopzone.gov_services.importers import item_template, read_item_list
 from coopzone.gov_services.models import Case, ImportedFile, Item
 from coopzone.gov_services.service import ledger
 from coopzone.kit.models import Document
-from tests.gov_services.conftest import World, resident_id
+from tests.gov_services.conftest import World, _principal, resident_id
 from tests.gov_services.test_api import auth
 from tests.gov_services.test_import_ledger import csv_bytes, row
 from tests.helpers import PASSWORD, xlsx
@@ -171,3 +172,31 @@ def test_the_import_page_previews_then_confirms(app: FastAPI, session: Session,
     assert refused.status_code == 403 and n(session, Case) == 1
     assert client.get("/services/import/ledger-template.xlsx").content[:2] == b"PK"
     assert client.get("/services/import/items-template.xlsx").content[:2] == b"PK"
+
+
+def test_a_staged_ledger_is_confirmed_and_downloaded_by_its_clerk_alone(
+        app: FastAPI, session: Session, world: World) -> None:
+    """A window's ledger carries its applicants' personal data: another clerk of the same
+    window, knowing the file's hash, neither confirms nor downloads it (404, as for an
+    unknown file), and nothing is written; the clerk who staged it does both."""
+    w = world
+    org = session.get(Organisation, w.jx_window.organisation_id)
+    assert org is not None
+    _principal(session, "jxwin2", org, "editor")
+    session.commit()
+    mine, theirs = TestClient(app), TestClient(app)
+    csrf = _login(mine, "jxwin")
+    form = {"csrf_token": csrf, "kind": "ledger", "window_id": str(w.jx_window.id)}
+    preview = mine.post("/services/import", data=form,
+                        files={"file": ("台账.csv", csv_bytes(row()))})
+    sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', preview.text)
+    assert sha is not None
+    other_csrf = _login(theirs, "jxwin2")
+    refused = theirs.post("/services/import/confirm",
+                          data={**form, "csrf_token": other_csrf, "sha256": sha.group(1)})
+    assert refused.status_code == 404 and "没有这个文件" in refused.text
+    assert n(session, Case) == 0 and n(session, ImportedFile) == 0
+    assert theirs.get(f"/cooperation/files/{sha.group(1)}").status_code == 404
+    assert mine.get(f"/cooperation/files/{sha.group(1)}").status_code == 200
+    done = mine.post("/services/import/confirm", data={**form, "sha256": sha.group(1)})
+    assert 'id="import-applied"' in done.text and n(session, Case) == 1

@@ -331,7 +331,8 @@ def _import(request: Request, session: Session, settings: Settings, principal: P
                                display=received.display)
     # Kept (by its hash) only once accepted: a refused file leaves nothing behind.
     doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
-                suffix=stage_suffix(received.name))
+                suffix=stage_suffix(received.name), target=ledger.IMPORT_TARGETS[kind],
+                user_id=principal.user_id)
     return _outcome(result, doc.sha256, doc.filename, confirm, locale)
 
 

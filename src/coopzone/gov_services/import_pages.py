@@ -100,7 +100,8 @@ def import_preview(request: Request, session: SessionDep, settings: SettingsDep,
         return render(request, PAGE, _context(session, principal, refused=exc, kind=kind,
                                               window_id=window), status_code=exc.status_code)
     doc = stage(session, settings.data_dir / "files", received.name, content, principal.label,
-                suffix=stage_suffix(received.name))
+                suffix=stage_suffix(received.name), target=ledger.IMPORT_TARGETS[kind],
+                user_id=principal.user_id)
     return render(request, PAGE, _context(
         session, principal, preview=preview, summary=preview.summary(locale), kind=kind,
         window_id=window, sha256=doc.sha256, filename=doc.filename,
@@ -118,7 +119,8 @@ def import_confirm(request: Request, session: SessionDep, settings: SettingsDep,
     window = _window_id(window_id)
     ledger.require_import(session, principal, kind, window)
     locale = locale_of(request)
-    doc, content = staged(session, settings.data_dir / "files", sha256)
+    doc, content = staged(session, settings.data_dir / "files", sha256,
+                          target=ledger.IMPORT_TARGETS[kind], principal=principal)
     try:
         result = ledger.check_file(session, settings, principal, kind, window, content,
                                    doc.filename, locale, apply=True, sha256=doc.sha256)

@@ -60,7 +60,7 @@ from coopzone.gov_services.models import (
 from coopzone.gov_services.service import clock
 from coopzone.gov_services.service.catalogue import find_kstb_agreement, get_window
 from coopzone.gov_services.service.permissions import is_window_clerk, require_manage
-from coopzone.kit.importing import Outcome, Problems, RowOutcome, compare, say
+from coopzone.kit.importing import Outcome, Problems, RowOutcome, compare, import_target, say
 from coopzone.kit.uploads import Limits
 
 IMPORTED = "台账导入"
@@ -336,6 +336,21 @@ def _past_case(principal: Principal, window: Window, r: _Resolved, kstb_id: int 
 
 def require_item_import(principal: Principal) -> None:
     require_manage(principal, "gov_item.manage", [], "导入政务服务事项清单")
+
+
+def _may_import_items(principal: Principal) -> bool:
+    try:
+        require_item_import(principal)
+    except Forbidden:
+        return False
+    return True
+
+
+# The staged files of the two imports (kit.importing): an item list is confirmed or
+# downloaded by whoever may import items; a window's ledger (personal data of its
+# applicants) by the clerk who staged it alone, and every confirmation checks the window again.
+IMPORT_TARGETS = {"items": import_target("gov_services.items", _may_import_items),
+                  "ledger": import_target("gov_services.ledger", lambda _principal: False)}
 
 
 def _item_values(item: Item) -> dict[str, str]:
