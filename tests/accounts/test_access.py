@@ -212,4 +212,4 @@ def test_audit_page_is_for_platform_admins_only(
     assert login(client, "admin", PASSWORD) == 303
     html = client.get("/admin/audit?entity=accounts_organisation").text
     assert html.count("<tr><td>") == 2  # the two organisations of the fixture
-    assert "醴陵市生态环境分局" in html and "accounts_user" not in html
+    assert "醴陵市生态环境分局" in html and 'data-entity="accounts_user"' not in html

@@ -268,6 +268,8 @@ class CaseSummary(Base):
 
     __tablename__ = "gov_services_case_summary"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012  the key is the row's order
+    # Derived from the cases (which are audited) and rebuilt from them at will: not audited.
+    __audit_skip__ = True
 
     dim: Mapped[str] = mapped_column(String(8), primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
