@@ -42,6 +42,7 @@ from coopzone.db import Base
 from coopzone.ecology import ledger
 from coopzone.ecology.models import StatementChange
 from coopzone.ecology.monitoring import READINGS_IMPORT
+from coopzone.gov_services.service import ledger as gov_ledger
 from coopzone.kit.importing import stage
 from coopzone.notifications.models import Notification
 from tests.ecology.ledger_support import (
@@ -597,8 +598,11 @@ ITEMS_CSV = "事项编码,事项名称,办理方式,法定时限\nPX-001,本地�
 
 
 def gov_staged(session: Session, w: World) -> None:
+    """The window's ledger as its clerk's preview leaves it (staged for the ledger import)."""
     api_gov_world(session, w)
-    doc = coop.store_document(session, w.ids["files_dir"], "台账.csv", LEDGER_CSV)
+    doc = stage(session, w.ids["files_dir"], "台账.csv", LEDGER_CSV, "gov-window",
+                suffix=".csv", target=gov_ledger.IMPORT_TARGETS["ledger"],
+                user_id=w.users["gov-window"].id)
     session.commit()
     w.ids["ledger"] = doc.sha256
 
